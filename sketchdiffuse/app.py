@@ -1,0 +1,20 @@
+"""Starts the Qt application and the main window."""
+
+from __future__ import annotations
+
+import sys
+
+
+def run_app(path: str | None = None) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from sketchdiffuse.qt.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setApplicationName("sketchdiffuse")
+    app.setOrganizationName("sketchdiffuse")
+    window = MainWindow()
+    if path:
+        window.open_path(path)
+    window.show()
+    return app.exec()
