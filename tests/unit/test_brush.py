@@ -59,7 +59,9 @@ def test_flow_builds_up_within_one_stroke():
     paint(doc, [(30.0, 30.0, 1.0)], size=10, hardness=1.0, flow=0.25)
     single = int(doc.active_layer.pixels[30, 30, 3])
     doc2 = Document(60, 60)
-    paint(doc2, [(30.0, 30.0, 1.0), (30.5, 30.0, 1.0), (31.0, 30.0, 1.0)], size=10, hardness=1.0, flow=0.25, spacing=0.05)
+    paint(
+        doc2, [(30.0, 30.0, 1.0), (30.5, 30.0, 1.0), (31.0, 30.0, 1.0)], size=10, hardness=1.0, flow=0.25, spacing=0.05
+    )
     assert single == 64 and doc2.active_layer.pixels[30, 30, 3] > single
 
 

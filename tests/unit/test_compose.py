@@ -11,7 +11,9 @@ from sketchdiffuse.document import BlendMode, Layer, Rect
 from sketchdiffuse.document.compose import composite
 
 
-def layer_of(rgba_straight: tuple[int, int, int, int], mode: BlendMode = BlendMode.NORMAL, opacity: float = 1.0) -> Layer:
+def layer_of(
+    rgba_straight: tuple[int, int, int, int], mode: BlendMode = BlendMode.NORMAL, opacity: float = 1.0
+) -> Layer:
     r, g, b, a = rgba_straight
     px = np.array([[[round(r * a / 255), round(g * a / 255), round(b * a / 255), a]]], dtype=np.uint8)
     return Layer("l", px, opacity=opacity, blend_mode=mode)
@@ -91,6 +93,7 @@ def test_every_mode_matches_the_w3c_formula(mode: BlendMode):
         back = tuple(int(v) for v in rng.integers(0, 256, 4))
         src = tuple(int(v) for v in rng.integers(0, 256, 4))
         bl, sl = layer_of(back), layer_of(src, mode)
+
         # The layers hold rounded premultiplied values; feed the reference what they hold.
         def straight(layer: Layer) -> tuple[int, ...]:
             p = layer.pixels[0, 0].astype(float)

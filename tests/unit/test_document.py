@@ -72,7 +72,12 @@ def test_properties_undo_and_slider_drags_merge(doc: Document):
     for _ in range(5):
         h.undo()
     assert (layer.name, layer.opacity, layer.blend_mode, layer.visible, layer.locked) == (
-        "Background", 1.0, BlendMode.NORMAL, True, False)
+        "Background",
+        1.0,
+        BlendMode.NORMAL,
+        True,
+        False,
+    )
     with pytest.raises(DocumentError):
         cmd.set_layer_property(doc, 0, "opacity", 1.5)
     with pytest.raises(DocumentError):

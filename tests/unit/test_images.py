@@ -71,7 +71,7 @@ def test_bad_files_get_clear_errors(tmp_path: Path):
         open_image(b"this is text, not a picture")
     fake = tmp_path / "notes.png"
     fake.write_text("hello")
-    with pytest.raises(ImageImportError, match="'notes.png' is not an image"):
+    with pytest.raises(ImageImportError, match=r"'notes\.png' is not an image"):
         open_image(fake)
     with pytest.raises(ImageImportError, match="could not be opened"):
         open_image(tmp_path / "missing.png")
@@ -106,10 +106,20 @@ def test_export_png_jpeg_webp(tmp_path: Path):
 
 def test_parameters_round_trip_with_any_script(tmp_path: Path):
     prompt = "красивый закат, 山の上の城, قلعة " + "word " * 2000
-    text = format_parameters(prompt, "blurry, \"low\" quality", {
-        "Steps": 20, "Sampler": "DPM++ 2M Karras", "CFG scale": 7.0, "Seed": 1234, "Size": "512x512",
-        "Model hash": "abc123", "Model": "my model, v2", "Denoising strength": 0.6,
-    })
+    text = format_parameters(
+        prompt,
+        'blurry, "low" quality',
+        {
+            "Steps": 20,
+            "Sampler": "DPM++ 2M Karras",
+            "CFG scale": 7.0,
+            "Seed": 1234,
+            "Size": "512x512",
+            "Model hash": "abc123",
+            "Model": "my model, v2",
+            "Denoising strength": 0.6,
+        },
+    )
     export_image(np.zeros((4, 4, 4), dtype=np.uint8), tmp_path / "p.png", text={"parameters": text})
     stored = Image.open(tmp_path / "p.png").text["parameters"]
     assert stored == text
@@ -123,6 +133,9 @@ def test_parameters_round_trip_with_any_script(tmp_path: Path):
 
 def test_parse_a1111_text():
     text = "a cat\non a mat\nNegative prompt: dog\nSteps: 4, Sampler: Euler a, CFG scale: 0, Seed: 7, Size: 512x768"
-    assert parse_parameters(text) == ("a cat\non a mat", "dog", {
-        "Steps": "4", "Sampler": "Euler a", "CFG scale": "0", "Seed": "7", "Size": "512x768"})
+    assert parse_parameters(text) == (
+        "a cat\non a mat",
+        "dog",
+        {"Steps": "4", "Sampler": "Euler a", "CFG scale": "0", "Seed": "7", "Size": "512x768"},
+    )
     assert parse_parameters("just a prompt") == ("just a prompt", "", {})
