@@ -1,0 +1,332 @@
+"""The generation engine: keeps one pipeline loaded and turns requests into results.
+
+No Qt here: the window's worker thread, the command line and the tests drive the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
+from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
+from sketchdiffuse.generation.preview import latents_to_rgb
+from sketchdiffuse.generation.prompts import encode
+from sketchdiffuse.generation.request import (
+    MAX_SEED,
+    RANDOM_SEED,
+    Cancelled,
+    GenerationRequest,
+    GenerationResult,
+    ModelIdentity,
+    SizePolicy,
+)
+from sketchdiffuse.generation.schedulers import make_scheduler
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Progress:
+    step: int  # steps done, 1-based
+    total: int  # steps this job runs
+    elapsed: float
+    remaining: float  # estimated seconds left
+
+
+ProgressCallback = Callable[[Progress], None]
+PreviewCallback = Callable[[np.ndarray], None]
+
+
+class CancelToken:
+    """Set from any thread; the engine stops at the next step boundary."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+
+def resolve_seed(seed: int) -> int:
+    return random.SystemRandom().randint(0, MAX_SEED) if seed == RANDOM_SEED else seed
+
+
+def work_size(width: int, height: int, policy: SizePolicy, native: int) -> tuple[int, int]:
+    """The size the model works at: multiples of 8, aspect kept."""
+    if policy is SizePolicy.NATIVE:
+        scale = native / max(width, height)
+        width, height = width * scale, height * scale
+    w = max(8, round(width / 8) * 8)
+    h = max(8, round(height / 8) * 8)
+    return w, h
+
+
+def plan_steps(steps: int, strength: float) -> tuple[int, int]:
+    """(schedule length, steps run) for img2img, as diffusers counts them.
+
+    A strength x steps that rounds to zero would run nothing; the schedule is lengthened
+    until exactly one step runs, which keeps that step's noise level near ``strength``.
+    """
+    total = steps
+    while min(int(total * strength), total) < 1:
+        total += 1
+    return total, min(int(total * strength), total)
+
+
+class Engine:
+    """Loads and keeps one model; ``generate`` is called from one thread at a time."""
+
+    def __init__(self, preview_every: int = 2) -> None:
+        self.model: LoadedModel | None = None
+        self.preview_every = preview_every
+        self._lock = threading.Lock()
+
+    # -- models -------------------------------------------------------------------------------
+    def ensure_model(self, ref: ModelRef, on_load: LoadProgress | None = None) -> LoadedModel:
+        """The loaded model for ``ref``; loads it (freeing the previous one) only when it differs."""
+        if self.model is not None and self.model.ref == ref:
+            return self.model
+        self.unload()
+        self.model = load_model(ref, on_load)
+        return self.model
+
+    def unload(self) -> None:
+        if self.model is not None:
+            self.model.release()
+            self.model = None
+            free_memory()
+
+    # -- generation ---------------------------------------------------------------------------
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback | None = None,
+        on_preview: PreviewCallback | None = None,
+        cancel: CancelToken | None = None,
+        on_load: LoadProgress | None = None,
+    ) -> GenerationResult | Cancelled:
+        with self._lock:
+            return self._generate(request, on_progress, on_preview, cancel or CancelToken(), on_load)
+
+    def _generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback | None,
+        on_preview: PreviewCallback | None,
+        cancel: CancelToken,
+        on_load: LoadProgress | None,
+    ) -> GenerationResult | Cancelled:
+        started = time.perf_counter()
+        seed = resolve_seed(request.seed)
+        timings: dict[str, float] = {}
+        init = request.init_image
+        if init is not None and request.strength == 0.0:
+            # Nothing to change: the drawing comes back as it is and no model is needed.
+            identity = self.model.identity if self.model and self.model.ref == request.model else None
+            identity = identity or ModelIdentity(request.model.name, "", "")
+            timings["total"] = time.perf_counter() - started
+            h, w = init.shape[:2]
+            return GenerationResult(np.array(init), request, seed, 0, 0, timings, identity, w, h)
+        if cancel.cancelled:
+            return Cancelled(request, 0)
+        t = time.perf_counter()
+        model = self.ensure_model(request.model, on_load)
+        timings["load"] = time.perf_counter() - t
+        if cancel.cancelled:
+            return Cancelled(request, 0)
+        import torch
+
+        try:
+            with torch.no_grad():
+                return self._run(model, request, seed, timings, started, on_progress, on_preview, cancel)
+        except GenerationError:
+            raise
+        except Exception as exc:
+            if _is_oom(exc):
+                raise OutOfMemoryError(
+                    "The GPU ran out of memory even with tiling and CPU offload. Try a smaller canvas, "
+                    "fewer steps, or fp16 precision in the settings."
+                ) from exc
+            raise
+
+    def _run(
+        self,
+        model: LoadedModel,
+        request: GenerationRequest,
+        seed: int,
+        timings: dict[str, float],
+        started: float,
+        on_progress: ProgressCallback | None,
+        on_preview: PreviewCallback | None,
+        cancel: CancelToken,
+    ) -> GenerationResult | Cancelled:
+        import torch
+
+        pipe = model.pipe
+        init = request.init_image
+        img2img = init is not None and request.strength < 1.0
+        if init is not None:
+            canvas_h, canvas_w = init.shape[:2]
+        else:
+            canvas_w = request.width or model.family.native_size
+            canvas_h = request.height or model.family.native_size
+        width, height = work_size(canvas_w, canvas_h, request.size_policy, model.family.native_size)
+        if img2img:
+            total, run_steps = plan_steps(request.steps, request.strength)
+        else:
+            total, run_steps = request.steps, request.steps
+        guidance = request.guidance_scale > 1.0
+        target = pipe if img2img else model.txt2img()
+        target.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
+
+        t = time.perf_counter()
+        emb = encode(pipe, request.prompt, request.negative_prompt, guidance, model.is_sdxl, model.device)
+        timings["text_encode"] = time.perf_counter() - t
+        generator = torch.Generator("cpu").manual_seed(seed)
+        kwargs: dict[str, Any] = {
+            "prompt_embeds": emb.prompt,
+            "negative_prompt_embeds": emb.negative,
+            "num_inference_steps": total,
+            "guidance_scale": request.guidance_scale,
+            "generator": generator,
+            "output_type": "latent",
+        }
+        if model.is_sdxl:
+            kwargs["pooled_prompt_embeds"] = emb.pooled
+            kwargs["negative_pooled_prompt_embeds"] = emb.negative_pooled
+
+        if img2img:
+            from PIL import Image
+
+            assert init is not None
+            pil = Image.fromarray(np.asarray(init)).resize((width, height), Image.Resampling.LANCZOS)
+            t = time.perf_counter()
+            if model.is_sdxl:
+                kwargs["image"] = pil  # SDXL's own encode path handles its VAE upcasting
+            else:
+                kwargs["image"] = self._encode_image(pipe, pil, generator, model)
+            timings["vae_encode"] = time.perf_counter() - t
+            kwargs["strength"] = request.strength
+        else:
+            kwargs["height"], kwargs["width"] = height, width
+
+        step_times: list[float] = []
+        denoise_start = time.perf_counter()
+        last = [denoise_start]
+
+        def on_step_end(p: Any, i: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
+            now = time.perf_counter()
+            step_times.append(now - last[0])
+            last[0] = now
+            done = len(step_times)
+            if on_progress is not None:
+                mean = sum(step_times) / done
+                on_progress(Progress(done, run_steps, now - started, mean * (run_steps - done)))
+            if on_preview is not None and done < run_steps and done % self.preview_every == 0:
+                latents = callback_kwargs["latents"][0].float().cpu().numpy()
+                on_preview(latents_to_rgb(latents, model.is_sdxl))
+            if cancel.cancelled:
+                p._interrupt = True
+            return callback_kwargs
+
+        kwargs["callback_on_step_end"] = on_step_end
+        latents = self._with_memory_fallbacks(model, lambda: target(**kwargs).images)
+        timings["denoise"] = time.perf_counter() - denoise_start
+        if cancel.cancelled:
+            return Cancelled(request, len(step_times))
+        t = time.perf_counter()
+        image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents))
+        timings["vae_decode"] = time.perf_counter() - t
+        if (width, height) != (canvas_w, canvas_h):
+            from PIL import Image
+
+            image = np.asarray(Image.fromarray(image).resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
+        timings["total"] = time.perf_counter() - started
+        for i, seconds in enumerate(step_times):
+            timings[f"step_{i + 1}"] = seconds
+        return GenerationResult(
+            image, request, seed, len(step_times), total, timings, model.identity, width, height, emb.warnings
+        )
+
+    @staticmethod
+    def _encode_image(pipe: Any, pil: Any, generator: Any, model: LoadedModel) -> Any:
+        """Latents of the drawing, sampled with the job's generator exactly as diffusers' img2img does."""
+        from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion_img2img import retrieve_latents
+
+        image = pipe.image_processor.preprocess(pil).to(device=model.device, dtype=pipe.vae.dtype)
+        latents = retrieve_latents(pipe.vae.encode(image), generator=generator)
+        return latents * pipe.vae.config.scaling_factor
+
+    @staticmethod
+    def _decode(pipe: Any, latents: Any) -> np.ndarray:
+        """Latents -> H x W x 3 uint8; an fp16 overflow (NaN) is decoded again in fp32."""
+        import torch
+
+        vae = pipe.vae
+        config = vae.config
+
+        def run(vae_dtype: Any) -> Any:
+            x = latents.to(vae_dtype)
+            mean, std = getattr(config, "latents_mean", None), getattr(config, "latents_std", None)
+            if mean is not None and std is not None:
+                m = torch.tensor(mean).view(1, -1, 1, 1).to(x)
+                s = torch.tensor(std).view(1, -1, 1, 1).to(x)
+                x = x * s / config.scaling_factor + m
+            else:
+                x = x / config.scaling_factor
+            return vae.decode(x, return_dict=False)[0]
+
+        upcast = vae.dtype == torch.float16 and getattr(config, "force_upcast", False)
+        if upcast:
+            vae.to(torch.float32)
+        image = run(vae.dtype)
+        if torch.isnan(image).any() and vae.dtype != torch.float32:
+            log.info("VAE decode overflowed in %s; decoding again in fp32", vae.dtype)
+            original = vae.dtype
+            vae.to(torch.float32)
+            image = run(torch.float32)
+            vae.to(original)
+        elif upcast:
+            vae.to(torch.float16)
+        array = pipe.image_processor.postprocess(image.float(), output_type="np")[0]
+        return (array * 255).round().astype(np.uint8)
+
+    @staticmethod
+    def _with_memory_fallbacks(model: LoadedModel, call: Callable[[], Any]) -> Any:
+        """Run ``call``; on GPU out-of-memory free the cache and retry with VAE tiling, then CPU offload."""
+        fallbacks = [
+            ("VAE tiling", lambda: model.pipe.vae.enable_tiling()),
+            ("model CPU offload", lambda: model.pipe.enable_model_cpu_offload()),
+        ]
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not _is_oom(exc) or not fallbacks or model.device == "cpu":
+                    raise
+                name, apply = fallbacks.pop(0)
+                log.warning("Out of memory; retrying with %s", name)
+                free_memory()
+                apply()
+
+
+def _is_oom(exc: BaseException) -> bool:
+    return (
+        type(exc).__name__ == "OutOfMemoryError"
+        or isinstance(exc, MemoryError)
+        or "out of memory" in str(exc).lower()
+        or "can't allocate memory" in str(exc).lower()
+    )

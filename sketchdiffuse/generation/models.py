@@ -1,0 +1,302 @@
+"""Loading a Stable Diffusion pipeline from a Hub id, a diffusers folder or a single .safetensors file.
+
+torch and diffusers are imported inside the functions: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sketchdiffuse.generation.errors import (
+    CorruptWeightsError,
+    DownloadError,
+    ModelError,
+    ModelNotCachedError,
+    ModelNotFoundError,
+    NotAStableDiffusionModelError,
+    OutOfMemoryError,
+    UnsupportedModelFileError,
+)
+from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
+from sketchdiffuse.generation.identity import file_hash, folder_hash
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
+from sketchdiffuse.generation.request import ModelIdentity
+from sketchdiffuse.resources import resource
+
+log = logging.getLogger(__name__)
+
+# (stage, done, total): stage "download" counts bytes, "load" counts components.
+LoadProgress = Callable[[str, int, int], None]
+
+# Hub files a pipeline never needs: pickles, other frameworks, and single-file copies at the top level.
+HUB_IGNORE = ["*.bin", "*.ckpt", "*.pt", "*.pth", "*.msgpack", "*.onnx", "*.onnx_data", "*.pb", "*.h5", "*.gguf"]
+
+
+def pick_device(preference: str = "auto") -> str:
+    import torch
+
+    if preference not in ("auto", "cuda", "mps", "cpu"):
+        raise ModelError(f"Unknown device '{preference}'; choose auto, cuda, mps or cpu.")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise ModelError("CUDA was chosen but no CUDA GPU is available to PyTorch; choose auto or cpu.")
+    if preference == "mps" and not torch.backends.mps.is_available():
+        raise ModelError("Apple MPS was chosen but is not available; choose auto or cpu.")
+    if preference != "auto":
+        return preference
+    if torch.cuda.is_available():
+        return "cuda"
+    if torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def pick_dtype(device: str, preference: str = "auto") -> Any:
+    import torch
+
+    table = {"fp16": torch.float16, "bf16": torch.bfloat16, "fp32": torch.float32}
+    if preference in table:
+        return table[preference]
+    if preference != "auto":
+        raise ModelError(f"Unknown precision '{preference}'; choose auto, fp16, bf16 or fp32.")
+    if device == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device == "mps":
+        return torch.float16
+    return torch.float32
+
+
+@dataclass
+class LoadedModel:
+    ref: ModelRef
+    pipe: Any  # the img2img pipeline; txt2img shares its components
+    family: Family
+    identity: ModelIdentity
+    device: str
+    dtype: Any
+    load_seconds: float = 0.0
+    _txt2img: Any = field(default=None, repr=False)
+
+    @property
+    def is_sdxl(self) -> bool:
+        return self.family.kind == "sdxl"
+
+    def txt2img(self) -> Any:
+        """A text-to-image pipeline over the same loaded components (no second load)."""
+        if self._txt2img is None:
+            from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+            cls = StableDiffusionXLPipeline if self.is_sdxl else StableDiffusionPipeline
+            self._txt2img = cls.from_pipe(self.pipe)
+            self._txt2img.set_progress_bar_config(disable=True)
+        return self._txt2img
+
+    def release(self) -> None:
+        self._txt2img = None
+        self.pipe = None
+        free_memory()
+
+
+def free_memory() -> None:
+    gc.collect()
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        if torch.backends.mps.is_available():
+            torch.mps.empty_cache()
+    except Exception:  # pragma: no cover - freeing is best effort
+        log.debug("could not empty the accelerator cache", exc_info=True)
+
+
+def _clip_tokenizer(pad_token: str) -> Any:
+    from transformers import CLIPTokenizer
+
+    folder = resource("tokenizers", "clip")
+    return CLIPTokenizer(
+        str(folder / "vocab.json"),
+        str(folder / "merges.txt"),
+        pad_token=pad_token,
+        model_max_length=77,
+    )
+
+
+def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
+    """A tqdm class that forwards the Hub's byte counters to ``on_progress``."""
+    if on_progress is None:
+        return None
+    from tqdm.auto import tqdm
+
+    class Reporter(tqdm):  # type: ignore[misc, type-arg]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs["disable"] = False
+            kwargs["file"] = open(__import__("os").devnull, "w")  # noqa: SIM115 - tqdm closes it
+            super().__init__(*args, **kwargs)
+
+        def update(self, n: float | None = 1) -> bool | None:
+            shown = super().update(n)
+            if self.unit == "B" and (self.desc or "").startswith("Downloading"):
+                on_progress("download", int(self.n), int(self.total or 0))
+            return shown
+
+    return Reporter
+
+
+def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None) -> Path:
+    """The local snapshot folder of a Hub model, downloading it into the standard Hub cache if needed."""
+    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+
+    try:
+        return Path(snapshot_download(repo_id, local_files_only=True, ignore_patterns=HUB_IGNORE))
+    except LocalEntryNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:
+        raise ModelNotCachedError(f"The downloaded copy of '{repo_id}' cannot be read ({exc}).") from exc
+    if constants.is_offline_mode():
+        raise ModelNotCachedError(
+            f"'{repo_id}' has not been downloaded yet and sketchdiffuse is offline (HF_HUB_OFFLINE). "
+            "Connect to the internet once to download it, or choose a local model folder or .safetensors file."
+        )
+    try:
+        path = snapshot_download(repo_id, ignore_patterns=HUB_IGNORE, tqdm_class=_progress_tqdm(on_progress))
+    except RepositoryNotFoundError as exc:
+        raise ModelNotFoundError(
+            f"There is no model '{repo_id}' on the Hub (or it is private or gated); check the name."
+        ) from exc
+    except (OSError, ConnectionError) as exc:
+        raise DownloadError(
+            f"'{repo_id}' could not be downloaded ({exc}). Check the internet connection, "
+            "or choose a local model folder or .safetensors file."
+        ) from exc
+    return Path(path)
+
+
+def _translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMemoryError:
+    text = str(exc)
+    lowered = text.lower()
+    if "out of memory" in lowered or isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
+        return OutOfMemoryError(
+            f"There is not enough memory to load {what}. Close other programs, choose lower precision "
+            "(fp16) or CPU offload in the settings, or use a smaller model."
+        )
+    if "deserializ" in lowered or "safetensor" in lowered or "header" in lowered or "incomplete" in lowered:
+        return CorruptWeightsError(f"The weights of {what} are damaged or incomplete ({text.splitlines()[0]}).")
+    if "size mismatch" in lowered or "shape" in lowered:
+        return NotAStableDiffusionModelError(
+            f"The weights of {what} do not fit its architecture ({text.splitlines()[0][:200]})."
+        )
+    if "safetensors weights" in lowered or "no file named" in lowered or "does not appear to have" in lowered:
+        return UnsupportedModelFileError(
+            f"{what} has no .safetensors weights (only pickle files, which sketchdiffuse does not open) "
+            f"or is missing files: {text.splitlines()[0][:200]}"
+        )
+    return ModelError(f"{what} could not be loaded: {text.splitlines()[0][:300] if text else type(exc).__name__}")
+
+
+def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> LoadedModel:
+    """Load ``ref`` onto its device; every failure is a ModelError (or OutOfMemoryError) with a clear sentence."""
+    import time
+
+    started = time.perf_counter()
+    device = pick_device(ref.device)
+    dtype = pick_dtype(device, ref.precision)
+    what = f"'{ref.name}'"
+    if ref.kind is SourceKind.HUB:
+        folder = fetch_hub_model(ref.source, on_progress)
+        family = family_of_folder(folder, ref.source)
+        short_hash = folder_hash(folder)
+        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
+    elif ref.kind is SourceKind.FOLDER:
+        folder = Path(ref.source)
+        if not folder.is_dir():
+            raise ModelNotFoundError(f"The model folder '{ref.source}' does not exist (moved or deleted?).")
+        family = family_of_folder(folder, ref.name)
+        short_hash = folder_hash(folder)
+        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
+    else:
+        path = Path(ref.source)
+        if not path.is_file():
+            raise ModelNotFoundError(f"The model file '{ref.source}' does not exist (moved or deleted?).")
+        family = family_of_checkpoint(path)
+        short_hash = file_hash(path)
+        loader = lambda: _load_file(path, family, dtype, ref.config_dir)  # noqa: E731
+    if on_progress:
+        on_progress("load", 0, 1)
+    try:
+        pipe = loader()
+        if device != "cpu":  # weights load onto the CPU
+            pipe.to(device)
+    except ModelError:
+        raise
+    except Exception as exc:  # diffusers and torch raise many kinds; each becomes one clear sentence
+        free_memory()
+        raise _translate_load_error(exc, what) from exc
+    pipe.set_progress_bar_config(disable=True)
+    # The loaded configuration is the truth about the native size (a config folder may override the family's).
+    native = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
+    family = replace(family, native_size=native)
+    if on_progress:
+        on_progress("load", 1, 1)
+    identity = ModelIdentity(ref.name, short_hash, family.label)
+    return LoadedModel(ref, pipe, family, identity, device, dtype, time.perf_counter() - started)
+
+
+def _pipeline_class(family: Family) -> Any:
+    from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
+
+    return StableDiffusionXLImg2ImgPipeline if family.kind == "sdxl" else StableDiffusionImg2ImgPipeline
+
+
+def _load_folder(folder: Path, family: Family, dtype: Any) -> Any:
+    cls = _pipeline_class(family)
+    extra: dict[str, Any] = {}
+    if family.kind == "sd":
+        extra = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    return cls.from_pretrained(folder, dtype=dtype, local_files_only=True, use_safetensors=True, **extra)
+
+
+def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -> Any:
+    """Single-file checkpoints load against a local config folder and local tokenizers: never the Hub."""
+    cls = _pipeline_class(family)
+    config = Path(config_dir) if config_dir else resource("model_configs", family.config)
+    extra: dict[str, Any] = {}
+    # SD 2.x and SDXL's second encoder pad with "!", SD 1.x with the end token.
+    if (config / "tokenizer").is_dir():
+        from transformers import CLIPTokenizer
+
+        extra["tokenizer"] = CLIPTokenizer.from_pretrained(config / "tokenizer")
+        if (config / "tokenizer_2").is_dir():
+            extra["tokenizer_2"] = CLIPTokenizer.from_pretrained(config / "tokenizer_2")
+    else:
+        extra["tokenizer"] = _clip_tokenizer("!" if family.config.startswith("sd2") else "<|endoftext|>")
+        if family.kind == "sdxl":
+            extra["tokenizer_2"] = _clip_tokenizer("!")
+    if family.kind == "sd":
+        extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+    pipe = cls.from_single_file(str(path), config=str(config), dtype=dtype, local_files_only=True, **extra)
+    _own_weights(pipe)
+    return pipe
+
+
+def _own_weights(pipe: Any) -> None:
+    """Copy weights out of the memory-mapped checkpoint.
+
+    The file is then no longer held open (it can be moved or deleted), and tensors get
+    allocator alignment: mapped tensors sit at arbitrary offsets, which sends CPU kernels
+    down other code paths and changes results in the last bits.
+    """
+    import torch
+
+    with torch.no_grad():
+        for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
+            module = getattr(pipe, name, None)
+            if module is None:
+                continue
+            for tensor in [*module.parameters(), *module.buffers()]:
+                tensor.data = tensor.data.clone()

@@ -1,0 +1,88 @@
+"""Everything that defines a picture (the request) and what came back (the result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import numpy as np
+
+from sketchdiffuse.generation.errors import InvalidRequestError
+from sketchdiffuse.generation.model_ref import ModelRef
+
+RANDOM_SEED = -1
+MAX_SEED = 2**32 - 1
+
+
+class SizePolicy(str, Enum):
+    NATIVE = "native"  # scale so the longer side is the model's native size
+    CANVAS = "canvas"  # keep the canvas size (rounded to multiples of 8)
+
+
+def frozen_image(rgb: np.ndarray) -> np.ndarray:
+    """A read-only H x W x 3 uint8 copy, so a request cannot change after it is made."""
+    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+        raise InvalidRequestError("The drawing must be an RGB image (H x W x 3, 8 bits).")
+    out = np.array(rgb, copy=True)
+    out.setflags(write=False)
+    return out
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    model: ModelRef
+    init_image: np.ndarray | None = field(default=None, compare=False, repr=False)
+    negative_prompt: str = ""
+    strength: float = 0.6
+    steps: int = 20
+    guidance_scale: float = 7.0
+    seed: int = RANDOM_SEED
+    scheduler: str = "Euler a"
+    size_policy: SizePolicy = SizePolicy.NATIVE
+    width: int | None = None  # output size when there is no drawing (defaults to the model's native size)
+    height: int | None = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.strength <= 1.0:
+            raise InvalidRequestError(f"Strength must be between 0 and 1, not {self.strength}.")
+        if not 1 <= self.steps <= 500:
+            raise InvalidRequestError(f"Steps must be between 1 and 500, not {self.steps}.")
+        if not 0.0 <= self.guidance_scale <= 50.0:
+            raise InvalidRequestError(f"Guidance must be between 0 and 50, not {self.guidance_scale}.")
+        if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
+            raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
+        if self.init_image is not None and self.init_image.flags.writeable:
+            object.__setattr__(self, "init_image", frozen_image(self.init_image))
+
+    def with_(self, **changes: object) -> GenerationRequest:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class ModelIdentity:
+    name: str
+    short_hash: str
+    family: str
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    image: np.ndarray = field(repr=False)  # H x W x 3 uint8 at the canvas size
+    request: GenerationRequest
+    seed: int
+    steps_run: int  # denoising steps actually run
+    total_steps: int  # steps of the schedule they were taken from
+    timings: dict[str, float]  # seconds per stage
+    model: ModelIdentity
+    width: int  # size the model worked at
+    height: int
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """A job stopped by the user; nothing was decoded."""
+
+    request: GenerationRequest
+    steps_run: int

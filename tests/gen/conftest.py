@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.gen.tiny import build_tiny_sd, build_tiny_sdxl
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-sd")
+    return build_tiny_sd(root / "tiny-sd", root / "scratch")
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-sdxl")
+    return build_tiny_sdxl(root / "tiny-sdxl", root / "scratch")

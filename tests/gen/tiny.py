@@ -1,0 +1,160 @@
+"""Tiny Stable Diffusion pipelines built from the real diffusers / transformers classes.
+
+They are saved in diffusers layout (and as an original-layout single file) so that the
+application loads them exactly as it loads a user's model. Weights are random but seeded.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+SCHEDULER = {
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "num_train_timesteps": 1000,
+    "prediction_type": "epsilon",
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+}
+
+
+def byte_symbols() -> list[str]:
+    """The 256 printable stand-ins for bytes that byte-level BPE vocabularies use (GPT-2 / CLIP order)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    codes = printable[:]
+    extra = 0
+    for b in range(256):
+        if b not in printable:
+            printable.append(b)
+            codes.append(256 + extra)
+            extra += 1
+    return [chr(c) for c in codes]
+
+
+def write_tokenizer_files(folder: Path) -> int:
+    """A small byte-level BPE vocabulary in the CLIP layout; returns its size."""
+    symbols = byte_symbols()
+    merges = [("c", "a"), ("ca", "t</w>"), ("o", "g</w>"), ("d", "og</w>")]
+    vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m) for m in merges]
+    vocab += ["<|startoftext|>", "<|endoftext|>"]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps({t: i for i, t in enumerate(vocab)}, ensure_ascii=False))
+    (folder / "merges.txt").write_text("#version: 0.2\n" + "\n".join(" ".join(m) for m in merges) + "\n")
+    return len(vocab)
+
+
+def _tokenizer(folder: Path, pad: str = "<|endoftext|>"):
+    from transformers import CLIPTokenizer
+
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token=pad, model_max_length=77)
+
+
+def _text_config(vocab_size: int, **extra: object):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        bos_token_id=vocab_size - 2,
+        eos_token_id=vocab_size - 1,
+        pad_token_id=vocab_size - 1,
+        hidden_size=32,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=5,
+        vocab_size=vocab_size,
+        hidden_act="gelu",
+        **extra,
+    )
+
+
+def _vae():
+    from diffusers import AutoencoderKL
+
+    torch.manual_seed(0)
+    return AutoencoderKL(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
+        latent_channels=4,
+        sample_size=64,
+    )
+
+
+def build_tiny_sd(folder: Path, scratch: Path) -> Path:
+    """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel
+
+    vocab_size = write_tokenizer_files(scratch / "tok")
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+    )
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(_text_config(vocab_size))
+    pipe = StableDiffusionPipeline(
+        vae=_vae(),
+        text_encoder=text_encoder,
+        tokenizer=_tokenizer(scratch / "tok"),
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(**SCHEDULER),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_sdxl(folder: Path, scratch: Path) -> Path:
+    """SDXL-shaped: two text encoders (the second with projection), text-time conditioning."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    vocab_size = write_tokenizer_files(scratch / "tok")
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=2,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 2),
+        projection_class_embeddings_input_dim=80,  # 6 x 8 time ids + 32 pooled text
+        cross_attention_dim=64,
+        norm_num_groups=1,
+    )
+    torch.manual_seed(0)
+    text_encoder = CLIPTextModel(_text_config(vocab_size, projection_dim=32))
+    torch.manual_seed(0)
+    text_encoder_2 = CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32))
+    pipe = StableDiffusionXLPipeline(
+        vae=_vae(),
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=_tokenizer(scratch / "tok"),
+        tokenizer_2=_tokenizer(scratch / "tok", pad="!"),
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(**SCHEDULER),
+    )
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
