@@ -1,21 +1,126 @@
-"""Command line: no arguments opens the window; subcommands work headless."""
+"""Command line: no arguments opens the window; ``generate`` works headless."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "stabilityai/sd-turbo"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sketchdiffuse", description="Paint a sketch, turn it into an image.")
-    parser.add_argument("file", nargs="?", help="an .ora project or an image to open")
+    sub = parser.add_subparsers(dest="command")
+    gen = sub.add_parser("generate", help="turn a sketch (PNG, JPEG or .ora) into an image without the window")
+    gen.add_argument("sketch", help="the drawing: an image file or an .ora project")
+    gen.add_argument("--prompt", required=True)
+    gen.add_argument("--negative", default="")
+    gen.add_argument("--strength", type=float, default=0.6, help="0 keeps the drawing, 1 ignores it (default 0.6)")
+    gen.add_argument("--steps", type=int, default=None, help="default: the model family's")
+    gen.add_argument("--guidance", type=float, default=None, help="default: the model family's")
+    gen.add_argument("--seed", type=int, default=-1, help="-1 (default) picks a random seed")
+    gen.add_argument(
+        "--scheduler", default=None, help="Euler, Euler a, DPM++ 2M, DPM++ 2M Karras, DDIM, LMS, UniPC, LCM"
+    )
+    gen.add_argument("--model", default=DEFAULT_MODEL, help="Hub id, diffusers folder or .safetensors file")
+    gen.add_argument("--config", default=None, help="diffusers config folder for an unusual single-file model")
+    gen.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
+    gen.add_argument("--precision", default="auto", choices=["auto", "fp16", "bf16", "fp32"])
+    gen.add_argument(
+        "--size", default="native", choices=["native", "canvas"], help="work at the model's size or the canvas size"
+    )
+    gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
     return parser
+
+
+def _load_sketch(path: str) -> np.ndarray:
+    from sketchdiffuse.io.pixels import flatten_on
+
+    if path.lower().endswith(".ora"):
+        from sketchdiffuse.io.ora import read_ora
+
+        return flatten_on(read_ora(path).document.composite())
+    from sketchdiffuse.io.images import open_image
+
+    return flatten_on(open_image(path).pixels)
+
+
+def _bar(done: int, total: int, width: int = 30) -> str:
+    filled = int(width * done / max(total, 1))
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def generate_command(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from sketchdiffuse.document.errors import DocumentError
+    from sketchdiffuse.generation import Engine, GenerationError, GenerationRequest, ModelRef, Progress, SizePolicy
+    from sketchdiffuse.generation.family import Family
+    from sketchdiffuse.generation.metadata import png_text
+    from sketchdiffuse.io.images import export_image
+
+    try:
+        sketch = _load_sketch(args.sketch)
+        ref = ModelRef.parse(args.model, args.device, args.precision)
+        if args.config:
+            ref = replace(ref, config_dir=str(Path(args.config).resolve()))
+        engine = Engine()
+
+        def on_load(stage: str, done: int, total: int) -> None:
+            if stage == "download" and total:
+                print(
+                    f"\rdownloading {_bar(done, total)} {done / 1e6:.0f} / {total / 1e6:.0f} MB",
+                    end="",
+                    file=sys.stderr,
+                )
+            elif stage == "load" and done == 0:
+                print(f"\nloading {ref.name} ...", file=sys.stderr)
+
+        family: Family = engine.ensure_model(ref, on_load).family
+        request = GenerationRequest(
+            prompt=args.prompt,
+            negative_prompt=args.negative,
+            model=ref,
+            init_image=sketch,
+            strength=args.strength,
+            steps=args.steps or family.default_steps,
+            guidance_scale=family.default_guidance if args.guidance is None else args.guidance,
+            seed=args.seed,
+            scheduler=args.scheduler or family.default_scheduler,
+            size_policy=SizePolicy(args.size),
+        )
+
+        def on_progress(p: Progress) -> None:
+            print(
+                f"\rstep {p.step}/{p.total} {_bar(p.step, p.total)} {p.remaining:5.1f}s left ", end="", file=sys.stderr
+            )
+
+        result = engine.generate(request, on_progress=on_progress)
+        print(file=sys.stderr)
+        from sketchdiffuse.generation.request import GenerationResult
+
+        assert isinstance(result, GenerationResult)
+        rgba = np.concatenate([result.image, np.full((*result.image.shape[:2], 1), 255, np.uint8)], axis=2)
+        export_image(rgba, args.output, text=png_text(result))
+    except (GenerationError, DocumentError, OSError) as exc:
+        print(f"\nsketchdiffuse: {exc}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    print(f"wrote {args.output} (seed {result.seed}, {result.steps_run} steps, {result.timings['total']:.1f} s)")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    if args and args[0] == "generate":
+        return generate_command(build_parser().parse_args(args))
+    parser = argparse.ArgumentParser(prog="sketchdiffuse", description="Paint a sketch, turn it into an image.")
+    parser.add_argument("file", nargs="?", help="an .ora project or an image to open")
     options = parser.parse_args(args)
     from sketchdiffuse.app import run_app
 

@@ -18,7 +18,8 @@ OUT = Path(__file__).resolve().parents[1] / "resources" / "tokenizers" / "clip"
 
 
 def main() -> None:
-    lines = gzip.open(oct.default_bpe(), "rt", encoding="utf-8").read().split("\n")
+    with gzip.open(oct.default_bpe(), "rt", encoding="utf-8") as handle:
+        lines = handle.read().split("\n")
     merges = [tuple(line.split()) for line in lines[1 : 49152 - 256 - 2 + 1]]
     symbols = list(oct.bytes_to_unicode().values())
     vocab = symbols + [s + "</w>" for s in symbols] + ["".join(m) for m in merges]

@@ -81,7 +81,9 @@ def family_of_folder(folder: Path, name: str) -> Family:
     if cls in SDXL_PIPELINES:
         base = Family("sdxl", "SDXL", native, prediction, config="sdxl")
     elif unet.get("cross_attention_dim") == 1024:
-        base = Family("sd", "SD 2.x", native, prediction, config="sd2-768-v" if prediction == "v_prediction" else "sd2-512")
+        base = Family(
+            "sd", "SD 2.x", native, prediction, config="sd2-768-v" if prediction == "v_prediction" else "sd2-512"
+        )
     else:
         base = Family("sd", "SD 1.x", native, prediction, config="sd1")
     return with_distillation(base, _distillation(name, scheduler.get("_class_name", "")))

@@ -204,6 +204,7 @@ def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> Loaded
     import time
 
     started = time.perf_counter()
+    _quiet_libraries()
     device = pick_device(ref.device)
     dtype = pick_dtype(device, ref.precision)
     what = f"'{ref.name}'"
@@ -245,6 +246,17 @@ def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> Loaded
         on_progress("load", 1, 1)
     identity = ModelIdentity(ref.name, short_hash, family.label)
     return LoadedModel(ref, pipe, family, identity, device, dtype, time.perf_counter() - started)
+
+
+def _quiet_libraries() -> None:
+    """Loading progress bars and advice meant for library users are not for artists' terminals."""
+    import diffusers.utils.logging as diffusers_logging
+    import transformers.utils.logging as transformers_logging
+
+    diffusers_logging.disable_progress_bar()
+    diffusers_logging.set_verbosity_error()
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
 
 
 def _pipeline_class(family: Family) -> Any:

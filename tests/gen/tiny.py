@@ -24,7 +24,9 @@ SCHEDULER = {
 
 def byte_symbols() -> list[str]:
     """The 256 printable stand-ins for bytes that byte-level BPE vocabularies use (GPT-2 / CLIP order)."""
-    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    printable = (
+        list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    )
     codes = printable[:]
     extra = 0
     for b in range(256):

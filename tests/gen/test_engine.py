@@ -1,0 +1,230 @@
+"""The engine on the tiny real pipeline: fidelity with plain diffusers, strength, cancel, reuse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from sketchdiffuse.generation import Cancelled, CancelToken, Engine, GenerationRequest, GenerationResult, ModelRef
+from sketchdiffuse.generation.engine import plan_steps, work_size
+from sketchdiffuse.generation.request import SizePolicy
+from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+
+SKETCH = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine()
+
+
+def request(folder: Path, **kw: object) -> GenerationRequest:
+    base: dict[str, object] = {
+        "prompt": "a cat",
+        "negative_prompt": "a dog",
+        "model": ModelRef.parse(str(folder)),
+        "init_image": SKETCH,
+        "strength": 0.5,
+        "steps": 4,
+        "guidance_scale": 7.0,
+        "seed": 1234,
+        "scheduler": "Euler",
+    }
+    base.update(kw)
+    return GenerationRequest(**base)  # type: ignore[arg-type]
+
+
+def run(engine: Engine, req: GenerationRequest, **kw: object) -> GenerationResult:
+    result = engine.generate(req, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, GenerationResult)
+    return result
+
+
+def max_diff(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a.astype(int) - b.astype(int)).max())
+
+
+def test_img2img_equals_a_plain_diffusers_call(engine: Engine, tiny_sd: Path):
+    from diffusers import StableDiffusionImg2ImgPipeline
+
+    result = run(engine, request(tiny_sd))
+    plain = StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
+    plain.set_progress_bar_config(disable=True)
+    expected = plain(
+        prompt="a cat",
+        negative_prompt="a dog",
+        image=Image.fromarray(SKETCH),
+        strength=0.5,
+        num_inference_steps=4,
+        guidance_scale=7.0,
+        generator=torch.Generator().manual_seed(1234),
+    ).images[0]
+    assert result.image.shape == (64, 64, 3)
+    assert max_diff(result.image, np.asarray(expected)) <= 1
+    assert (result.steps_run, result.total_steps, result.seed) == (2, 4, 1234)
+    assert {"load", "text_encode", "vae_encode", "denoise", "vae_decode", "total"} <= set(result.timings)
+
+
+def test_txt2img_at_full_strength_equals_plain_diffusers_and_shares_the_components(engine: Engine, tiny_sd: Path):
+    from diffusers import StableDiffusionPipeline
+
+    result = run(engine, request(tiny_sd, strength=1.0))
+    model = engine.model
+    assert model is not None and model.txt2img().unet is model.pipe.unet  # no second load
+    plain = StableDiffusionPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
+    plain.set_progress_bar_config(disable=True)
+    expected = plain(
+        prompt="a cat",
+        negative_prompt="a dog",
+        height=64,
+        width=64,
+        num_inference_steps=4,
+        guidance_scale=7.0,
+        generator=torch.Generator().manual_seed(1234),
+    ).images[0]
+    assert max_diff(result.image, np.asarray(expected)) <= 1
+    assert result.steps_run == 4
+    # The drawing is ignored at strength 1: another drawing gives the same picture.
+    other = run(engine, request(tiny_sd, strength=1.0, init_image=255 - SKETCH))
+    assert np.array_equal(other.image, result.image)
+
+
+def test_strength_zero_returns_the_drawing_without_a_model(tiny_sd: Path):
+    fresh = Engine()
+    result = run(fresh, request(tiny_sd, strength=0.0))
+    assert np.array_equal(result.image, SKETCH)
+    assert result.steps_run == 0 and fresh.model is None
+
+
+def test_tiny_strength_runs_one_step(engine: Engine, tiny_sd: Path):
+    result = run(engine, request(tiny_sd, strength=0.05, steps=4))
+    assert result.steps_run == 1
+    assert result.total_steps == 20  # the schedule was lengthened so one step runs near strength 0.05
+    assert max_diff(result.image, SKETCH) > 0
+    assert plan_steps(4, 0.05) == (20, 1)
+    assert plan_steps(20, 0.6) == (20, 12)
+
+
+def test_same_request_same_pixels_and_random_seeds_are_recorded(engine: Engine, tiny_sd: Path):
+    a = run(engine, request(tiny_sd))
+    b = run(engine, request(tiny_sd))
+    assert np.array_equal(a.image, b.image)
+    r1 = run(engine, request(tiny_sd, seed=-1))
+    r2 = run(engine, request(tiny_sd, seed=-1))
+    assert r1.seed != r2.seed and 0 <= r1.seed < 2**32
+    again = run(engine, request(tiny_sd, seed=r1.seed))
+    assert np.array_equal(again.image, r1.image)
+
+
+def test_second_generation_does_not_reload(engine: Engine, tiny_sd: Path):
+    run(engine, request(tiny_sd))
+    first = engine.model
+    run(engine, request(tiny_sd, prompt="a dog", seed=5))
+    assert engine.model is first
+
+
+def test_cancel_mid_run_skips_decode_and_engine_stays_ready(engine: Engine, tiny_sd: Path):
+    token = CancelToken()
+    steps_seen: list[int] = []
+
+    def on_progress(p: object) -> None:
+        steps_seen.append(p.step)  # type: ignore[attr-defined]
+        token.cancel()
+
+    outcome = engine.generate(request(tiny_sd, strength=1.0, steps=8), on_progress=on_progress, cancel=token)
+    assert isinstance(outcome, Cancelled)
+    assert outcome.steps_run == 1 and steps_seen == [1]
+    after = run(engine, request(tiny_sd))
+    assert after.steps_run == 2
+
+
+def test_cancel_before_start_returns_cancelled(engine: Engine, tiny_sd: Path):
+    token = CancelToken()
+    token.cancel()
+    assert isinstance(engine.generate(request(tiny_sd), cancel=token), Cancelled)
+
+
+def test_progress_and_previews(engine: Engine, tiny_sd: Path):
+    progress: list[object] = []
+    previews: list[np.ndarray] = []
+    run(engine, request(tiny_sd, strength=1.0, steps=6), on_progress=progress.append, on_preview=previews.append)
+    assert [p.step for p in progress] == [1, 2, 3, 4, 5, 6]  # type: ignore[attr-defined]
+    assert all(p.total == 6 and p.remaining >= 0 for p in progress)  # type: ignore[attr-defined]
+    assert len(previews) == 2  # every second step, not after the last
+    factor = engine.model.pipe.vae_scale_factor  # type: ignore[union-attr]
+    assert previews[0].shape == (64 // factor, 64 // factor, 3) and previews[0].dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", SCHEDULER_NAMES)
+def test_every_scheduler_runs(engine: Engine, tiny_sd: Path, name: str):
+    guidance = 1.0 if name == "LCM" else 7.0
+    result = run(engine, request(tiny_sd, scheduler=name, guidance_scale=guidance))
+    assert result.image.shape == (64, 64, 3) and result.steps_run >= 1
+    assert max_diff(result.image, SKETCH) > 0
+
+
+def test_schedulers_give_different_pictures(engine: Engine, tiny_sd: Path):
+    a = run(engine, request(tiny_sd, scheduler="Euler", strength=1.0))
+    b = run(engine, request(tiny_sd, scheduler="DDIM", strength=1.0))
+    assert max_diff(a.image, b.image) > 5
+
+
+def test_sizes_follow_the_policy(engine: Engine, tiny_sd: Path):
+    assert work_size(1000, 500, SizePolicy.NATIVE, 512) == (512, 256)
+    assert work_size(333, 101, SizePolicy.CANVAS, 512) == (336, 104)
+    assert work_size(1, 1, SizePolicy.CANVAS, 512) == (8, 8)
+    wide = np.zeros((30, 100, 3), np.uint8)
+    result = run(engine, request(tiny_sd, init_image=wide))
+    assert result.image.shape == (30, 100, 3)  # back at the canvas size
+    assert (result.width, result.height) == (64, 16)  # native 64 on the longer side, 19.2 rounds to 16
+    kept = run(engine, request(tiny_sd, init_image=wide, size_policy=SizePolicy.CANVAS))
+    assert (kept.width, kept.height) == (96, 32)
+
+
+def test_long_prompts_are_not_cut(engine: Engine, tiny_sd: Path):
+    words = " ".join(["cat"] * 300)
+    short = run(engine, request(tiny_sd, prompt="cat " * 70))
+    long = run(engine, request(tiny_sd, prompt=words + " dog"))
+    assert long.warnings == ()
+    assert max_diff(short.image, long.image) > 0
+    from sketchdiffuse.generation.prompts import encode
+
+    model = engine.model
+    assert model is not None
+    emb = encode(model.pipe, words, "", True, False, "cpu")
+    assert emb.prompt.shape[1] == 77 * 4 and emb.negative.shape == emb.prompt.shape
+
+
+def test_sdxl_img2img_and_txt2img(tiny_sdxl: Path):
+    engine = Engine()
+    result = run(engine, request(tiny_sdxl, guidance_scale=5.0))
+    assert result.image.shape == (64, 64, 3) and result.model.family == "SDXL"
+    txt = run(engine, request(tiny_sdxl, strength=1.0))
+    assert txt.steps_run == 4 and max_diff(txt.image, result.image) > 0
+    long = run(engine, request(tiny_sdxl, prompt="cat " * 100 + "zebra"))
+    assert long.warnings and "zebra" in long.warnings[0]
+
+
+def test_out_of_memory_falls_back_to_tiling_then_offload(engine: Engine, tiny_sd: Path):
+    run(engine, request(tiny_sd))
+    model = engine.model
+    assert model is not None
+    calls = {"n": 0}
+
+    def flaky() -> str:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return "ok"
+
+    model.device = "cuda"  # the fallbacks only apply on accelerators
+    try:
+        assert Engine._with_memory_fallbacks(model, flaky) == "ok"
+        assert model.pipe.vae.use_tiling
+    finally:
+        model.device = "cpu"
+        model.pipe.vae.disable_tiling()

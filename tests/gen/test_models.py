@@ -1,0 +1,186 @@
+"""Model sources and their failures: single files offline, the Hub cache offline, broken folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelRef, SourceKind
+from sketchdiffuse.generation.errors import (
+    CorruptWeightsError,
+    ModelNotCachedError,
+    ModelNotFoundError,
+    NotAStableDiffusionModelError,
+    UnsupportedModelFileError,
+)
+from sketchdiffuse.generation.family import family_of_checkpoint
+from sketchdiffuse.generation.models import load_model
+from sketchdiffuse.resources import resource
+from tests.gen.ldm import clip_to_ldm, unet_to_ldm, vae_to_ldm
+
+SKETCH = np.random.default_rng(1).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+
+
+def single_file_from(folder: Path, target: Path) -> Path:
+    """Write the tiny pipeline in the original single-file layout most models are shared in."""
+    state: dict[str, torch.Tensor] = {}
+    for name, fn in (("unet", unet_to_ldm), ("vae", vae_to_ldm)):
+        config = json.loads((folder / name / "config.json").read_text())
+        state |= fn(load_file(folder / name / "diffusion_pytorch_model.safetensors"), config)
+    state |= clip_to_ldm(load_file(folder / "text_encoder" / "model.safetensors"))
+    save_file({k: v.contiguous() for k, v in state.items()}, target)
+    return target
+
+
+def generate(ref: ModelRef) -> GenerationResult:
+    req = GenerationRequest("a cat", ref, init_image=SKETCH, strength=0.6, steps=5, seed=9, scheduler="Euler")
+    result = Engine().generate(req)
+    assert isinstance(result, GenerationResult)
+    return result
+
+
+def test_single_file_loads_offline_and_matches_the_folder(tiny_sd: Path, tmp_path: Path):
+    path = single_file_from(tiny_sd, tmp_path / "tiny-model.safetensors")
+    ref = ModelRef.parse(str(path))
+    assert ref.kind is SourceKind.FILE
+    ref = replace(ref, config_dir=str(tiny_sd))  # the tiny architecture is not one of the shipped families
+    from_file = generate(ref)
+    from_folder = generate(ModelRef.parse(str(tiny_sd)))
+    assert np.abs(from_file.image.astype(int) - from_folder.image.astype(int)).max() <= 1
+    assert len(from_file.model.short_hash) == 10 and from_file.model.name == "tiny-model"
+
+
+def test_single_file_uses_the_shipped_tokenizer_when_the_config_has_none(tiny_sd: Path, tmp_path: Path):
+    config = tmp_path / "config"
+    shutil.copytree(tiny_sd, config, ignore=shutil.ignore_patterns("*.safetensors"))
+    shutil.rmtree(config / "tokenizer")
+    # Only the tokenizer is checked here: the tiny text encoder is not run with the full vocabulary.
+    path = single_file_from(tiny_sd, tmp_path / "m.safetensors")
+    model = load_model(ModelRef(str(path), SourceKind.FILE, config_dir=str(config)))
+    assert len(model.pipe.tokenizer) == 49408
+    assert model.pipe.tokenizer("a photo of a cat").input_ids == [49406, 320, 1125, 539, 320, 2368, 49407]
+
+
+def _header_only(path: Path, shapes: dict[str, tuple[int, ...]]) -> Path:
+    save_file({k: torch.zeros(s, dtype=torch.float16) for k, s in shapes.items()}, path)
+    return path
+
+
+ATTN = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.weight"
+
+
+@pytest.mark.parametrize(
+    ("name", "shapes", "label", "native", "config"),
+    [
+        ("dreamy-v1.safetensors", {ATTN: (320, 768)}, "SD 1.x", 512, "sd1"),
+        ("v2-1_768-ema.safetensors", {ATTN: (320, 1024)}, "SD 2.x", 768, "sd2-768-v"),
+        ("v2-1_512-base.safetensors", {ATTN: (320, 1024)}, "SD 2.x", 512, "sd2-512"),
+        (
+            "xl.safetensors",
+            {ATTN: (320, 2048), "conditioner.embedders.1.model.ln_final.weight": (8,)},
+            "SDXL",
+            1024,
+            "sdxl",
+        ),
+        (
+            "sd_xl_turbo.safetensors",
+            {ATTN: (320, 2048), "conditioner.embedders.1.model.ln_final.weight": (8,)},
+            "SDXL",
+            1024,
+            "sdxl",
+        ),
+    ],
+)
+def test_checkpoint_families_pick_shipped_configs(
+    tmp_path: Path, name: str, shapes: dict, label: str, native: int, config: str
+):
+    family = family_of_checkpoint(_header_only(tmp_path / name, shapes))
+    assert (family.label, family.native_size, family.config) == (label, native, config)
+    assert (resource("model_configs", config) / "model_index.json").is_file()
+    if "turbo" in name:
+        assert (family.default_steps, family.default_guidance) == (2, 0.0)
+
+
+def test_shipped_configs_build_the_real_architectures():
+    from diffusers import UNet2DConditionModel
+
+    for family, cross in (("sd1", 768), ("sd2-512", 1024), ("sdxl", 2048)):
+        config = UNet2DConditionModel.load_config(resource("model_configs", family, "unet"))
+        assert config["cross_attention_dim"] == cross
+        with torch.device("meta"):
+            unet = UNet2DConditionModel.from_config(config)
+        params = sum(p.numel() for p in unet.parameters())
+        assert params > 800_000_000  # SD 1.x/2.x UNets have ~860M parameters, SDXL ~2.6B
+
+
+def test_bad_sources_get_clear_errors(tiny_sd: Path, tmp_path: Path):
+    with pytest.raises(ModelNotFoundError, match="neither an existing folder"):
+        ModelRef.parse(str(tmp_path / "nowhere"))
+    pickle = tmp_path / "model.ckpt"
+    pickle.write_bytes(b"not really")
+    with pytest.raises(UnsupportedModelFileError, match="pickle"):
+        ModelRef.parse(str(pickle))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(NotAStableDiffusionModelError, match=r"model_index\.json"):
+        load_model(ModelRef.parse(str(empty)))
+    half = tmp_path / "half"
+    shutil.copytree(tiny_sd, half)
+    (half / "unet" / "config.json").unlink()
+    with pytest.raises(NotAStableDiffusionModelError, match="incomplete"):
+        load_model(ModelRef.parse(str(half)))
+    other = tmp_path / "flux"
+    shutil.copytree(tiny_sd, other)
+    index = json.loads((other / "model_index.json").read_text())
+    (other / "model_index.json").write_text(json.dumps(index | {"_class_name": "FluxPipeline"}))
+    with pytest.raises(NotAStableDiffusionModelError, match="FluxPipeline"):
+        load_model(ModelRef.parse(str(other)))
+
+
+def test_corrupt_weights(tiny_sd: Path, tmp_path: Path):
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_sd, broken)
+    weights = broken / "unet" / "diffusion_pytorch_model.safetensors"
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 2])
+    with pytest.raises(CorruptWeightsError):
+        load_model(ModelRef.parse(str(broken)))
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(CorruptWeightsError, match=r"not a valid \.safetensors"):
+        load_model(ModelRef.parse(str(junk)))
+    lora = _header_only(tmp_path / "lora.safetensors", {"lora_unet_down.weight": (4, 4)})
+    with pytest.raises(NotAStableDiffusionModelError, match="LoRA"):
+        load_model(ModelRef.parse(str(lora)))
+
+
+def _fake_hub_cache(cache: Path, repo: str, folder: Path) -> None:
+    """The Hub cache layout: refs/main names a snapshot folder holding the files."""
+    base = cache / f"models--{repo.replace('/', '--')}"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(folder, base / "snapshots" / commit)
+    (base / "refs").mkdir(parents=True)
+    (base / "refs" / "main").write_text(commit)
+
+
+def test_hub_ids_load_from_the_cache_offline_and_uncached_ones_explain(
+    tiny_sd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from huggingface_hub import constants
+
+    assert constants.is_offline_mode()  # set by the test configuration
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    _fake_hub_cache(tmp_path, "artist/tiny-sd", tiny_sd)
+    ref = ModelRef.parse("artist/tiny-sd")
+    assert ref.kind is SourceKind.HUB
+    result = generate(ref)
+    assert result.model.name == "artist/tiny-sd"
+    assert np.array_equal(result.image, generate(ModelRef.parse(str(tiny_sd))).image)
+    with pytest.raises(ModelNotCachedError, match=r"'artist/not-downloaded'.*offline.*local model folder"):
+        load_model(ModelRef.parse("artist/not-downloaded"))
