@@ -13,6 +13,9 @@ def run_app(path: str | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("sketchdiffuse")
     app.setOrganizationName("sketchdiffuse")
+    from sketchdiffuse.qt.theme import apply_theme
+
+    apply_theme(app)
     window = MainWindow()
     if path:
         window.open_path(path)

@@ -10,6 +10,16 @@ from sketchdiffuse.document.document import Document
 DEFAULT_LIMIT_BYTES = 512 * 1024 * 1024
 
 
+def oldest_to_drop(sizes: list[int], limit_bytes: int) -> int:
+    """How many of the oldest commands to drop to fit ``limit_bytes``; the newest is always kept."""
+    total = sum(sizes)
+    dropped = 0
+    while total > limit_bytes and len(sizes) - dropped > 1:
+        total -= sizes[dropped]
+        dropped += 1
+    return dropped
+
+
 class History:
     """Runs commands on a document and undoes them; the oldest are dropped past ``limit_bytes``."""
 
@@ -86,12 +96,7 @@ class History:
         self._changed()
 
     def _trim(self) -> None:
-        total = self.memory_bytes()
-        dropped = 0
-        # Keep at least the newest command, even if it alone is over the limit.
-        while total > self.limit_bytes and len(self._commands) - dropped > 1:
-            total -= self._commands[dropped].size_bytes()
-            dropped += 1
+        dropped = oldest_to_drop([c.size_bytes() for c in self._commands], self.limit_bytes)
         if dropped:
             del self._commands[:dropped]
             self._index -= dropped

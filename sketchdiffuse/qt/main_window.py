@@ -1,16 +1,367 @@
-"""The main window (placeholder until the painting window lands)."""
+"""The painting window: canvas, layer panel, tool options, menus, files and undo."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QMainWindow
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+
+from sketchdiffuse import __version__
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.io.images import open_image
+from sketchdiffuse.qt.canvas import CanvasView, Tool
+from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, NewDocumentDialog, ShortcutsDialog
+from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.qt.layer_panel import LayerPanel
+from sketchdiffuse.qt.tool_options import ToolOptions
+from sketchdiffuse.qt.undo import UndoStack
+
+ORA_FILTER = "OpenRaster (*.ora)"
+OPEN_FILTER = "Images and projects (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
+EXPORT_FILTER = "PNG (*.png);;JPEG (*.jpg *.jpeg);;WebP (*.webp)"
+MAX_RECENT = 10
+
+
+def default_document(width: int = 1024, height: int = 1024) -> Document:
+    """A white background to paint on and an empty sketch layer above it, active."""
+    doc = Document(width, height)
+    doc.layers[0].pixels[:] = 255
+    sketch = doc.new_layer("Sketch")
+    doc.layers.append(sketch)
+    doc.active_index = 1
+    return doc
 
 
 class MainWindow(QMainWindow):
-    def __init__(self) -> None:
+    def __init__(self, doc: Document | None = None) -> None:
         super().__init__()
-        self.setWindowTitle("sketchdiffuse")
-        self.setCentralWidget(QLabel("sketchdiffuse"))
-        self.resize(1024, 720)
+        self.doc = doc or default_document()
+        self.path: Path | None = None
+        self.settings = QSettings()
+        self.stack = UndoStack(self.doc, self)
+        self.canvas = CanvasView(self.doc, self.stack)
+        self.setCentralWidget(self.canvas)
+        self.layers = LayerPanel(self.doc, self.stack)
+        dock = QDockWidget("Layers", self)
+        dock.setObjectName("layers-dock")
+        dock.setWidget(self.layers)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.tools = ToolOptions(self)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools)
+        self.setWindowIcon(icon("sketchdiffuse"))
 
-    def open_path(self, path: str) -> None:
-        self.statusBar().showMessage(path)
+        self.zoom_label, self.pos_label, self.size_label = QLabel(), QLabel(), QLabel()
+        for label in (self.pos_label, self.size_label, self.zoom_label):
+            label.setMinimumWidth(90)
+            self.statusBar().addPermanentWidget(label)
+
+        self.tools.brushChanged.connect(self._brush_changed)
+        self.tools.toolChanged.connect(self._tool_changed)
+        self.canvas.colorPicked.connect(self.tools.set_color)
+        self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
+        self.canvas.cursorMoved.connect(lambda x, y: self.pos_label.setText(f"{x}, {y}"))
+        self.canvas.message.connect(self.show_message)
+        self.layers.message.connect(self.show_message)
+        self.stack.cleanChanged.connect(self._update_title)
+
+        self._build_actions()
+        self._update_title()
+        self._update_size_label()
+        self.resize(1280, 860)
+
+    # -- actions and menus ---------------------------------------------------------------
+    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
+                icon_name: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        action.triggered.connect(lambda _=False: slot())
+        self.addAction(action)  # shortcuts work whatever has focus
+        return action
+
+    def _build_actions(self) -> None:
+        std = QKeySequence.StandardKey
+        a = self.actions_by_name = {
+            "new": self._action("&New…", self.new_document, std.New),
+            "open": self._action("&Open…", self.open_document, std.Open),
+            "save": self._action("&Save", self.save, std.Save),
+            "save_as": self._action("Save &As…", self.save_as, std.SaveAs),
+            "export": self._action("&Export Image…", self.export_image, "Ctrl+Shift+E"),
+            "quit": self._action("&Quit", self.close, std.Quit),
+            "clear": self._action("&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete),
+            "layer_new": self._action("&New Layer", lambda: self._run(lambda d: cmd.add_layer(d)), "Ctrl+Shift+N", "layer-add"),
+            "layer_duplicate": self._action("&Duplicate Layer", lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)), "Ctrl+J", "layer-duplicate"),
+            "layer_delete": self._action("De&lete Layer", lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)), None, "layer-delete"),
+            "layer_merge": self._action("&Merge Down", lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)), "Ctrl+E", "layer-merge"),
+            "layer_up": self._action("Move &Up", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index + 1)), "Ctrl+]"),
+            "layer_down": self._action("Move Do&wn", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index - 1)), "Ctrl+["),
+            "layer_props": self._action("&Properties…", self.layer_properties),
+            "zoom_in": self._action("Zoom &In", self.canvas.zoom_in, std.ZoomIn),
+            "zoom_out": self._action("Zoom &Out", self.canvas.zoom_out, std.ZoomOut),
+            "fit": self._action("&Fit to Window", self.canvas.fit, "0"),
+            "actual": self._action("&100 %", self.canvas.actual_size, "1"),
+            "size_down": self._action("Smaller Brush", lambda: self.tools.scale_size(1 / 1.2), "["),
+            "size_up": self._action("Bigger Brush", lambda: self.tools.scale_size(1.2), "]"),
+            "about": self._action("&About sketchdiffuse", self.about),
+            "shortcuts": self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"),
+        }
+        a["undo"] = self.stack.createUndoAction(self, "&Undo")
+        a["undo"].setShortcut(QKeySequence(std.Undo))
+        a["redo"] = self.stack.createRedoAction(self, "&Redo")
+        a["redo"].setShortcut(QKeySequence(std.Redo))
+        self.recent_menu = None
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([a["new"], a["open"]])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addActions([a["save"], a["save_as"], a["export"]])
+        file_menu.addSeparator()
+        file_menu.addAction(a["quit"])
+        edit = bar.addMenu("&Edit")
+        edit.addActions([a["undo"], a["redo"]])
+        edit.addSeparator()
+        edit.addAction(a["clear"])
+        layer = bar.addMenu("&Layer")
+        layer.addActions([a["layer_new"], a["layer_duplicate"], a["layer_delete"], a["layer_merge"]])
+        layer.addSeparator()
+        layer.addActions([a["layer_up"], a["layer_down"], a["layer_props"]])
+        view = bar.addMenu("&View")
+        view.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual"]])
+        tools = bar.addMenu("&Tools")
+        tools.addActions(list(self.tools.tool_actions.values()))
+        tools.addActions([a["size_down"], a["size_up"]])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addActions([a["shortcuts"], a["about"]])
+
+    # -- hooks the tests replace (file dialogs and questions) ----------------------------
+    def ask_open_path(self) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open", self._last_folder(), OPEN_FILTER)
+        return path or None
+
+    def ask_save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder()) / suggested), filters)
+        return path or None
+
+    def ask_unsaved(self) -> QMessageBox.StandardButton:
+        buttons = QMessageBox.StandardButton
+        return QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to '{self._display_name()}' before closing it?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+
+    def ask_new_size(self) -> tuple[int, int] | None:
+        dialog = NewDocumentDialog(self)
+        return dialog.size() if dialog.exec() else None
+
+    def show_error(self, title: str, text: str) -> None:
+        QMessageBox.warning(self, title, text)
+
+    def show_message(self, text: str) -> None:
+        self.statusBar().showMessage(text, 8000)
+
+    # -- documents -----------------------------------------------------------------------
+    def set_document(self, doc: Document, path: Path | None) -> None:
+        self.doc = doc
+        self.path = path
+        self.stack.reset(doc)
+        self.canvas.set_document(doc, self.stack)
+        self.layers.attach(doc, self.stack)
+        self.canvas.fit()
+        self._update_title()
+        self._update_size_label()
+
+    def maybe_save(self) -> bool:
+        """True when it is fine to drop the current document (saved, discarded, or unchanged)."""
+        if self.stack.isClean():
+            return True
+        answer = self.ask_unsaved()
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def new_document(self) -> None:
+        if not self.maybe_save():
+            return
+        size = self.ask_new_size()
+        if size is None:
+            return
+        try:
+            self.set_document(default_document(*size), None)
+        except DocumentError as exc:
+            self.show_error("New document", str(exc))
+
+    def open_document(self) -> None:
+        if not self.maybe_save():
+            return
+        path = self.ask_open_path()
+        if path:
+            self.open_path(path)
+
+    def open_path(self, path: str | Path) -> bool:
+        from sketchdiffuse.io.ora import read_ora
+
+        path = Path(path)
+        try:
+            if path.suffix.lower() == ".ora":
+                contents = read_ora(path)
+                doc, warnings = contents.document, contents.warnings
+                saved_path: Path | None = path
+            else:
+                image = open_image(path)
+                doc = Document(image.width, image.height, [Layer("Background", image.pixels)])
+                warnings, saved_path = [], None
+        except (DocumentError, OSError) as exc:
+            self.show_error("Open", str(exc))
+            return False
+        self.set_document(doc, saved_path)
+        self._remember(path)
+        if warnings:
+            self.show_message(" ".join(warnings))
+        return True
+
+    def save(self) -> bool:
+        if self.path is None:
+            return self.save_as()
+        return self._write(self.path)
+
+    def save_as(self) -> bool:
+        suggested = self.path.name if self.path else "untitled.ora"
+        chosen = self.ask_save_path("Save as", ORA_FILTER, suggested)
+        if not chosen:
+            return False
+        path = Path(chosen)
+        if path.suffix.lower() != ".ora":
+            path = path.with_suffix(".ora")
+        if self._write(path):
+            self.path = path
+            self._remember(path)
+            self._update_title()
+            return True
+        return False
+
+    def _write(self, path: Path) -> bool:
+        from sketchdiffuse.io.ora import write_ora
+
+        try:
+            write_ora(self.doc, path)
+        except OSError as exc:
+            reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
+            self.show_error("Save", f"'{path.name}' could not be saved: {reason}. The previous file is unchanged.")
+            return False
+        self.stack.setClean()
+        self.show_message(f"Saved {path}")
+        return True
+
+    def export_image(self) -> None:
+        from sketchdiffuse.io.images import export_image
+
+        suggested = (self.path.stem if self.path else "untitled") + ".png"
+        chosen = self.ask_save_path("Export image", EXPORT_FILTER, suggested)
+        if not chosen:
+            return
+        path = Path(chosen)
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+            path = path.with_suffix(".png")
+        try:
+            export_image(self.doc.composite(), path)
+        except (DocumentError, OSError) as exc:
+            self.show_error("Export", str(exc))
+            return
+        self.show_message(f"Exported {path}")
+
+    # -- layers --------------------------------------------------------------------------
+    def _run(self, make: Callable[[Document], object]) -> None:
+        try:
+            self.stack.run(make(self.doc))  # type: ignore[arg-type]
+        except DocumentError as exc:
+            self.show_message(str(exc))
+
+    def layer_properties(self) -> None:
+        layer = self.doc.active_layer
+        dialog = LayerPropertiesDialog(layer, self)
+        if not dialog.exec():
+            return
+        self.stack.beginMacro(f"Properties of '{layer.name}'")
+        for prop, value in dialog.values().items():
+            if getattr(layer, prop) != value and not (prop == "blend_mode" and layer.blend_mode.value == value):
+                self._run(lambda d, p=prop, v=value: cmd.set_layer_property(d, d.active_index, p, v))
+        self.stack.endMacro()
+
+    # -- tools ---------------------------------------------------------------------------
+    def _brush_changed(self, brush: object) -> None:
+        self.canvas.brush = brush  # type: ignore[assignment]
+        self.canvas.update()
+
+    def _tool_changed(self, tool: Tool) -> None:
+        self.canvas.tool = tool
+
+    # -- window --------------------------------------------------------------------------
+    def _display_name(self) -> str:
+        return self.path.name if self.path else "Untitled"
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"{self._display_name()}[*] — sketchdiffuse")
+        self.setWindowModified(not self.stack.isClean())
+
+    def _update_size_label(self) -> None:
+        self.size_label.setText(f"{self.doc.width} × {self.doc.height}")
+
+    def _last_folder(self) -> str:
+        recent = self.recent_files()
+        return str(Path(recent[0]).parent) if recent else str(Path.home())
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        return [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
+
+    def _remember(self, path: Path) -> None:
+        files = [str(path.resolve())] + [f for f in self.recent_files() if f != str(path.resolve())]
+        self.settings.setValue("recent_files", files[:MAX_RECENT])
+
+    def _fill_recent(self) -> None:
+        assert self.recent_menu is not None
+        self.recent_menu.clear()
+        for f in self.recent_files():
+            action = self.recent_menu.addAction(f)
+            action.triggered.connect(lambda _=False, p=f: self.maybe_save() and self.open_path(p))
+        if not self.recent_files():
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About sketchdiffuse",
+            f"<b>sketchdiffuse {__version__}</b><p>Paint a sketch on layers, write a prompt, and let "
+            "Stable Diffusion turn it into an image on your own computer.</p>",
+        )
+
+    def show_shortcuts(self) -> None:
+        extra = [
+            ("Pan", "Space + drag, or middle drag"),
+            ("Zoom at the cursor", "Ctrl + wheel"),
+            ("Pick a colour", "Alt + click"),
+        ]
+        ShortcutsDialog(list(self.actions_by_name.values()) + list(self.tools.tool_actions.values()), extra, self).exec()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.maybe_save():
+            event.accept()
+        else:
+            event.ignore()
+
+

@@ -1,0 +1,318 @@
+"""The painting surface: cached composite, zoom and pan, brush input from mouse and tablet."""
+
+from __future__ import annotations
+
+import time
+from enum import Enum
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QCursor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPointingDevice,
+    QTabletEvent,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QWidget
+
+from sketchdiffuse.brush import BrushSettings, StrokePainter, StrokePoint
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.io.pixels import unpremultiply
+from sketchdiffuse.qt.convert import qimage_view
+from sketchdiffuse.qt.undo import UndoStack
+
+MIN_ZOOM, MAX_ZOOM = 1 / 16, 32.0
+
+
+class Tool(str, Enum):
+    BRUSH = "brush"
+    ERASER = "eraser"
+    PICKER = "picker"
+
+
+def _checkerboard(cell: int = 8) -> QPixmap:
+    pixmap = QPixmap(cell * 2, cell * 2)
+    pixmap.fill(QColor(204, 204, 204))
+    p = QPainter(pixmap)
+    p.fillRect(0, 0, cell, cell, QColor(255, 255, 255))
+    p.fillRect(cell, cell, cell, cell, QColor(255, 255, 255))
+    p.end()
+    return pixmap
+
+
+class CanvasView(QWidget):
+    zoomChanged = Signal(float)
+    cursorMoved = Signal(int, int)
+    colorPicked = Signal(QColor)
+    message = Signal(str)
+    strokeFinished = Signal()
+
+    def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMouseTracking(True)
+        self.setTabletTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.brush = BrushSettings()
+        self.tool = Tool.BRUSH
+        self.zoom = 1.0
+        self.offset = QPointF(0, 0)  # widget position of the document's top-left corner
+        self._checker = QBrush(_checkerboard())
+        self._painter: StrokePainter | None = None
+        self._stroke_start = 0.0
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self._cursor_pos: QPointF | None = None
+        self._tablet_active = False
+        self.overlay: QImage | None = None  # shown over the canvas, never part of the document
+        self.doc = doc
+        self.stack = stack
+        self.set_document(doc, stack)
+
+    # -- document ------------------------------------------------------------------------
+    def set_document(self, doc: Document, stack: UndoStack) -> None:
+        if self.doc is not doc:
+            self.doc.remove_listeners(self)
+        self.doc, self.stack = doc, stack
+        doc.add_dirty_listener(self._on_dirty)
+        self._cache = np.ascontiguousarray(doc.composite())
+        self._image = qimage_view(self._cache)
+        self.update()
+
+    def _on_dirty(self, rect: Rect) -> None:
+        """Recompose only the dirty rectangle into the cached image and repaint that part."""
+        self._cache[rect.slices()] = self.doc.composite(rect)
+        self.update(self._widget_rect(rect))
+
+    # -- geometry ------------------------------------------------------------------------
+    def to_doc(self, pos: QPointF) -> QPointF:
+        return (pos - self.offset) / self.zoom
+
+    def to_widget(self, pos: QPointF) -> QPointF:
+        return pos * self.zoom + self.offset
+
+    def _widget_rect(self, rect: Rect) -> QRect:
+        x0, y0 = self.to_widget(QPointF(rect.x, rect.y)).toTuple()
+        return QRectF(x0, y0, rect.w * self.zoom, rect.h * self.zoom).toAlignedRect().adjusted(-2, -2, 2, 2)
+
+    def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
+        """Zoom keeping the document point under ``anchor`` (the widget centre by default) fixed."""
+        zoom = min(max(zoom, MIN_ZOOM), MAX_ZOOM)
+        anchor = QPointF(self.width() / 2, self.height() / 2) if anchor is None else anchor
+        doc_point = self.to_doc(anchor)
+        self.zoom = zoom
+        self.offset = anchor - doc_point * zoom
+        self.zoomChanged.emit(zoom)
+        self.update()
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * 1.25)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / 1.25)
+
+    def fit(self) -> None:
+        margin = 24
+        scale = min((self.width() - margin) / self.doc.width, (self.height() - margin) / self.doc.height)
+        self.zoom = min(max(scale, MIN_ZOOM), MAX_ZOOM)
+        self._center()
+
+    def actual_size(self) -> None:
+        self.zoom = 1.0
+        self._center()
+
+    def _center(self) -> None:
+        self.offset = QPointF(
+            (self.width() - self.doc.width * self.zoom) / 2, (self.height() - self.doc.height * self.zoom) / 2
+        )
+        self.zoomChanged.emit(self.zoom)
+        self.update()
+
+    def pan_by(self, delta: QPointF) -> None:
+        self.offset += delta
+        self.update()
+
+    # -- painting the widget -------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(event.rect(), QColor(58, 58, 62))
+        canvas = QRectF(self.offset, self.offset + QPointF(self.doc.width, self.doc.height) * self.zoom)
+        exposed = canvas.intersected(QRectF(event.rect()))
+        if not exposed.isEmpty():
+            p.setBrushOrigin(self.offset)
+            p.fillRect(exposed, self._checker)
+            # Source pixels covering the exposed area, one pixel of slack for partial pixels.
+            src = QRectF(self.to_doc(exposed.topLeft()), self.to_doc(exposed.bottomRight()))
+            src = src.adjusted(-1, -1, 1, 1).intersected(QRectF(0, 0, self.doc.width, self.doc.height))
+            src = QRectF(src.toAlignedRect())
+            dst = QRectF(self.to_widget(src.topLeft()), self.to_widget(src.bottomRight()))
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
+            p.drawImage(dst, self._image, src)
+            if self.overlay is not None:
+                p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                p.drawImage(canvas, self.overlay)
+        self._draw_brush_outline(p)
+        p.end()
+
+    def _draw_brush_outline(self, p: QPainter) -> None:
+        if self._cursor_pos is None or self.tool is Tool.PICKER or self._pan_from is not None or self._space:
+            return
+        radius = max(self.brush.size * self.zoom / 2, 1.5)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        for colour, width in ((QColor(0, 0, 0, 160), 3.0), (QColor(255, 255, 255, 220), 1.0)):
+            p.setPen(QPen(colour, width))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawEllipse(self._cursor_pos, radius, radius)
+
+    def _outline_rect(self, pos: QPointF | None) -> QRect:
+        if pos is None:
+            return QRect()
+        r = self.brush.size * self.zoom / 2 + 4
+        return QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r).toAlignedRect()
+
+    def _move_cursor(self, pos: QPointF) -> None:
+        old = self._cursor_pos
+        self._cursor_pos = pos
+        self.update(self._outline_rect(old))
+        self.update(self._outline_rect(pos))
+        d = self.to_doc(pos)
+        self.cursorMoved.emit(int(d.x() // 1), int(d.y() // 1))
+
+    # -- strokes -------------------------------------------------------------------------
+    def begin_stroke(self, pos: QPointF, pressure: float = 1.0, eraser: bool = False) -> None:
+        settings = self.brush.with_(eraser=eraser or self.tool is Tool.ERASER)
+        try:
+            self._painter = StrokePainter(self.doc, self.doc.active_layer, settings)
+        except DocumentError as exc:
+            self.message.emit(str(exc))
+            return
+        self._stroke_start = time.perf_counter()
+        self.continue_stroke(pos, pressure)
+
+    def continue_stroke(self, pos: QPointF, pressure: float = 1.0) -> None:
+        if self._painter is None:
+            return
+        d = self.to_doc(pos)
+        self._painter.add_point(StrokePoint(d.x(), d.y(), pressure, time.perf_counter() - self._stroke_start))
+
+    def end_stroke(self) -> None:
+        if self._painter is None:
+            return
+        painter, self._painter = self._painter, None
+        self.stack.run(painter.finish())
+        self.strokeFinished.emit()
+
+    def pick_color(self, pos: QPointF) -> None:
+        d = self.to_doc(pos)
+        x, y = int(d.x() // 1), int(d.y() // 1)
+        if 0 <= x < self.doc.width and 0 <= y < self.doc.height:
+            r, g, b, a = (int(v) for v in unpremultiply(self._cache[y : y + 1, x : x + 1])[0, 0])
+            if a > 0:
+                self.colorPicked.emit(QColor(r, g, b))
+
+    # -- input ---------------------------------------------------------------------------
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if event.button() == Qt.MouseButton.MiddleButton or (event.button() == Qt.MouseButton.LeftButton and self._space):
+            self._pan_from = pos
+            self.setCursor(Qt.CursorShape.ClosedHandCursor)
+            return
+        if event.button() != Qt.MouseButton.LeftButton or self._tablet_active:
+            return
+        if self.tool is Tool.PICKER or event.modifiers() & Qt.KeyboardModifier.AltModifier:
+            self.pick_color(pos)
+            return
+        self.begin_stroke(pos)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        pos = event.position()
+        if self._pan_from is not None:
+            self.pan_by(pos - self._pan_from)
+            self._pan_from = pos
+            return
+        self._move_cursor(pos)
+        if self._tablet_active:
+            return
+        if self._painter is not None:
+            self.continue_stroke(pos)
+        elif event.buttons() & Qt.MouseButton.LeftButton and (
+            self.tool is Tool.PICKER or event.modifiers() & Qt.KeyboardModifier.AltModifier
+        ):
+            self.pick_color(pos)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
+            self._pan_from = None
+            self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.BlankCursor)
+            return
+        if event.button() == Qt.MouseButton.LeftButton and not self._tablet_active:
+            self.end_stroke()
+
+    def tabletEvent(self, event: QTabletEvent) -> None:
+        pos = event.position()
+        kind = event.type()
+        eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
+        if kind == QTabletEvent.Type.TabletPress:
+            self._tablet_active = True
+            if self.tool is Tool.PICKER:
+                self.pick_color(pos)
+            else:
+                self.begin_stroke(pos, event.pressure(), eraser=eraser)
+        elif kind == QTabletEvent.Type.TabletMove:
+            self._move_cursor(pos)
+            if self._painter is not None:
+                self.continue_stroke(pos, event.pressure())
+        elif kind == QTabletEvent.Type.TabletRelease:
+            self.end_stroke()
+            self._tablet_active = False
+        event.accept()  # no synthesized mouse events for the same motion
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        delta = event.angleDelta()
+        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.set_zoom(self.zoom * 1.25 ** (delta.y() / 120), event.position())
+        else:
+            self.pan_by(QPointF(event.pixelDelta() if not event.pixelDelta().isNull() else delta / 2))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.setCursor(Qt.CursorShape.OpenHandCursor)
+            self.update(self._outline_rect(self._cursor_pos))
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+            self.setCursor(Qt.CursorShape.BlankCursor)
+            return
+        super().keyReleaseEvent(event)
+
+    def leaveEvent(self, event: object) -> None:
+        self.update(self._outline_rect(self._cursor_pos))
+        self._cursor_pos = None
+
+    def enterEvent(self, event: object) -> None:
+        self._cursor_pos = QPointF(self.mapFromGlobal(QCursor.pos()))
+
+    def showEvent(self, event: object) -> None:
+        if not getattr(self, "_fitted", False):
+            self._fitted = True
+            self.fit()
+
+    def cursor_doc_position(self) -> QPoint:
+        return self.to_doc(self._cursor_pos or QPointF()).toPoint()

@@ -1,0 +1,128 @@
+"""Small dialogs of the painting window: new document size, layer properties, shortcuts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QSlider,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.document import MAX_SIDE
+from sketchdiffuse.document.layer import Layer
+
+PRESETS = [
+    ("Square 512 (SD 1.x, SD-Turbo)", 512, 512),
+    ("Square 768 (SD 2.x)", 768, 768),
+    ("Square 1024 (SDXL)", 1024, 1024),
+    ("Landscape 1024 x 768", 1024, 768),
+    ("Portrait 768 x 1024", 768, 1024),
+    ("Wide 1344 x 768", 1344, 768),
+    ("Large 2048 x 2048", 2048, 2048),
+]
+
+
+class NewDocumentDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New document")
+        self.preset = QComboBox()
+        for label, w, h in PRESETS:
+            self.preset.addItem(label, (w, h))
+        self.preset.addItem("Custom", None)
+        self.preset.setCurrentIndex(2)
+        self.width_box, self.height_box = QSpinBox(), QSpinBox()
+        for box in (self.width_box, self.height_box):
+            box.setRange(1, MAX_SIDE)
+            box.setSuffix(" px")
+            box.setValue(1024)
+        self.preset.currentIndexChanged.connect(self._preset)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Preset", self.preset)
+        form.addRow("Width", self.width_box)
+        form.addRow("Height", self.height_box)
+        form.addRow(buttons)
+
+    def _preset(self) -> None:
+        size = self.preset.currentData()
+        if size:
+            self.width_box.setValue(size[0])
+            self.height_box.setValue(size[1])
+
+    def size(self) -> tuple[int, int]:  # type: ignore[override]
+        return self.width_box.value(), self.height_box.value()
+
+
+class LayerPropertiesDialog(QDialog):
+    def __init__(self, layer: Layer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Layer properties")
+        self.name = QLineEdit(layer.name)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(layer.opacity * 100))
+        self.blend = QComboBox()
+        for mode in BlendMode:
+            self.blend.addItem(mode.label, mode.value)
+        self.blend.setCurrentIndex(self.blend.findData(layer.blend_mode.value))
+        self.visible = QCheckBox("Visible")
+        self.visible.setChecked(layer.visible)
+        self.locked = QCheckBox("Locked (no painting)")
+        self.locked.setChecked(layer.locked)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("Opacity", self.opacity)
+        form.addRow("Blend mode", self.blend)
+        form.addRow("", self.visible)
+        form.addRow("", self.locked)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, object]:
+        return {
+            "name": self.name.text(),
+            "opacity": self.opacity.value() / 100,
+            "blend_mode": self.blend.currentData(),
+            "visible": self.visible.isChecked(),
+            "locked": self.locked.isChecked(),
+        }
+
+
+class ShortcutsDialog(QDialog):
+    def __init__(self, actions: list[QAction], extra: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts")
+        rows = [(a.text().replace("&", ""), a.shortcut().toString()) for a in actions if not a.shortcut().isEmpty()]
+        rows += extra
+        table = QTableWidget(len(rows), 2)
+        table.setHorizontalHeaderLabels(["Action", "Shortcut"])
+        for i, (name, keys) in enumerate(rows):
+            table.setItem(i, 0, QTableWidgetItem(name))
+            table.setItem(i, 1, QTableWidgetItem(keys))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(420, 520)
+        self.table = table

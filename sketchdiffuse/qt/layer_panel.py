@@ -1,0 +1,299 @@
+"""Layer panel: a Qt item model over the document's layers, top layer first; every edit is undoable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.qt.convert import to_qimage
+from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.qt.undo import UndoStack
+
+THUMB = 40
+_MIME = "application/x-sketchdiffuse-layer-row"
+Index = QModelIndex | QPersistentModelIndex
+
+
+def thumbnail(layer: Layer, size: int = THUMB) -> QImage:
+    """A small preview; sampled with a stride first so big layers stay cheap."""
+    h, w = layer.pixels.shape[:2]
+    step = max(1, max(h, w) // (size * 2))
+    small = np.ascontiguousarray(layer.pixels[::step, ::step])
+    image = to_qimage(small).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    framed = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    framed.fill(QColor(60, 60, 66))
+    p = QPainter(framed)
+    x, y = (size - image.width()) // 2, (size - image.height()) // 2
+    # Checks show where the layer is transparent.
+    p.fillRect(x, y, image.width(), image.height(), QBrush(_checks()))
+    p.drawImage(x, y, image)
+    p.end()
+    return framed
+
+
+def _checks() -> QPixmap:
+    pixmap = QPixmap(8, 8)
+    pixmap.fill(QColor(200, 200, 200))
+    p = QPainter(pixmap)
+    p.fillRect(0, 0, 4, 4, QColor(255, 255, 255))
+    p.fillRect(4, 4, 4, 4, QColor(255, 255, 255))
+    p.end()
+    return pixmap
+
+
+class LayerModel(QAbstractListModel):
+    """Row 0 is the top layer. Structural changes reset the model; it follows undo and menus alike."""
+
+    def __init__(self, doc: Document, stack: UndoStack) -> None:
+        super().__init__()
+        self.doc, self.stack = doc, stack
+        self._thumbs: dict[int, QPixmap] = {}
+        self._stale: set[int] = set()
+        self._thumb_timer = QTimer(self)
+        self._thumb_timer.setSingleShot(True)
+        self._thumb_timer.setInterval(300)  # thumbnails follow strokes without costing each dab
+        self._thumb_timer.timeout.connect(self._refresh_thumbnails)
+        self.attach(doc, stack)
+
+    def attach(self, doc: Document, stack: UndoStack) -> None:
+        self.beginResetModel()
+        if self.doc is not doc:
+            self.doc.remove_listeners(self)
+        self.doc, self.stack = doc, stack
+        self._thumbs.clear()
+        doc.add_layers_listener(self._on_layers)
+        doc.add_dirty_listener(self._on_dirty)
+        self.endResetModel()
+
+    def layer_index(self, row: int) -> int:
+        return len(self.doc.layers) - 1 - row
+
+    def row_of(self, layer_index: int) -> int:
+        return len(self.doc.layers) - 1 - layer_index
+
+    def _on_layers(self) -> None:
+        self.beginResetModel()
+        self.endResetModel()
+
+    def _on_dirty(self, rect: Rect) -> None:
+        self._stale.add(self.doc.active_layer.uid)
+        if rect == self.doc.rect:  # whole-canvas changes (undo of a fill, a merge...) may touch any layer
+            self._stale.update(layer.uid for layer in self.doc.layers)
+        self._thumb_timer.start()
+
+    def _refresh_thumbnails(self) -> None:
+        for uid in self._stale:
+            self._thumbs.pop(uid, None)
+        self._stale.clear()
+        if self.rowCount():
+            self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [Qt.ItemDataRole.DecorationRole])
+
+    # -- model ---------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.doc.layers)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        layer = self.doc.layers[self.layer_index(index.row())]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return layer.name
+        if role == Qt.ItemDataRole.CheckStateRole:
+            return Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.DecorationRole:
+            pixmap = self._thumbs.get(layer.uid)
+            if pixmap is None:
+                pixmap = self._thumbs[layer.uid] = QPixmap.fromImage(thumbnail(layer))
+            return pixmap
+        if role == Qt.ItemDataRole.ToolTipRole:
+            extra = ", locked" if layer.locked else ""
+            return f"{layer.name}: {layer.blend_mode.label}, {round(layer.opacity * 100)} %{extra}"
+        return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid():
+            return False
+        i = self.layer_index(index.row())
+        try:
+            if role == Qt.ItemDataRole.EditRole:
+                if str(value).strip() == self.doc.layers[i].name:
+                    return False
+                self.stack.run(cmd.set_layer_property(self.doc, i, "name", value))
+            elif role == Qt.ItemDataRole.CheckStateRole:
+                visible = Qt.CheckState(value) == Qt.CheckState.Checked
+                self.stack.run(cmd.set_layer_property(self.doc, i, "visible", visible))
+            else:
+                return False
+        except DocumentError:
+            return False
+        return True
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        base = Qt.ItemFlag.ItemIsDropEnabled
+        if not index.isValid():
+            return base
+        return (
+            base
+            | Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemIsEditable
+            | Qt.ItemFlag.ItemIsUserCheckable
+            | Qt.ItemFlag.ItemIsDragEnabled
+        )
+
+    # -- drag to reorder -----------------------------------------------------------------
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [_MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        data = QMimeData()
+        if indexes:
+            data.setData(_MIME, str(indexes[0].row()).encode())
+        return data
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int, parent: Index) -> bool:
+        if not data.hasFormat(_MIME):
+            return False
+        source = int(bytes(data.data(_MIME).data()).decode())
+        target = row if row >= 0 else (parent.row() if parent.isValid() else self.rowCount())
+        self.move_row(source, target)
+        return False  # the move is done; the view must not remove the source row itself
+
+    def move_row(self, source: int, target_row: int) -> None:
+        """Move the layer shown at ``source`` so it appears just above the row ``target_row``."""
+        if target_row > source:
+            target_row -= 1
+        if target_row == source:
+            return
+        self.stack.run(cmd.move_layer(self.doc, self.layer_index(source), self.layer_index(target_row)))
+
+
+class LayerPanel(QWidget):
+    """List of layers plus opacity, blend mode and the add / duplicate / delete / merge buttons."""
+
+    message = Signal(str)
+
+    def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = LayerModel(doc, stack)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setIconSize(QSize(THUMB, THUMB))
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSpacing(1)
+
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity_label = QLabel("100 %")
+        self.opacity_label.setMinimumWidth(44)
+        self.blend = QComboBox()
+        for mode in BlendMode:
+            self.blend.addItem(mode.label, mode.value)
+
+        row1 = QHBoxLayout()
+        row1.addWidget(QLabel("Opacity"))
+        row1.addWidget(self.opacity, 1)
+        row1.addWidget(self.opacity_label)
+        row2 = QHBoxLayout()
+        row2.addWidget(QLabel("Blend"))
+        row2.addWidget(self.blend, 1)
+        buttons = QHBoxLayout()
+        self.buttons: dict[str, QToolButton] = {}
+        for key, tip in (
+            ("layer-add", "New layer"),
+            ("layer-duplicate", "Duplicate layer"),
+            ("layer-merge", "Merge down"),
+            ("layer-delete", "Delete layer"),
+        ):
+            button = QToolButton()
+            button.setIcon(icon(key))
+            button.setToolTip(tip)
+            button.setAutoRaise(True)
+            buttons.addWidget(button)
+            self.buttons[key] = button
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(row1)
+        layout.addLayout(row2)
+        layout.addWidget(self.view, 1)
+        layout.addLayout(buttons)
+
+        self.buttons["layer-add"].clicked.connect(lambda: self._run(lambda d: cmd.add_layer(d)))
+        self.buttons["layer-duplicate"].clicked.connect(lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)))
+        self.buttons["layer-merge"].clicked.connect(lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)))
+        self.buttons["layer-delete"].clicked.connect(lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)))
+        self.opacity.valueChanged.connect(self._opacity_changed)
+        self.blend.activated.connect(self._blend_changed)
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.model.modelReset.connect(self.sync_from_document)
+        self.sync_from_document()
+
+    @property
+    def doc(self) -> Document:
+        return self.model.doc
+
+    def attach(self, doc: Document, stack: UndoStack) -> None:
+        self.model.attach(doc, stack)
+        self.sync_from_document()
+
+    def _run(self, make: Any) -> None:
+        try:
+            self.model.stack.run(make(self.doc))
+        except DocumentError as exc:
+            self.message.emit(str(exc))
+
+    def sync_from_document(self) -> None:
+        """Select the active layer and show its opacity and blend mode (after any change, undo included)."""
+        layer = self.doc.active_layer
+        self.view.setCurrentIndex(self.model.index(self.model.row_of(self.doc.active_index)))
+        for widget, value in ((self.opacity, round(layer.opacity * 100)), (self.blend, None)):
+            widget.blockSignals(True)
+            if value is not None:
+                self.opacity.setValue(value)
+            else:
+                self.blend.setCurrentIndex(self.blend.findData(layer.blend_mode.value))
+            widget.blockSignals(False)
+        self.opacity_label.setText(f"{round(layer.opacity * 100)} %")
+        self.buttons["layer-merge"].setEnabled(self.doc.active_index > 0)
+        self.buttons["layer-delete"].setEnabled(len(self.doc.layers) > 1)
+
+    def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid():
+            index = self.model.layer_index(current.row())
+            if index != self.doc.active_index:
+                self.doc.set_active(index)
+
+    def _opacity_changed(self, value: int) -> None:
+        self.opacity_label.setText(f"{value} %")
+        self._run(lambda d: cmd.set_layer_property(d, d.active_index, "opacity", value / 100))
+
+    def _blend_changed(self, row: int) -> None:
+        self._run(lambda d: cmd.set_layer_property(d, d.active_index, "blend_mode", self.blend.itemData(row)))
