@@ -107,7 +107,11 @@ def main() -> int:
     folder = build_random_model(args.family, cache / f"{args.family}-random")
     print(f"model folder: {folder} (ready in {time.perf_counter() - t:.0f} s)")
     sketch = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    device = (
+        "cuda"
+        if args.device == "auto" and torch.cuda.is_available()
+        else ("cpu" if args.device == "auto" else args.device)
+    )
     rows: list[tuple[str, ...]] = []
 
     t = time.perf_counter()
@@ -140,8 +144,14 @@ def main() -> int:
 
         timer = StageTimer(model.pipe)
         request = GenerationRequest(
-            "a watercolour lighthouse at dusk", ref, init_image=sketch, strength=strength, steps=steps,
-            guidance_scale=spec["guidance"], seed=0, scheduler="Euler",
+            "a watercolour lighthouse at dusk",
+            ref,
+            init_image=sketch,
+            strength=strength,
+            steps=steps,
+            guidance_scale=spec["guidance"],
+            seed=0,
+            scheduler="Euler",
         )
         result = engine.generate(request)
         timer.remove()
@@ -155,15 +165,23 @@ def main() -> int:
                 return "-"
             return f"{np.mean(values):.2f}" if key == "unet_step" else f"{sum(values):.2f}"
 
-        for label, key in (("text encode", "text_encode"), ("VAE encode", "vae_encode"),
-                           ("UNet step (mean)", "unet_step"), ("VAE decode", "vae_decode")):
+        for label, key in (
+            ("text encode", "text_encode"),
+            ("VAE encode", "vae_encode"),
+            ("UNet step (mean)", "unet_step"),
+            ("VAE decode", "vae_decode"),
+        ):
             rows.append((f"{effective} step", label, cell(p, key), cell(e, key), ""))
         ratio = result.timings["total"] / plain_total
-        rows.append((f"{effective} step", "total", f"{plain_total:.2f}", f"{result.timings['total']:.2f}", f"{ratio:.2f}x"))
+        rows.append(
+            (f"{effective} step", "total", f"{plain_total:.2f}", f"{result.timings['total']:.2f}", f"{ratio:.2f}x")
+        )
 
     rows.insert(0, ("-", "load", f"{plain_load:.1f}", f"{engine_load:.1f}", ""))
-    print(f"\n{args.family} architecture, random weights, 512 x 512 img2img, device {device}, fp32, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(
+        f"\n{args.family} architecture, random weights, 512 x 512 img2img, device {device}, fp32, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    )
     print(f"{'steps':<8} | {'stage':<17} | {'plain (s)':>9} | {'engine (s)':>10} | engine/plain")
     print(f"{'-' * 8}-|-{'-' * 17}-|-{'-' * 9}-|-{'-' * 10}-|-------------")
     for r in rows:

@@ -7,6 +7,7 @@ result is rounded back to premultiplied uint8.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterable
 
 import numpy as np
@@ -95,6 +96,21 @@ def blend_into(dst: F, src: F, mode: BlendMode) -> None:
 _ALPHA_SHIFT = 24 if sys.byteorder == "little" else 0
 
 
+_scratch = threading.local()
+
+
+def _buffer(name: str, shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """A per-thread scratch array reused between calls: fresh large allocations cost page faults."""
+    key = (name, shape)
+    cache: dict = _scratch.__dict__.setdefault("buffers", {})
+    buf = cache.get(key)
+    if buf is None:
+        if len(cache) > 32:
+            cache.clear()
+        buf = cache[key] = np.empty(shape, dtype=dtype)
+    return buf
+
+
 def _normal_over(dst: F, pixels: np.ndarray, opacity: float) -> None:
     """Fast path for the common case: src-over of a uint8 premultiplied region.
 
@@ -102,13 +118,17 @@ def _normal_over(dst: F, pixels: np.ndarray, opacity: float) -> None:
     replicated into all four bytes of each pixel with integer arithmetic instead.
     """
     words = pixels.view(np.uint32)[..., 0]
-    alpha4 = (words >> _ALPHA_SHIFT) & 0xFF
-    alpha4 *= np.uint32(0x01010101)
-    inverse = alpha4.view(np.uint8).reshape(dst.shape).astype(np.float32)
+    alpha4 = _buffer("alpha4", words.shape, np.uint32)
+    np.right_shift(words, _ALPHA_SHIFT, out=alpha4)
+    np.bitwise_and(alpha4, 0xFF, out=alpha4)
+    np.multiply(alpha4, np.uint32(0x01010101), out=alpha4)
+    inverse = _buffer("inverse", dst.shape, np.float32)
+    np.copyto(inverse, alpha4.view(np.uint8).reshape(dst.shape), casting="unsafe")
     inverse *= np.float32(-opacity / 255.0)
     inverse += 1.0
     dst *= inverse
-    src = pixels.astype(np.float32)
+    src = _buffer("src", dst.shape, np.float32)
+    np.copyto(src, pixels, casting="unsafe")
     if opacity < 1.0:
         src *= np.float32(opacity)
     dst += src

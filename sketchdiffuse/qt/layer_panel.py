@@ -39,7 +39,9 @@ def thumbnail(layer: Layer, size: int = THUMB) -> QImage:
     h, w = layer.pixels.shape[:2]
     step = max(1, max(h, w) // (size * 2))
     small = np.ascontiguousarray(layer.pixels[::step, ::step])
-    image = to_qimage(small).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    image = to_qimage(small).scaled(
+        size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+    )
     framed = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
     framed.fill(QColor(60, 60, 66))
     p = QPainter(framed)
@@ -204,7 +206,9 @@ class LayerPanel(QWidget):
         self.view.setIconSize(QSize(THUMB, THUMB))
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setSpacing(1)
 
@@ -247,7 +251,9 @@ class LayerPanel(QWidget):
         layout.addLayout(buttons)
 
         self.buttons["layer-add"].clicked.connect(lambda: self._run(lambda d: cmd.add_layer(d)))
-        self.buttons["layer-duplicate"].clicked.connect(lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)))
+        self.buttons["layer-duplicate"].clicked.connect(
+            lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index))
+        )
         self.buttons["layer-merge"].clicked.connect(lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)))
         self.buttons["layer-delete"].clicked.connect(lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)))
         self.opacity.valueChanged.connect(self._opacity_changed)

@@ -51,7 +51,9 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Layers", self)
         dock.setObjectName("layers-dock")
         dock.setWidget(self.layers)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.tools = ToolOptions(self)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.tools)
@@ -77,8 +79,13 @@ class MainWindow(QMainWindow):
         self.resize(1280, 860)
 
     # -- actions and menus ---------------------------------------------------------------
-    def _action(self, text: str, slot: Callable[[], object], shortcut: QKeySequence | str | None = None,
-                icon_name: str | None = None) -> QAction:
+    def _action(
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | str | None = None,
+        icon_name: str | None = None,
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
@@ -98,13 +105,32 @@ class MainWindow(QMainWindow):
             "save_as": self._action("Save &As…", self.save_as, std.SaveAs),
             "export": self._action("&Export Image…", self.export_image, "Ctrl+Shift+E"),
             "quit": self._action("&Quit", self.close, std.Quit),
-            "clear": self._action("&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete),
-            "layer_new": self._action("&New Layer", lambda: self._run(lambda d: cmd.add_layer(d)), "Ctrl+Shift+N", "layer-add"),
-            "layer_duplicate": self._action("&Duplicate Layer", lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)), "Ctrl+J", "layer-duplicate"),
-            "layer_delete": self._action("De&lete Layer", lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)), None, "layer-delete"),
-            "layer_merge": self._action("&Merge Down", lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)), "Ctrl+E", "layer-merge"),
-            "layer_up": self._action("Move &Up", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index + 1)), "Ctrl+]"),
-            "layer_down": self._action("Move Do&wn", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index - 1)), "Ctrl+["),
+            "clear": self._action(
+                "&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete
+            ),
+            "layer_new": self._action(
+                "&New Layer", lambda: self._run(lambda d: cmd.add_layer(d)), "Ctrl+Shift+N", "layer-add"
+            ),
+            "layer_duplicate": self._action(
+                "&Duplicate Layer",
+                lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)),
+                "Ctrl+J",
+                "layer-duplicate",
+            ),
+            "layer_delete": self._action(
+                "De&lete Layer", lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)), None, "layer-delete"
+            ),
+            "layer_merge": self._action(
+                "&Merge Down", lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)), "Ctrl+E", "layer-merge"
+            ),
+            "layer_up": self._action(
+                "Move &Up", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index + 1)), "Ctrl+]"
+            ),
+            "layer_down": self._action(
+                "Move Do&wn",
+                lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index - 1)),
+                "Ctrl+[",
+            ),
             "layer_props": self._action("&Properties…", self.layer_properties),
             "zoom_in": self._action("Zoom &In", self.canvas.zoom_in, std.ZoomIn),
             "zoom_out": self._action("Zoom &Out", self.canvas.zoom_out, std.ZoomOut),
@@ -356,12 +382,12 @@ class MainWindow(QMainWindow):
             ("Zoom at the cursor", "Ctrl + wheel"),
             ("Pick a colour", "Alt + click"),
         ]
-        ShortcutsDialog(list(self.actions_by_name.values()) + list(self.tools.tool_actions.values()), extra, self).exec()
+        ShortcutsDialog(
+            list(self.actions_by_name.values()) + list(self.tools.tool_actions.values()), extra, self
+        ).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
             event.accept()
         else:
             event.ignore()
-
-

@@ -30,7 +30,11 @@ class ToolOptions(QToolBar):
         self.recent: list[QColor] = []
         group = QActionGroup(self)
         self.tool_actions: dict[Tool, QAction] = {}
-        for tool, label, key in ((Tool.BRUSH, "Brush", "B"), (Tool.ERASER, "Eraser", "E"), (Tool.PICKER, "Colour picker", "I")):
+        for tool, label, key in (
+            (Tool.BRUSH, "Brush", "B"),
+            (Tool.ERASER, "Eraser", "E"),
+            (Tool.PICKER, "Colour picker", "I"),
+        ):
             action = QAction(icon(tool.value if tool is not Tool.PICKER else "picker"), label, self)
             action.setCheckable(True)
             action.setShortcut(key)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QPointF, QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.qt.main_window import MainWindow
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Recent files and panel values go to a throw-away folder, never the user's settings."""
+    QCoreApplication.setOrganizationName("sketchdiffuse-tests")
+    QCoreApplication.setApplicationName("sketchdiffuse-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path_factory.mktemp("settings")))
+
+
+@pytest.fixture
+def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:  # type: ignore[no-untyped-def]
+    doc = Document(200, 150)
+    doc.layers.append(doc.new_layer("Ink"))
+    doc.active_index = 1
+    w = MainWindow(doc)
+    # Closing a modified window at teardown must not wait on a modal question.
+    monkeypatch.setattr(w, "ask_unsaved", lambda: QMessageBox.StandardButton.Discard)
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    w.show()
+    qtbot.waitExposed(w)
+    # One document pixel per widget pixel, origin at the widget's corner: events map 1:1.
+    w.canvas.zoom = 1.0
+    w.canvas.offset = QPointF(0, 0)
+    return w
+
+
+@pytest.fixture
+def no_dialogs(window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
+    """Errors are collected instead of shown in modal boxes."""
+    errors: list[str] = []
+    monkeypatch.setattr(window, "show_error", lambda title, text: errors.append(text))
+    return errors

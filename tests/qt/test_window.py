@@ -1,0 +1,202 @@
+"""Layer panel, menus, files and the unsaved-changes question, through the window's own actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.undo import UndoStack
+
+
+def names(window: MainWindow) -> list[str]:
+    """Layer names as the panel lists them (top first)."""
+    model = window.layers.model
+    return [model.data(model.index(r)) for r in range(model.rowCount())]
+
+
+def test_panel_buttons_change_the_document_and_undo_follows(window: MainWindow):
+    assert names(window) == ["Ink", "Background"]
+    window.layers.buttons["layer-add"].click()
+    assert names(window) == ["Layer 1", "Ink", "Background"]
+    assert window.doc.active_layer.name == "Layer 1"
+    assert window.layers.view.currentIndex().row() == 0
+    window.layers.buttons["layer-duplicate"].click()
+    assert names(window) == ["Layer 1 copy", "Layer 1", "Ink", "Background"]
+    window.layers.buttons["layer-merge"].click()
+    assert names(window) == ["Layer 1", "Ink", "Background"]
+    window.layers.buttons["layer-delete"].click()
+    assert names(window) == ["Ink", "Background"]
+    for expected in (["Layer 1", "Ink", "Background"], ["Layer 1 copy", "Layer 1", "Ink", "Background"]):
+        window.stack.undo()
+        assert names(window) == expected
+
+
+def test_rename_visibility_opacity_blend_from_the_panel(window: MainWindow):
+    model = window.layers.model
+    top = model.index(0)
+    assert model.setData(top, "Lines")
+    assert window.doc.layers[1].name == "Lines"
+    model.setData(top, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    assert not window.doc.layers[1].visible
+    window.layers.opacity.setValue(40)
+    window.layers.opacity.setValue(30)
+    assert window.doc.active_layer.opacity == pytest.approx(0.3)
+    window.layers.blend.setCurrentIndex(window.layers.blend.findData("multiply"))
+    window.layers.blend.activated.emit(window.layers.blend.currentIndex())
+    assert window.doc.active_layer.blend_mode is BlendMode.MULTIPLY
+    assert window.stack.count() == 4  # rename, visibility, one merged opacity drag, blend
+    window.stack.undo()
+    window.stack.undo()
+    assert window.layers.opacity.value() == 100  # the panel follows undo
+    assert window.doc.active_layer.opacity == 1.0
+
+
+def test_panel_follows_changes_made_elsewhere(window: MainWindow):
+    window.stack.run(cmd.set_layer_property(window.doc, 0, "name", "Paper"))
+    assert names(window) == ["Ink", "Paper"]
+    window.actions_by_name["layer_new"].trigger()
+    window.actions_by_name["layer_down"].trigger()
+    assert names(window) == ["Ink", "Layer 1", "Paper"]
+    window.actions_by_name["layer_up"].trigger()
+    assert names(window) == ["Layer 1", "Ink", "Paper"]
+    window.layers.view.setCurrentIndex(window.layers.model.index(2))
+    assert window.doc.active_layer.name == "Paper"
+
+
+def test_drag_reorder_through_the_model(window: MainWindow):
+    window.actions_by_name["layer_new"].trigger()  # Layer 1, Ink, Background
+    model = window.layers.model
+    data = model.mimeData([model.index(0)])
+    model.dropMimeData(data, Qt.DropAction.MoveAction, 3, 0, model.index(-1))  # drop below the last row
+    assert names(window) == ["Ink", "Background", "Layer 1"]
+    window.stack.undo()
+    assert names(window) == ["Layer 1", "Ink", "Background"]
+
+
+def test_clear_layer_and_refused_actions(window: MainWindow, qtbot):
+    window.doc.active_layer.pixels[:] = 200
+    window.actions_by_name["clear"].trigger()
+    assert not window.doc.active_layer.pixels.any()
+    window.actions_by_name["layer_delete"].trigger()
+    window.actions_by_name["layer_merge"].trigger()  # bottom layer: nothing below
+    assert "nothing below" in window.statusBar().currentMessage()
+    window.actions_by_name["layer_delete"].trigger()
+    assert "last layer" in window.statusBar().currentMessage() and len(window.doc.layers) == 1
+
+
+def test_save_and_open_round_trip_through_the_menu(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, qtbot
+):
+    qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(30, 30))
+    qtbot.mouseMove(window.canvas, QPoint(120, 90))
+    qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(120, 90))
+    window.stack.run(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
+    assert window.windowTitle().startswith("Untitled") and window.isWindowModified()
+    target = tmp_path / "drawing"
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
+    window.actions_by_name["save"].trigger()
+    saved = tmp_path / "drawing.ora"
+    assert saved.is_file() and not window.isWindowModified()
+    assert window.windowTitle().startswith("drawing.ora")
+    pixels = [ly.pixels.copy() for ly in window.doc.layers]
+    window.actions_by_name["layer_new"].trigger()
+    assert window.isWindowModified()
+    monkeypatch.setattr(window, "ask_open_path", lambda: str(saved))
+    answers = []
+    monkeypatch.setattr(window, "ask_unsaved", lambda: answers.append(1) or QMessageBox.StandardButton.Discard)
+    window.actions_by_name["open"].trigger()
+    assert answers == [1]
+    assert names(window) == ["Ink", "Background"]
+    assert all(np.array_equal(a.pixels, b) for a, b in zip(window.doc.layers, pixels, strict=True))
+    assert window.doc.layers[1].opacity == 0.5 and not window.isWindowModified()
+    assert window.stack.count() == 0
+    assert window.recent_files()[0] == str(saved.resolve())
+
+
+def test_save_failure_keeps_the_old_file_and_says_so(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_dialogs: list[str]
+):
+    path = tmp_path / "keep.ora"
+    window.path = path
+    window.save()
+    original = path.read_bytes()
+    window.actions_by_name["layer_new"].trigger()
+    import sketchdiffuse.io.atomic as atomic
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(atomic.os, "fsync", full)
+    assert not window.save()
+    assert path.read_bytes() == original
+    assert no_dialogs and "disk is full" in no_dialogs[0] and "unchanged" in no_dialogs[0]
+    assert window.isWindowModified()
+
+
+def test_open_errors_change_nothing(window: MainWindow, tmp_path: Path, no_dialogs: list[str]):
+    bad = tmp_path / "bad.ora"
+    bad.write_text("nope")
+    doc = window.doc
+    assert not window.open_path(bad)
+    assert window.doc is doc and no_dialogs and "not an OpenRaster" in no_dialogs[0]
+
+
+def test_opening_an_image_makes_a_document(window: MainWindow, tmp_path: Path):
+    from PIL import Image
+
+    Image.new("RGB", (64, 40), (255, 0, 0)).save(tmp_path / "red.png")
+    assert window.open_path(tmp_path / "red.png")
+    assert (window.doc.width, window.doc.height) == (64, 40)
+    assert window.path is None  # saving asks for an .ora name instead of overwriting the PNG
+
+
+@pytest.mark.parametrize(
+    ("answer", "closes", "saves"),
+    [
+        (QMessageBox.StandardButton.Cancel, False, False),
+        (QMessageBox.StandardButton.Discard, True, False),
+        (QMessageBox.StandardButton.Save, True, True),
+    ],
+)
+def test_closing_with_unsaved_changes_asks(
+    window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answer, closes, saves
+):
+    window.actions_by_name["layer_new"].trigger()
+    monkeypatch.setattr(window, "ask_unsaved", lambda: answer)
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(tmp_path / "x.ora"))
+    assert window.close() is closes
+    assert (tmp_path / "x.ora").exists() is saves
+
+
+def test_new_document_with_a_chosen_size(window: MainWindow, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(window, "ask_new_size", lambda: (320, 240))
+    window.actions_by_name["new"].trigger()
+    assert (window.doc.width, window.doc.height) == (320, 240)
+    assert names(window) == ["Sketch", "Background"] and window.size_label.text() == "320 × 240"
+
+
+def test_undo_history_is_bounded_by_memory(window: MainWindow):
+    stack = UndoStack(window.doc, window, limit_bytes=4 * 200 * 150 * 4)
+    for _ in range(10):
+        stack.run(cmd.add_layer(window.doc))
+    assert stack.memory_bytes() <= stack.limit_bytes and stack.count() < 10
+    while stack.canUndo():
+        stack.undo()
+    assert len(window.doc.layers) == 2 + 10 - stack.count()
+
+
+def test_shortcuts_follow_platform_conventions(window: MainWindow):
+    from PySide6.QtGui import QKeySequence
+
+    a = window.actions_by_name
+    assert a["undo"].shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)
+    assert a["save"].shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
+    assert a["fit"].shortcut().toString() == "0" and a["size_up"].shortcut().toString() == "]"
+    assert "Ctrl+S" in a["save"].toolTip()
