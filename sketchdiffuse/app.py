@@ -10,7 +10,8 @@ def run_app(path: str | None = None) -> int:
 
     from sketchdiffuse.qt.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication(sys.argv)
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("sketchdiffuse")
     app.setOrganizationName("sketchdiffuse")
     from sketchdiffuse.qt.theme import apply_theme

@@ -66,11 +66,9 @@ def resolve_seed(seed: int) -> int:
 
 def work_size(width: int, height: int, policy: SizePolicy, native: int) -> tuple[int, int]:
     """The size the model works at: multiples of 8, aspect kept."""
-    if policy is SizePolicy.NATIVE:
-        scale = native / max(width, height)
-        width, height = width * scale, height * scale
-    w = max(8, round(width / 8) * 8)
-    h = max(8, round(height / 8) * 8)
+    scale = native / max(width, height) if policy is SizePolicy.NATIVE else 1.0
+    w = max(8, round(width * scale / 8) * 8)
+    h = max(8, round(height * scale / 8) * 8)
     return w, h
 
 

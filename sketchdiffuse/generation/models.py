@@ -132,7 +132,9 @@ def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
         return None
     from tqdm.auto import tqdm
 
-    class Reporter(tqdm):  # type: ignore[misc, type-arg]
+    report = on_progress
+
+    class Reporter(tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
             kwargs["file"] = open(__import__("os").devnull, "w")  # noqa: SIM115 - tqdm closes it
@@ -141,7 +143,7 @@ def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
         def update(self, n: float | None = 1) -> bool | None:
             shown = super().update(n)
             if self.unit == "B" and (self.desc or "").startswith("Downloading"):
-                on_progress("download", int(self.n), int(self.total or 0))
+                report("download", int(self.n), int(self.total or 0))
             return shown
 
     return Reporter

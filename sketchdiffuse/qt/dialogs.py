@@ -64,7 +64,7 @@ class NewDocumentDialog(QDialog):
             self.width_box.setValue(size[0])
             self.height_box.setValue(size[1])
 
-    def size(self) -> tuple[int, int]:  # type: ignore[override]
+    def chosen_size(self) -> tuple[int, int]:
         return self.width_box.value(), self.height_box.value()
 
 

@@ -83,7 +83,7 @@ class MainWindow(QMainWindow):
         self,
         text: str,
         slot: Callable[[], object],
-        shortcut: QKeySequence | str | None = None,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
         icon_name: str | None = None,
     ) -> QAction:
         action = QAction(text, self)
@@ -192,7 +192,7 @@ class MainWindow(QMainWindow):
 
     def ask_new_size(self) -> tuple[int, int] | None:
         dialog = NewDocumentDialog(self)
-        return dialog.size() if dialog.exec() else None
+        return dialog.chosen_size() if dialog.exec() else None
 
     def show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
@@ -317,6 +317,9 @@ class MainWindow(QMainWindow):
         except DocumentError as exc:
             self.show_message(str(exc))
 
+    def _set_active_property(self, prop: str, value: object) -> None:
+        self._run(lambda d: cmd.set_layer_property(d, d.active_index, prop, value))
+
     def layer_properties(self) -> None:
         layer = self.doc.active_layer
         dialog = LayerPropertiesDialog(layer, self)
@@ -325,7 +328,7 @@ class MainWindow(QMainWindow):
         self.stack.beginMacro(f"Properties of '{layer.name}'")
         for prop, value in dialog.values().items():
             if getattr(layer, prop) != value and not (prop == "blend_mode" and layer.blend_mode.value == value):
-                self._run(lambda d, p=prop, v=value: cmd.set_layer_property(d, d.active_index, p, v))
+                self._set_active_property(prop, value)
         self.stack.endMacro()
 
     # -- tools ---------------------------------------------------------------------------
@@ -364,9 +367,13 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         for f in self.recent_files():
             action = self.recent_menu.addAction(f)
-            action.triggered.connect(lambda _=False, p=f: self.maybe_save() and self.open_path(p))
+            action.triggered.connect(lambda _=False, p=f: self._open_recent(p))
         if not self.recent_files():
             self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if self.maybe_save():
+            self.open_path(path)
 
     def about(self) -> None:
         QMessageBox.about(

@@ -46,13 +46,13 @@ class ToolOptions(QToolBar):
         self.tool_actions[Tool.BRUSH].setChecked(True)
         self.addSeparator()
 
-        self.size = QSpinBox()
-        self.size.setRange(1, 1000)
-        self.size.setSuffix(" px")
-        self.size.setToolTip("Brush size ([ and ] change it)")
-        self.size.setValue(int(self.brush.size))
+        self.size_box = QSpinBox()
+        self.size_box.setRange(1, 1000)
+        self.size_box.setSuffix(" px")
+        self.size_box.setToolTip("Brush size ([ and ] change it)")
+        self.size_box.setValue(int(self.brush.size))
         self.addWidget(QLabel(" Size "))
-        self.addWidget(self.size)
+        self.addWidget(self.size_box)
         self.sliders: dict[str, QSlider] = {}
         for name in ("hardness", "opacity", "flow"):
             slider = QSlider(Qt.Orientation.Horizontal)
@@ -64,7 +64,7 @@ class ToolOptions(QToolBar):
             self.addWidget(slider)
             self.sliders[name] = slider
             slider.valueChanged.connect(lambda v, n=name, s=slider: self._slider(n, s, v))
-        self.size.valueChanged.connect(lambda v: self.set_brush(self.brush.with_(size=float(v))))
+        self.size_box.valueChanged.connect(lambda v: self.set_brush(self.brush.with_(size=float(v))))
         self.addSeparator()
 
         self.color_button = QToolButton()
@@ -84,10 +84,10 @@ class ToolOptions(QToolBar):
     # -- brush ---------------------------------------------------------------------------
     def set_brush(self, brush: BrushSettings) -> None:
         self.brush = brush
-        if self.size.value() != round(brush.size):
-            self.size.blockSignals(True)
-            self.size.setValue(round(brush.size))
-            self.size.blockSignals(False)
+        if self.size_box.value() != round(brush.size):
+            self.size_box.blockSignals(True)
+            self.size_box.setValue(round(brush.size))
+            self.size_box.blockSignals(False)
         self.brushChanged.emit(brush)
 
     def _slider(self, name: str, slider: QSlider, value: int) -> None:
