@@ -1,0 +1,64 @@
+"""Screenshots of the window for docs/, taken on a virtual screen:
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshot.py strokes docs/window-strokes.png
+
+Modes: ``empty`` (a new document) or ``strokes`` (two strokes on two layers).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication
+
+from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.theme import apply_theme
+
+
+def paint_strokes(w: MainWindow) -> None:
+    c = w.canvas
+    w.tools.set_color(QColor(30, 60, 160))
+    w.tools.set_brush(w.tools.brush.with_(size=18.0))
+    ellipse = [c.to_widget(QPointF(300 + 300 * math.cos(t / 40), 420 + 250 * math.sin(t / 40))) for t in range(0, 252, 3)]
+    c.begin_stroke(ellipse[0], 0.3)
+    for i, p in enumerate(ellipse[1:]):
+        c.continue_stroke(p, 0.3 + 0.7 * math.sin(i / len(ellipse) * math.pi))
+    c.end_stroke()
+    w.actions_by_name["layer_new"].trigger()
+    w.tools.set_color(QColor(220, 80, 40))
+    w.tools.set_brush(w.tools.brush.with_(size=60.0, hardness=0.3, opacity=0.6))
+    wave = [c.to_widget(QPointF(200 + i * 6, 300 + 120 * math.sin(i / 12))) for i in range(110)]
+    c.begin_stroke(wave[0])
+    for p in wave[1:]:
+        c.continue_stroke(p)
+    c.end_stroke()
+    c._cursor_pos = c.to_widget(QPointF(700, 300))
+
+
+def main() -> None:
+    mode, target = sys.argv[1], sys.argv[2]
+    app = QApplication(sys.argv)
+    app.setOrganizationName("sketchdiffuse-screenshots")
+    apply_theme(app)
+    w = MainWindow()
+    w.show()
+
+    def grab() -> None:
+        w.grab().save(target)
+        w.stack.setClean()
+        app.quit()
+
+    def start() -> None:
+        if mode == "strokes":
+            paint_strokes(w)
+        QTimer.singleShot(800, grab)  # thumbnails refresh on a short timer
+
+    QTimer.singleShot(500, start)
+    app.exec()
+
+
+if __name__ == "__main__":
+    main()
