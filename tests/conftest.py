@@ -8,3 +8,21 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never reach the network; the loaders must work offline.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+from pathlib import Path
+
+import pytest
+
+from tests.gen.tiny import build_tiny_sd, build_tiny_sdxl
+
+
+@pytest.fixture(scope="session")
+def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-sd")
+    return build_tiny_sd(root / "tiny-sd", root / "scratch")
+
+
+@pytest.fixture(scope="session")
+def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-sdxl")
+    return build_tiny_sdxl(root / "tiny-sdxl", root / "scratch")

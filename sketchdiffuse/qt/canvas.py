@@ -11,6 +11,8 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QCursor,
+    QDragEnterEvent,
+    QDropEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -57,6 +59,8 @@ class CanvasView(QWidget):
     colorPicked = Signal(QColor)
     message = Signal(str)
     strokeFinished = Signal()
+    filesDropped = Signal(list)  # local paths
+    imageDropped = Signal(bytes)  # encoded image data, e.g. dragged from a web browser
 
     def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -315,6 +319,25 @@ class CanvasView(QWidget):
         if not getattr(self, "_fitted", False):
             self._fitted = True
             self.fit()
+
+    # -- drops ---------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if mime.hasUrls() or mime.hasImage() or any(f.startswith("image/") for f in mime.formats()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        mime = event.mimeData()
+        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        if local:
+            self.filesDropped.emit(local)
+        elif any(f.startswith("image/") for f in mime.formats()):
+            fmt = next(f for f in mime.formats() if f.startswith("image/"))
+            self.imageDropped.emit(bytes(mime.data(fmt).data()))
+        elif mime.hasUrls():
+            self.message.emit("Only files on this computer and image data can be dropped; save web images first.")
+            return
+        event.acceptProposedAction()
 
     def cursor_doc_position(self) -> QPoint:
         return self.to_doc(self._cursor_pos or QPointF()).toPoint()

@@ -74,6 +74,12 @@ class MainWindow(QMainWindow):
         self.stack.cleanChanged.connect(self._update_title)
 
         self._build_actions()
+        from sketchdiffuse.qt.generation_ui import GenerationUi
+
+        self.generation = GenerationUi(self)
+        self.canvas.setAcceptDrops(True)
+        self.canvas.filesDropped.connect(self.import_paths)
+        self.canvas.imageDropped.connect(self.import_image_data)
         self._update_title()
         self._update_size_label()
         self.resize(1280, 860)
@@ -105,6 +111,7 @@ class MainWindow(QMainWindow):
             "save_as": self._action("Save &As…", self.save_as, std.SaveAs),
             "export": self._action("&Export Image…", self.export_image, "Ctrl+Shift+E"),
             "quit": self._action("&Quit", self.close, std.Quit),
+            "paste": self._action("&Paste Image", self.paste, std.Paste),
             "clear": self._action(
                 "&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete
             ),
@@ -158,7 +165,7 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addActions([a["undo"], a["redo"]])
         edit.addSeparator()
-        edit.addAction(a["clear"])
+        edit.addActions([a["paste"], a["clear"]])
         layer = bar.addMenu("&Layer")
         layer.addActions([a["layer_new"], a["layer_duplicate"], a["layer_delete"], a["layer_merge"]])
         layer.addSeparator()
@@ -395,6 +402,72 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
+            self.generation.shutdown()  # cancels a running job and stops the worker thread
             event.accept()
         else:
             event.ignore()
+
+    # -- drag and drop, paste ------------------------------------------------------------
+    def ask_load_parameters(self, name: str) -> bool:
+        buttons = QMessageBox.StandardButton
+        question = f"'{name}' carries generation settings. Load its prompt and settings into the panel?"
+        return QMessageBox.question(self, "Generation settings", question, buttons.Yes | buttons.No) == buttons.Yes
+
+    def import_paths(self, paths: list[str]) -> None:
+        """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
+        from sketchdiffuse.io.png_meta import PARAMETERS_KEY
+        from sketchdiffuse.qt.image_import import fitted_layer
+
+        projects = [p for p in paths if p.lower().endswith(".ora")]
+        if projects:
+            if self.maybe_save():
+                self.open_path(projects[0])
+            return
+        layers, errors, parameters = [], [], None
+        for path in paths:
+            try:
+                image = open_image(path)
+            except DocumentError as exc:
+                errors.append(str(exc))
+                continue
+            layers.append(fitted_layer(self.doc, image, Path(path).stem))
+            if PARAMETERS_KEY in image.text and parameters is None:
+                parameters = (Path(path).name, image.text[PARAMETERS_KEY])
+        self._add_layers(layers)
+        if errors:
+            self.show_error("Import", "\n".join(errors))
+        if parameters and self.ask_load_parameters(parameters[0]):
+            self.generation.load_parameters_text(parameters[1])
+
+    def import_image_data(self, data: bytes) -> None:
+        from sketchdiffuse.qt.image_import import fitted_layer
+
+        try:
+            image = open_image(data)
+        except DocumentError as exc:
+            self.show_error("Import", str(exc))
+            return
+        self._add_layers([fitted_layer(self.doc, image, "Pasted image")])
+
+    def _add_layers(self, layers: list[Layer]) -> None:
+        if not layers:
+            return
+        self.stack.beginMacro(f"Import {len(layers)} image(s)")
+        for layer in layers:
+            self._run(lambda d, ly=layer: cmd.add_layer(d, ly))
+        self.stack.endMacro()
+
+    def paste(self) -> None:
+        from PySide6.QtCore import QBuffer, QIODevice
+        from PySide6.QtWidgets import QApplication
+
+        mime = QApplication.clipboard().mimeData()
+        if mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
+            self.import_paths([u.toLocalFile() for u in mime.urls()])
+        elif mime.hasImage():
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            QApplication.clipboard().image().save(buffer, "PNG")
+            self.import_image_data(bytes(buffer.data().data()))
+        else:
+            self.show_message("The clipboard holds no image.")

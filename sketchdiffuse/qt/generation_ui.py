@@ -1,0 +1,273 @@
+"""Generation in the window: the prompt panel, the worker, progress and previews, the history strip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMenu
+
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.generation.engine import Progress
+from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
+from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.qt.convert import rgb_to_qimage
+from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
+from sketchdiffuse.qt.image_import import result_layer
+from sketchdiffuse.qt.prompt_panel import PromptPanel
+from sketchdiffuse.qt.worker import GenerationController
+
+if TYPE_CHECKING:
+    from sketchdiffuse.qt.main_window import MainWindow
+
+
+class GenerationUi(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.panel = PromptPanel()
+        self.panel.load_settings(window.settings)
+        self.strip = HistoryStrip()
+        self.controller: GenerationController | None = None  # the worker thread starts on first use
+        self.show_previews = True
+        self._compare: HistoryEntry | None = None
+
+        dock = QDockWidget("Prompt", window)
+        dock.setObjectName("prompt-dock")
+        dock.setWidget(self.panel)
+        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        strip_dock = QDockWidget("History", window)
+        strip_dock.setObjectName("history-dock")
+        strip_dock.setWidget(self.strip)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, strip_dock)
+
+        self.panel.generateRequested.connect(self.generate)
+        self.panel.cancelRequested.connect(self.cancel)
+        self.panel.chooseModelRequested.connect(self.choose_model)
+        self.strip.applyRequested.connect(self.apply)
+        self.strip.previewRequested.connect(self.compare)
+        self.strip.reuseRequested.connect(self.reuse)
+        self.strip.saveRequested.connect(self.save_entry)
+
+        self.actions = {
+            "generate": self._action("&Generate", self.generate, "Ctrl+Return"),
+            "regenerate": self._action("&Regenerate with the Same Seed", self.regenerate, "Ctrl+Shift+Return"),
+            "cancel": self._action("&Cancel Generation", self.cancel, "Escape"),
+        }
+        preview = QAction("Show &Progress Preview", window)
+        preview.setCheckable(True)
+        preview.setChecked(True)
+        preview.toggled.connect(self._toggle_previews)
+        self.actions["preview"] = preview
+        menu = QMenu("&Generate", window)
+        menu.addActions(list(self.actions.values()))
+        window.menuBar().insertMenu(window.menuBar().actions()[-1], menu)
+        self.last_result: GenerationResult | None = None
+
+    def _action(self, text: str, slot: object, shortcut: str) -> QAction:
+        action = QAction(text, self.window)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
+        action.triggered.connect(lambda _=False: slot())  # type: ignore[operator]
+        self.window.addAction(action)
+        return action
+
+    # -- jobs ----------------------------------------------------------------------------
+    def _controller(self) -> GenerationController:
+        if self.controller is None:
+            c = self.controller = GenerationController(parent=self)
+            c.busyChanged.connect(self.panel.set_busy)
+            c.progress.connect(self._on_progress)
+            c.preview.connect(self._on_preview)
+            c.loading.connect(self._on_loading)
+            c.finished.connect(self._on_finished)
+            c.cancelled.connect(lambda job: self._status("Cancelled."))
+            c.failed.connect(self._on_failed)
+        return self.controller
+
+    def build_request(self, seed: int | None = None) -> GenerationRequest | None:
+        values = self.panel.values()
+        try:
+            model = ModelRef.parse(values["model"])
+            sketch = flatten_on(self.window.doc.composite())
+            return GenerationRequest(
+                prompt=values["prompt"],
+                negative_prompt=values["negative_prompt"],
+                model=model,
+                init_image=sketch,
+                strength=values["strength"],
+                steps=values["steps"],
+                guidance_scale=values["guidance_scale"],
+                seed=self.panel.seed_for_next() if seed is None else seed,
+                scheduler=values["scheduler"],
+            )
+        except GenerationError as exc:
+            self._status(str(exc), error=True)
+            return None
+
+    def generate(self, seed: int | None = None) -> None:
+        request = self.build_request(seed)
+        if request is None:
+            return
+        self.panel.save_settings(self.window.settings)
+        self._status("Starting…")
+        self._controller().submit(request)
+
+    def regenerate(self) -> None:
+        """The current drawing with the last result's seed."""
+        self.generate(self.last_result.seed if self.last_result else None)
+
+    def cancel(self) -> None:
+        if self.controller is not None and self.controller.busy:
+            self.controller.cancel()
+        elif self._compare is not None:
+            self.compare(None)
+
+    # -- messages from the worker --------------------------------------------------------
+    def _status(self, text: str, error: bool = False) -> None:
+        self.panel.status.setText(text)
+        self.panel.status.setStyleSheet("color: #ff8a70;" if error else "")
+        self.window.show_message(text)
+
+    def _on_loading(self, job: int, stage: str, done: int, total: int) -> None:
+        if stage == "download" and total:
+            self.panel.progress.setRange(0, 1000)
+            self.panel.progress.setValue(int(1000 * done / total))
+            self._status(f"Downloading the model: {done / 1e6:.0f} of {total / 1e6:.0f} MB")
+        elif stage == "load" and done == 0:
+            self.panel.progress.setRange(0, 0)
+            self._status("Loading the model…")
+
+    def _on_progress(self, job: int, p: Progress) -> None:
+        self.panel.progress.setRange(0, p.total)
+        self.panel.progress.setValue(p.step)
+        self._status(f"Step {p.step} of {p.total}, about {p.remaining:.0f} s left")
+
+    def _on_preview(self, job: int, image: np.ndarray) -> None:
+        if self.show_previews:
+            self.window.canvas.overlay = rgb_to_qimage(image)
+            self.window.canvas.update()
+
+    def _on_finished(self, job: int, result: GenerationResult) -> None:
+        self.last_result = result
+        self.panel.last_seed = result.seed
+        self.window.canvas.overlay = None
+        self.window.canvas.update()
+        self.strip.add(result)
+        note = " ".join(result.warnings)
+        self._status(f"Done in {result.timings.get('total', 0):.1f} s (seed {result.seed}). {note}".strip())
+
+    def _on_failed(self, job: int, message: str) -> None:
+        self.window.canvas.overlay = None
+        self.window.canvas.update()
+        self._status(message, error=True)
+
+    def _toggle_previews(self, on: bool) -> None:
+        self.show_previews = on
+        if not on:
+            self.window.canvas.overlay = None
+            self.window.canvas.update()
+
+    # -- history -------------------------------------------------------------------------
+    def apply(self, entry: HistoryEntry) -> None:
+        """The result as a new layer above the active one: one undoable command."""
+        doc = self.window.doc
+        layer = result_layer(doc, entry.result.image, entry.layer_name)
+        self.window.stack.run(cmd.add_layer(doc, layer, text=f"Apply '{entry.layer_name}'"))
+        self.compare(None)
+
+    def compare(self, entry: HistoryEntry | None) -> None:
+        """Show a result over the canvas without changing anything; the same click again hides it."""
+        if entry is None or entry is self._compare:
+            self._compare = None
+            self.window.canvas.overlay = None
+        else:
+            self._compare = entry
+            self.window.canvas.overlay = rgb_to_qimage(entry.result.image)
+        self.window.canvas.update()
+
+    def reuse(self, entry: HistoryEntry) -> None:
+        r = entry.result.request
+        self.panel.set_values(
+            {
+                "prompt": r.prompt,
+                "negative_prompt": r.negative_prompt,
+                "strength": r.strength,
+                "steps": r.steps,
+                "guidance_scale": r.guidance_scale,
+                "seed": entry.result.seed,
+                "seed_locked": True,
+                "scheduler": r.scheduler,
+                "model": r.model.source,
+            }
+        )
+
+    def load_parameters_text(self, text: str) -> None:
+        """Prompt and settings from an AUTOMATIC1111-style ``parameters`` text (a dropped PNG's)."""
+        from sketchdiffuse.io.png_meta import parse_parameters
+
+        prompt, negative, settings = parse_parameters(text)
+        values: dict[str, object] = {"prompt": prompt, "negative_prompt": negative}
+        keys = {
+            "Steps": "steps",
+            "CFG scale": "guidance_scale",
+            "Seed": "seed",
+            "Sampler": "scheduler",
+            "Denoising strength": "strength",
+        }
+        values |= {target: settings[source] for source, target in keys.items() if source in settings}
+        try:
+            self.panel.set_values(values)
+        except (TypeError, ValueError):
+            self._status("Some of the image's generation settings could not be read.", error=True)
+
+    def save_entry(self, entry: HistoryEntry) -> None:
+        from sketchdiffuse.generation.metadata import png_text
+        from sketchdiffuse.io.images import export_image
+
+        chosen = self.window.ask_save_path("Save result", "PNG (*.png)", f"sketchdiffuse-{entry.result.seed}.png")
+        if not chosen:
+            return
+        path = Path(chosen).with_suffix(".png")
+        rgb = entry.result.image
+        rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
+        try:
+            export_image(rgba, path, text=png_text(entry.result))
+        except OSError as exc:
+            self.window.show_error("Save result", f"'{path.name}' could not be saved: {exc.strerror or exc}.")
+
+    def choose_model(self) -> None:
+        menu = QMenu(self.window)
+        folder = menu.addAction("A diffusers model folder…")
+        file = menu.addAction("A .safetensors file…")
+        hub = menu.addAction("A Hugging Face Hub id…")
+        chosen = menu.exec(self.panel.model_button.mapToGlobal(self.panel.model_button.rect().bottomLeft()))
+        text = ""
+        if chosen is folder:
+            text = QFileDialog.getExistingDirectory(self.window, "Model folder")
+        elif chosen is file:
+            text, _ = QFileDialog.getOpenFileName(self.window, "Model file", "", "Safetensors (*.safetensors)")
+        elif chosen is hub:
+            text, ok = QInputDialog.getText(self.window, "Hub model", "Model id (e.g. stabilityai/sd-turbo):")
+            text = text if ok else ""
+        if text:
+            self.set_model(text)
+
+    def set_model(self, text: str) -> bool:
+        try:
+            ModelRef.parse(text)
+        except GenerationError as exc:
+            self._status(str(exc), error=True)
+            return False
+        self.panel.model = text
+        self.panel.save_settings(self.window.settings)
+        return True
+
+    def shutdown(self) -> bool:
+        return self.controller.shutdown() if self.controller is not None else True

@@ -1,0 +1,37 @@
+"""Images dropped or pasted onto the canvas become layers: scaled to fit, centred, one undoable step."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.io.images import ImportedImage
+from sketchdiffuse.io.pixels import premultiply, unpremultiply
+
+
+def fitted_layer(doc: Document, image: ImportedImage | np.ndarray, name: str) -> Layer:
+    """A canvas-size layer with the image scaled down to fit inside the canvas (never up), centred."""
+    pixels = image.pixels if isinstance(image, ImportedImage) else image
+    h, w = pixels.shape[:2]
+    scale = min(1.0, doc.width / w, doc.height / h)
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        # Resample straight colour: resampling premultiplied data in Pillow would darken edges twice.
+        straight = Image.fromarray(unpremultiply(pixels), "RGBA").resize(size, Image.Resampling.LANCZOS)
+        pixels = premultiply(np.asarray(straight))
+        h, w = pixels.shape[:2]
+    canvas = blank_pixels(doc.width, doc.height)
+    x, y = (doc.width - w) // 2, (doc.height - h) // 2
+    canvas[y : y + h, x : x + w] = pixels
+    return Layer(name=name, pixels=canvas)
+
+
+def result_layer(doc: Document, rgb: np.ndarray, name: str) -> Layer:
+    """An opaque layer from a generated RGB image, resized to the canvas if the canvas changed size since."""
+    h, w = rgb.shape[:2]
+    if (w, h) != (doc.width, doc.height):
+        rgb = np.asarray(Image.fromarray(rgb).resize((doc.width, doc.height), Image.Resampling.LANCZOS))
+    alpha = np.full((doc.height, doc.width, 1), 255, np.uint8)
+    return Layer(name=name, pixels=np.concatenate([rgb, alpha], axis=2))

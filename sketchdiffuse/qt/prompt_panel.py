@@ -1,0 +1,191 @@
+"""Prompt panel: prompt, negative prompt, strength, steps, guidance, seed, sampler, model, Generate / Cancel."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from sketchdiffuse.generation.family import Family
+from sketchdiffuse.generation.request import MAX_SEED, RANDOM_SEED
+from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+from sketchdiffuse.qt.icons import icon
+
+DEFAULT_MODEL = "stabilityai/sd-turbo"
+
+
+class PromptPanel(QWidget):
+    generateRequested = Signal()
+    cancelRequested = Signal()
+    chooseModelRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.prompt = QPlainTextEdit()
+        self.prompt.setPlaceholderText("Describe the picture: subject, style, light…")
+        self.prompt.setFixedHeight(90)
+        self.negative = QPlainTextEdit()
+        self.negative.setPlaceholderText("Negative prompt: what to avoid")
+        self.negative.setFixedHeight(50)
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setValue(60)
+        self.strength_label = QLabel("60 %")
+        self.strength.valueChanged.connect(lambda v: self.strength_label.setText(f"{v} %"))
+        self.strength.setToolTip("0 % keeps the drawing, 100 % ignores it")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 150)
+        self.steps.setValue(20)
+        self.guidance = QDoubleSpinBox()
+        self.guidance.setRange(0.0, 30.0)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setValue(7.0)
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)  # QSpinBox is 32-bit signed; seeds above are kept as text
+        self.seed_lock = QCheckBox("Lock")
+        self.seed_lock.setToolTip("Locked: the same seed every time. Unlocked: a new random seed each generation.")
+        self.reuse_seed = QToolButton()
+        self.reuse_seed.setText("Last")
+        self.reuse_seed.setToolTip("Use the seed of the last result")
+        self.last_seed: int | None = None
+        self.reuse_seed.clicked.connect(self._reuse_last_seed)
+        self.scheduler = QComboBox()
+        self.scheduler.addItems(list(SCHEDULER_NAMES))
+        self.model_label = QLabel(DEFAULT_MODEL)
+        self.model_label.setWordWrap(True)
+        self.model_button = QToolButton()
+        self.model_button.setText("Change…")
+        self.model_button.clicked.connect(self.chooseModelRequested)
+        self.generate_button = QPushButton(icon("generate"), "Generate")
+        self.generate_button.setToolTip("Generate (Ctrl+Enter); same seed again: Ctrl+Shift+Enter")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.generate_button.clicked.connect(self.generateRequested)
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.seed_lock)
+        seed_row.addWidget(self.reuse_seed)
+        model_row = QHBoxLayout()
+        model_row.addWidget(self.model_label, 1)
+        model_row.addWidget(self.model_button)
+        form = QFormLayout()
+        form.addRow("Strength", strength_row)
+        form.addRow("Steps", self.steps)
+        form.addRow("Guidance", self.guidance)
+        form.addRow("Seed", seed_row)
+        form.addRow("Sampler", self.scheduler)
+        form.addRow("Model", model_row)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.prompt)
+        layout.addWidget(self.negative)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        self.model = DEFAULT_MODEL
+
+    # -- values --------------------------------------------------------------------------
+    @property
+    def model(self) -> str:
+        return self._model
+
+    @model.setter
+    def model(self, value: str) -> None:
+        self._model = value
+        self.model_label.setText(value)
+        self.model_label.setToolTip(value)
+
+    def apply_family_defaults(self, family: Family) -> None:
+        """A distilled model (Turbo, LCM) starts at few steps and low guidance."""
+        self.steps.setValue(family.default_steps)
+        self.guidance.setValue(family.default_guidance)
+        self.scheduler.setCurrentText(family.default_scheduler)
+
+    def seed_for_next(self) -> int:
+        return self.seed.value() if self.seed_lock.isChecked() else RANDOM_SEED
+
+    def _reuse_last_seed(self) -> None:
+        if self.last_seed is not None:
+            self.seed.setValue(min(self.last_seed, self.seed.maximum()))
+            self.seed_lock.setChecked(True)
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "prompt": self.prompt.toPlainText(),
+            "negative_prompt": self.negative.toPlainText(),
+            "strength": self.strength.value() / 100,
+            "steps": self.steps.value(),
+            "guidance_scale": self.guidance.value(),
+            "seed": self.seed.value(),
+            "seed_locked": self.seed_lock.isChecked(),
+            "scheduler": self.scheduler.currentText(),
+            "model": self.model,
+        }
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Load settings (Reuse settings, a dropped PNG's parameters, saved preferences); unknown keys are ignored."""
+        if "prompt" in values:
+            self.prompt.setPlainText(str(values["prompt"]))
+        if "negative_prompt" in values:
+            self.negative.setPlainText(str(values["negative_prompt"]))
+        if "strength" in values:
+            self.strength.setValue(round(float(values["strength"]) * 100))
+        if "steps" in values:
+            self.steps.setValue(int(values["steps"]))
+        if "guidance_scale" in values:
+            self.guidance.setValue(float(values["guidance_scale"]))
+        if "seed" in values and int(values["seed"]) >= 0:
+            self.seed.setValue(min(int(values["seed"]), MAX_SEED, self.seed.maximum()))
+        if "seed_locked" in values:
+            self.seed_lock.setChecked(values["seed_locked"] in (True, "true", "1", 1))
+        if values.get("scheduler") in SCHEDULER_NAMES:
+            self.scheduler.setCurrentText(str(values["scheduler"]))
+        if values.get("model"):
+            self.model = str(values["model"])
+
+    def save_settings(self, settings: QSettings) -> None:
+        for key, value in self.values().items():
+            settings.setValue(f"prompt/{key}", value)
+
+    def load_settings(self, settings: QSettings) -> None:
+        stored = {k.split("/", 1)[1]: settings.value(k) for k in settings.allKeys() if k.startswith("prompt/")}
+        with contextlib.suppress(TypeError, ValueError):  # damaged preferences fall back to the defaults
+            self.set_values(stored)
+
+    def set_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, 0)

@@ -1,0 +1,157 @@
+"""The generation worker: one long-lived QObject on one QThread owns the engine.
+
+The window sends immutable requests tagged with a job id and gets messages back tagged
+with the same id; it ignores messages of jobs it no longer waits for. No widget is
+touched here, and no torch call runs on the window's thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from sketchdiffuse.generation.engine import CancelToken, Engine
+from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.request import Cancelled, GenerationRequest
+
+log = logging.getLogger(__name__)
+
+
+class GenerationWorker(QObject):
+    progress = Signal(int, object)  # job id, Progress
+    preview = Signal(int, object)  # job id, H x W x 3 uint8
+    loading = Signal(int, str, int, int)  # job id, stage, done, total
+    finished = Signal(int, object)  # job id, GenerationResult
+    cancelled = Signal(int)
+    failed = Signal(int, str)
+
+    def __init__(self, engine: Engine | None = None) -> None:
+        super().__init__()
+        self.engine = engine or Engine()
+        self.tokens: dict[int, CancelToken] = {}
+
+    def token_for(self, job: int) -> CancelToken:
+        """Created on the window's thread before the job is queued, so a cancel is never lost."""
+        return self.tokens.setdefault(job, CancelToken())
+
+    @Slot(int, object)
+    def run(self, job: int, request: GenerationRequest) -> None:
+        token = self.token_for(job)
+        try:
+            outcome = self.engine.generate(
+                request,
+                on_progress=lambda p: self.progress.emit(job, p),
+                on_preview=lambda image: self.preview.emit(job, image),
+                cancel=token,
+                on_load=lambda stage, done, total: self.loading.emit(job, stage, done, total),
+            )
+        except GenerationError as exc:
+            self.failed.emit(job, str(exc))
+        except Exception as exc:  # never let the thread die silently
+            log.error("generation failed:\n%s", traceback.format_exc())
+            self.failed.emit(job, f"Generation failed unexpectedly: {type(exc).__name__}: {exc}")
+        else:
+            if isinstance(outcome, Cancelled):
+                self.cancelled.emit(job)
+            else:
+                self.finished.emit(job, outcome)
+        finally:
+            self.tokens.pop(job, None)
+
+
+class GenerationController(QObject):
+    """Window-side driver: at most one job runs and at most one waits; a newer request replaces the waiting
+    one and cancels the running one at its next step, so repeated presses never pile up."""
+
+    request_job = Signal(int, object)
+    started = Signal(int)
+    progress = Signal(int, object)
+    preview = Signal(int, object)
+    loading = Signal(int, str, int, int)
+    finished = Signal(int, object)
+    cancelled = Signal(int)
+    failed = Signal(int, str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, engine: Engine | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("sketchdiffuse-generation")
+        self.worker = GenerationWorker(engine)
+        self.worker.moveToThread(self.thread)
+        self.request_job.connect(self.worker.run)
+        self.worker.progress.connect(self._relay(self.progress))
+        self.worker.preview.connect(self._relay(self.preview))
+        self.worker.loading.connect(lambda job, *rest: job == self.current and self.loading.emit(job, *rest))
+        self.worker.finished.connect(self._on_finished)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.failed.connect(self._on_failed)
+        self.thread.start()
+        self._next_id = 0
+        self.current: int | None = None  # the running job
+        self._pending: GenerationRequest | None = None
+
+    def _relay(self, signal: Signal):  # type: ignore[no-untyped-def]
+        def relay(job: int, value: object) -> None:
+            if job == self.current and self._pending is None:
+                signal.emit(job, value)
+
+        return relay
+
+    @property
+    def busy(self) -> bool:
+        return self.current is not None
+
+    def submit(self, request: GenerationRequest) -> None:
+        if self.current is not None:
+            self._pending = request
+            self.worker.token_for(self.current).cancel()
+            return
+        self._start(request)
+
+    def cancel(self) -> None:
+        self._pending = None
+        if self.current is not None:
+            self.worker.token_for(self.current).cancel()
+
+    def _start(self, request: GenerationRequest) -> None:
+        self._next_id += 1
+        job = self.current = self._next_id
+        self.worker.token_for(job)
+        self.busyChanged.emit(True)
+        self.started.emit(job)
+        self.request_job.emit(job, request)
+
+    def _done(self) -> None:
+        self.current = None
+        if self._pending is not None:
+            request, self._pending = self._pending, None
+            self._start(request)
+        else:
+            self.busyChanged.emit(False)
+
+    def _on_finished(self, job: int, result: object) -> None:
+        if job == self.current:
+            if self._pending is None:
+                self.finished.emit(job, result)
+            self._done()
+
+    def _on_cancelled(self, job: int) -> None:
+        if job == self.current:
+            if self._pending is None:
+                self.cancelled.emit(job)
+            self._done()
+
+    def _on_failed(self, job: int, message: str) -> None:
+        if job == self.current:
+            if self._pending is None:
+                self.failed.emit(job, message)
+            self._done()
+
+    def shutdown(self, timeout_ms: int = 2000) -> bool:
+        """Cancel what runs and stop the thread; True when it stopped in time."""
+        self.cancel()
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)

@@ -1,0 +1,203 @@
+"""Generating from the canvas with the tiny real model: worker thread, history strip, apply, drops."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt, QTimer
+
+from sketchdiffuse.generation.request import GenerationResult
+from sketchdiffuse.io.images import export_image
+from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.io.png_meta import format_parameters
+from sketchdiffuse.qt.main_window import MainWindow
+
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def gen_window(window: MainWindow, tiny_sd: Path) -> MainWindow:
+    ui = window.generation
+    assert ui.set_model(str(tiny_sd))
+    ui.panel.set_values(
+        {
+            "prompt": "a cat",
+            "negative_prompt": "",
+            "strength": 0.5,
+            "steps": 4,
+            "guidance_scale": 7.0,
+            "scheduler": "Euler",
+            "seed": 77,
+            "seed_locked": True,
+        }
+    )
+    yield window
+    assert ui.shutdown()
+
+
+def draw(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
+    qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    qtbot.mouseMove(window.canvas, QPoint(150, 120))
+    qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(150, 120))
+
+
+def generate(qtbot, window: MainWindow, shortcut: str = "generate") -> GenerationResult:  # type: ignore[no-untyped-def]
+    ui = window.generation
+    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT) as blocker:
+        ui.actions[shortcut].trigger()
+    return blocker.args[1]
+
+
+def test_draw_generate_apply_undo(qtbot, gen_window: MainWindow):
+    window, ui = gen_window, gen_window.generation
+    draw(qtbot, window)
+    assert ui.actions["generate"].shortcut().toString() == "Ctrl+Return"
+    result = generate(qtbot, window)
+    assert len(ui.strip.entries) == 1
+    request = ui.strip.entries[0].result.request
+    assert (request.prompt, request.strength, request.steps, request.guidance_scale, request.scheduler) == (
+        "a cat",
+        0.5,
+        4,
+        7.0,
+        "Euler",
+    )
+    assert result.seed == 77 and result.image.shape == (150, 200, 3)
+    # The sketch that was sent is the flattened canvas.
+    assert np.array_equal(request.init_image, flatten_on(window.doc.composite()))
+    assert request.init_image.min() == 0  # the black stroke is in it
+    layers = len(window.doc.layers)
+    ui.strip.itemDoubleClicked.emit(ui.strip.item(0))
+    assert len(window.doc.layers) == layers + 1
+    applied = window.doc.active_layer
+    assert applied.name == "a cat (77)"
+    assert np.array_equal(applied.pixels[..., :3], result.image) and (applied.pixels[..., 3] == 255).all()
+    window.stack.undo()
+    assert len(window.doc.layers) == layers
+
+
+def test_regenerate_uses_the_last_seed_and_unlocked_seeds_change(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    ui.panel.seed_lock.setChecked(False)
+    first = generate(qtbot, gen_window)
+    second = generate(qtbot, gen_window)
+    assert first.seed != second.seed
+    again = generate(qtbot, gen_window, "regenerate")
+    assert again.seed == second.seed and np.array_equal(again.image, second.image)
+    assert len(ui.strip.entries) == 3 and ui.strip.entries[0].result is again  # newest first
+
+
+def test_cancel_leaves_no_entry_and_the_next_generation_works(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    ui.panel.set_values({"strength": 1.0, "steps": 150})
+    controller = ui._controller()
+    controller.progress.connect(lambda job, p: ui.actions["cancel"].trigger())
+    with qtbot.waitSignal(controller.cancelled, timeout=TIMEOUT):
+        ui.actions["generate"].trigger()
+    assert ui.strip.entries == []
+    controller.progress.disconnect()
+    controller.progress.connect(ui._on_progress)
+    ui.panel.set_values({"strength": 0.5, "steps": 4})
+    generate(qtbot, gen_window)
+    assert len(ui.strip.entries) == 1
+
+
+def test_a_second_press_replaces_the_running_job(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    controller = ui._controller()
+    finished: list[GenerationResult] = []
+    controller.finished.connect(lambda job, r: finished.append(r))
+    ui.panel.set_values({"strength": 1.0, "steps": 150, "prompt": "first"})
+    ui.actions["generate"].trigger()
+    qtbot.waitSignal(controller.progress, timeout=TIMEOUT).wait()
+    ui.panel.set_values({"strength": 0.5, "steps": 4, "prompt": "second"})
+    ui.actions["generate"].trigger()
+    ui.actions["generate"].trigger()  # pressing again while busy never piles up jobs
+    qtbot.waitUntil(lambda: not controller.busy, timeout=TIMEOUT)
+    assert [r.request.prompt for r in finished] == ["second"]
+    assert [e.result.request.prompt for e in ui.strip.entries] == ["second"]
+
+
+def test_stale_messages_are_ignored(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    controller = ui._controller()
+    result = generate(qtbot, gen_window)
+    controller.worker.finished.emit(1, result)  # job 1 is long over
+    qtbot.wait(50)
+    assert len(ui.strip.entries) == 1
+
+
+def test_the_window_keeps_responding_while_generating(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    ui.panel.set_values({"strength": 1.0, "steps": 60})
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    generate(qtbot, gen_window)
+    timer.stop()
+    gaps = np.diff(ticks)
+    assert len(ticks) > 10
+    assert gaps.max() < 0.5  # generous: the real figure comes from benchmarks/bench_ui_latency.py
+
+
+def test_a_missing_model_is_a_clear_message_not_a_crash(qtbot, gen_window: MainWindow, tmp_path: Path):
+    ui = gen_window.generation
+    assert not ui.set_model(str(tmp_path / "nothing-here"))
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    ui.panel.model = str(empty)
+    with qtbot.waitSignal(ui._controller().failed, timeout=TIMEOUT) as blocker:
+        ui.actions["generate"].trigger()
+    assert "model_index.json" in blocker.args[1]
+    assert "model_index.json" in ui.panel.status.text()
+
+
+def test_drops_add_layers_and_report_bad_files(
+    gen_window: MainWindow, tmp_path: Path, no_dialogs: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    window = gen_window
+    png = tmp_path / "ref.png"
+    Image.new("RGB", (400, 100), (0, 255, 0)).save(png)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff garbage")
+    layers = len(window.doc.layers)
+    window.import_paths([str(png), str(bad)])
+    buf = io.BytesIO()
+    Image.new("RGBA", (10, 10), (255, 0, 0, 255)).save(buf, "PNG")
+    window.import_image_data(buf.getvalue())
+    assert len(window.doc.layers) == layers + 2
+    assert len(no_dialogs) == 1 and "broken.jpg" in no_dialogs[0]
+    ref = window.doc.layers[layers]
+    assert ref.name == "ref"
+    # Scaled to fit the 200 x 150 canvas (aspect kept) and centred.
+    rows = np.flatnonzero(ref.pixels[..., 3].any(axis=1))
+    assert ref.pixels[75, 0, 1] == 255 and (rows[0], rows[-1]) == (50, 99)  # 400 x 100 -> 200 x 50
+    window.stack.undo()
+    window.stack.undo()
+    assert len(window.doc.layers) == layers
+
+
+def test_a_dropped_png_with_parameters_offers_them(
+    gen_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    text = format_parameters("a red fox", "blurry", {"Steps": 9, "Sampler": "DDIM", "CFG scale": 4.5, "Seed": 1234})
+    path = tmp_path / "fox.png"
+    export_image(np.full((8, 8, 4), 255, np.uint8), path, text={"parameters": text})
+    monkeypatch.setattr(gen_window, "ask_load_parameters", lambda name: True)
+    gen_window.import_paths([str(path)])
+    values = gen_window.generation.panel.values()
+    assert (values["prompt"], values["negative_prompt"], values["steps"], values["scheduler"], values["seed"]) == (
+        "a red fox",
+        "blurry",
+        9,
+        "DDIM",
+        1234,
+    )
+    assert values["guidance_scale"] == 4.5
