@@ -454,8 +454,11 @@ class MainWindow(QMainWindow):
             return
         self.stack.beginMacro(f"Import {len(layers)} image(s)")
         for layer in layers:
-            self._run(lambda d, ly=layer: cmd.add_layer(d, ly))
+            self._add_layer(layer)
         self.stack.endMacro()
+
+    def _add_layer(self, layer: Layer) -> None:
+        self._run(lambda d: cmd.add_layer(d, layer))
 
     def paste(self) -> None:
         from PySide6.QtCore import QBuffer, QIODevice
@@ -467,7 +470,7 @@ class MainWindow(QMainWindow):
         elif mime.hasImage():
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            QApplication.clipboard().image().save(buffer, "PNG")
+            QApplication.clipboard().image().save(buffer, b"PNG")
             self.import_image_data(bytes(buffer.data().data()))
         else:
             self.show_message("The clipboard holds no image.")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError
@@ -77,28 +78,32 @@ class GenerationController(QObject):
 
     def __init__(self, engine: Engine | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.thread = QThread()
-        self.thread.setObjectName("sketchdiffuse-generation")
+        self.worker_thread = QThread()
+        self.worker_thread.setObjectName("sketchdiffuse-generation")
         self.worker = GenerationWorker(engine)
-        self.worker.moveToThread(self.thread)
+        self.worker.moveToThread(self.worker_thread)
         self.request_job.connect(self.worker.run)
         self.worker.progress.connect(self._relay(self.progress))
         self.worker.preview.connect(self._relay(self.preview))
-        self.worker.loading.connect(lambda job, *rest: job == self.current and self.loading.emit(job, *rest))
+        self.worker.loading.connect(self._on_loading)
         self.worker.finished.connect(self._on_finished)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.failed.connect(self._on_failed)
-        self.thread.start()
+        self.worker_thread.start()
         self._next_id = 0
         self.current: int | None = None  # the running job
         self._pending: GenerationRequest | None = None
 
-    def _relay(self, signal: Signal):  # type: ignore[no-untyped-def]
+    def _relay(self, signal: SignalInstance) -> Callable[[int, object], None]:
         def relay(job: int, value: object) -> None:
             if job == self.current and self._pending is None:
                 signal.emit(job, value)
 
         return relay
+
+    def _on_loading(self, job: int, stage: str, done: int, total: int) -> None:
+        if job == self.current:
+            self.loading.emit(job, stage, done, total)
 
     @property
     def busy(self) -> bool:
@@ -153,5 +158,5 @@ class GenerationController(QObject):
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Cancel what runs and stop the thread; True when it stopped in time."""
         self.cancel()
-        self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        self.worker_thread.quit()
+        return self.worker_thread.wait(timeout_ms)
