@@ -2,7 +2,8 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshot.py strokes docs/window-strokes.png
 
-Modes: ``empty`` (a new document) or ``strokes`` (two strokes on two layers).
+Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers), or
+``generate MODEL`` (strokes, then a generation with MODEL; the tests' tiny model works).
 """
 
 from __future__ import annotations
@@ -49,11 +50,32 @@ def main() -> None:
     def grab() -> None:
         w.grab().save(target)
         w.stack.setClean()
+        w.close()
         app.quit()
 
     def start() -> None:
-        if mode == "strokes":
+        if mode in ("strokes", "generate"):
             paint_strokes(w)
+        if mode == "generate":
+            ui = w.generation
+            ui.set_model(sys.argv[3])
+            ui.panel.set_values({"prompt": "a lighthouse at dusk, watercolour", "strength": 0.6, "steps": 8,
+                                 "guidance_scale": 7.0, "scheduler": "Euler a", "seed_locked": False})
+            controller = ui._controller()
+            done = {"n": 0}
+
+            def next_job(*_: object) -> None:
+                done["n"] += 1
+                if done["n"] < 3:
+                    ui.generate()
+                else:
+                    ui.compare(ui.strip.entries[1])
+                    ui.strip.setCurrentRow(1)
+                    QTimer.singleShot(800, grab)
+
+            controller.finished.connect(next_job)
+            ui.generate()
+            return
         QTimer.singleShot(800, grab)  # thumbnails refresh on a short timer
 
     QTimer.singleShot(500, start)
