@@ -23,7 +23,9 @@ def paint_strokes(w: MainWindow) -> None:
     c = w.canvas
     w.tools.set_color(QColor(30, 60, 160))
     w.tools.set_brush(w.tools.brush.with_(size=18.0))
-    ellipse = [c.to_widget(QPointF(300 + 300 * math.cos(t / 40), 420 + 250 * math.sin(t / 40))) for t in range(0, 252, 3)]
+    ellipse = [
+        c.to_widget(QPointF(300 + 300 * math.cos(t / 40), 420 + 250 * math.sin(t / 40))) for t in range(0, 252, 3)
+    ]
     c.begin_stroke(ellipse[0], 0.3)
     for i, p in enumerate(ellipse[1:]):
         c.continue_stroke(p, 0.3 + 0.7 * math.sin(i / len(ellipse) * math.pi))
@@ -59,8 +61,16 @@ def main() -> None:
         if mode == "generate":
             ui = w.generation
             ui.set_model(sys.argv[3])
-            ui.panel.set_values({"prompt": "a lighthouse at dusk, watercolour", "strength": 0.6, "steps": 8,
-                                 "guidance_scale": 7.0, "scheduler": "Euler a", "seed_locked": False})
+            ui.panel.set_values(
+                {
+                    "prompt": "a lighthouse at dusk, watercolour",
+                    "strength": 0.6,
+                    "steps": 8,
+                    "guidance_scale": 7.0,
+                    "scheduler": "Euler a",
+                    "seed_locked": False,
+                }
+            )
             controller = ui._controller()
             done = {"n": 0}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -268,6 +269,28 @@ class GenerationUi(QObject):
         self.panel.model = text
         self.panel.save_settings(self.window.settings)
         return True
+
+    # -- the project file ---------------------------------------------------------------
+    def project_extras(self) -> dict[str, bytes]:
+        from sketchdiffuse.generation.history_store import encode_history
+
+        return encode_history(list(self.strip.entries), self.panel.values())
+
+    def restore(self, extras: dict[str, bytes]) -> None:
+        """Show the history (and panel settings) saved in a project; an empty dict clears the strip."""
+        from sketchdiffuse.generation.history_store import decode_history
+
+        self.compare(None)
+        self.strip.clear_entries()
+        entries, settings, warnings = decode_history(extras)
+        for entry in reversed(entries):  # stored newest first; adding puts each at the front
+            self.strip.add(entry.result, entry.pinned, entry.created, entry.png)
+        self.last_result = entries[0].result if entries else None
+        if settings:
+            with contextlib.suppress(TypeError, ValueError):
+                self.panel.set_values(settings)
+        if warnings:
+            self._status(" ".join(warnings), error=True)
 
     def shutdown(self) -> bool:
         return self.controller.shutdown() if self.controller is not None else True

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
 
+from sketchdiffuse.generation.history_store import StoredEntry
 from sketchdiffuse.generation.request import GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
 
@@ -16,11 +16,8 @@ THUMB = 96
 MAX_ENTRIES = 60  # memory cap: the oldest unpinned results go first
 
 
-@dataclass
-class HistoryEntry:
-    result: GenerationResult
-    pinned: bool = False
-    created: float = field(default_factory=time.time)
+class HistoryEntry(StoredEntry):
+    """A stored result plus what the strip shows of it."""
 
     @property
     def layer_name(self) -> str:
@@ -34,7 +31,7 @@ class HistoryEntry:
             ("Prompt", r.prompt or "(none)"),
             ("Negative", r.negative_prompt or "(none)"),
             ("Seed", str(res.seed)),
-            ("Strength", f"{round(r.strength * 100)} %" if r.init_image is not None else "text to image"),
+            ("Strength", f"{round(r.strength * 100)} %"),
             ("Steps", f"{r.steps} ({res.steps_run} run)"),
             ("Guidance", f"{r.guidance_scale:g}"),
             ("Sampler", r.scheduler),
@@ -75,19 +72,26 @@ class HistoryStrip(QListWidget):
     def _entry(self, item: QListWidgetItem) -> HistoryEntry:
         return self.entries[self.row(item)]
 
-    def add(self, result: GenerationResult, pinned: bool = False) -> HistoryEntry:
+    def add(
+        self, result: GenerationResult, pinned: bool = False, created: float | None = None, png: bytes | None = None
+    ) -> HistoryEntry:
         from PySide6.QtGui import QIcon, QPixmap
 
-        entry = HistoryEntry(result, pinned)
+        entry = HistoryEntry(result, pinned, time.time() if created is None else created, png)
         self.entries.insert(0, entry)
         image = rgb_to_qimage(result.image).scaled(
             THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
         item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
         item.setToolTip(entry.tooltip())
+        item.setText("📌" if pinned else "")
         self.insertItem(0, item)
         self._enforce_cap()
         return entry
+
+    def clear_entries(self) -> None:
+        self.entries.clear()
+        self.clear()
 
     def remove(self, entry: HistoryEntry) -> None:
         row = self.entries.index(entry)

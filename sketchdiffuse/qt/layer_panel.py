@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QMimeData,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,8 +77,8 @@ def _checks() -> QPixmap:
 class LayerModel(QAbstractListModel):
     """Row 0 is the top layer. Structural changes reset the model; it follows undo and menus alike."""
 
-    def __init__(self, doc: Document, stack: UndoStack) -> None:
-        super().__init__()
+    def __init__(self, doc: Document, stack: UndoStack, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.doc, self.stack = doc, stack
         self._thumbs: dict[int, QPixmap] = {}
         self._stale: set[int] = set()
@@ -201,7 +211,7 @@ class LayerPanel(QWidget):
 
     def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = LayerModel(doc, stack)
+        self.model = LayerModel(doc, stack, self)  # owned by the panel: its timer dies with the window
         self.view = QListView()
         self.view.setModel(self.model)
         self.view.setIconSize(QSize(THUMB, THUMB))

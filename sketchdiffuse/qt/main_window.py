@@ -208,13 +208,14 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, 8000)
 
     # -- documents -----------------------------------------------------------------------
-    def set_document(self, doc: Document, path: Path | None) -> None:
+    def set_document(self, doc: Document, path: Path | None, extras: dict[str, bytes] | None = None) -> None:
         self.doc = doc
         self.path = path
         self.stack.reset(doc)
         self.canvas.set_document(doc, self.stack)
         self.layers.attach(doc, self.stack)
         self.canvas.fit()
+        self.generation.restore(extras or {})
         self._update_title()
         self._update_size_label()
 
@@ -254,14 +255,15 @@ class MainWindow(QMainWindow):
                 contents = read_ora(path)
                 doc, warnings = contents.document, contents.warnings
                 saved_path: Path | None = path
+                extras = contents.extras
             else:
                 image = open_image(path)
                 doc = Document(image.width, image.height, [Layer("Background", image.pixels)])
-                warnings, saved_path = [], None
+                warnings, saved_path, extras = [], None, {}
         except (DocumentError, OSError) as exc:
             self.show_error("Open", str(exc))
             return False
-        self.set_document(doc, saved_path)
+        self.set_document(doc, saved_path, extras)
         self._remember(path)
         if warnings:
             self.show_message(" ".join(warnings))
@@ -291,7 +293,7 @@ class MainWindow(QMainWindow):
         from sketchdiffuse.io.ora import write_ora
 
         try:
-            write_ora(self.doc, path)
+            write_ora(self.doc, path, extras=self.generation.project_extras())
         except OSError as exc:
             reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
             self.show_error("Save", f"'{path.name}' could not be saved: {reason}. The previous file is unchanged.")

@@ -201,3 +201,43 @@ def test_a_dropped_png_with_parameters_offers_them(
         1234,
     )
     assert values["guidance_scale"] == 4.5
+
+
+def test_history_and_settings_are_saved_in_the_project(
+    qtbot, gen_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    window, ui = gen_window, gen_window.generation
+    ui.panel.seed_lock.setChecked(False)
+    results = [generate(qtbot, window) for _ in range(3)]
+    ui.strip.set_pinned(ui.strip.entries[2], True)
+    ui.panel.set_values({"prompt": "a castle", "steps": 9})
+    path = tmp_path / "project.ora"
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(path))
+    assert window.save_as()
+    window.set_document(window.doc, None)  # a new, empty strip
+    assert ui.strip.entries == []
+    assert window.open_path(path)
+    restored = ui.strip.entries
+    assert [e.result.seed for e in restored] == [r.seed for r in reversed(results)]
+    assert [e.pinned for e in restored] == [False, False, True]
+    for entry, original in zip(restored, reversed(results), strict=True):
+        assert np.array_equal(entry.result.image, original.image)
+        r = entry.result.request
+        assert (r.prompt, r.strength, r.steps, r.guidance_scale, r.scheduler) == ("a cat", 0.5, 4, 7.0, "Euler")
+        assert entry.result.model == original.model
+    assert ui.panel.values()["prompt"] == "a castle" and ui.panel.values()["steps"] == 9
+    # Other programs see an ordinary OpenRaster file.
+    import zipfile
+
+    names = zipfile.ZipFile(path).namelist()
+    assert "sketchdiffuse/history/index.json" in names and "stack.xml" in names
+
+
+def test_damaged_history_entries_are_skipped():
+    from sketchdiffuse.generation.history_store import decode_history
+
+    entries, settings, warnings = decode_history({"history/index.json": b"{not json", "settings.json": b"[1]"})
+    assert entries == [] and settings == {} and warnings
+    index = b'{"version": 1, "entries": [{"file": "history/0000.png", "prompt": "x"}]}'
+    entries, _, warnings = decode_history({"history/index.json": index, "history/0000.png": b"garbage"})
+    assert entries == [] and "skipped" in warnings[0]

@@ -1,0 +1,139 @@
+"""The history strip inside a project file: one PNG per result (with its parameters) and a JSON index.
+
+Stored under the .ora's ``sketchdiffuse/`` folder, which other programs ignore. The sketch a
+result was made from is not stored; everything else needed to show, reuse and apply it is.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sketchdiffuse.generation.metadata import png_text
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, ModelIdentity
+
+log = logging.getLogger(__name__)
+
+INDEX = "history/index.json"
+SETTINGS = "settings.json"
+VERSION = 1
+
+
+@dataclass(eq=False)  # identity: results hold arrays, which have no single truth value
+class StoredEntry:
+    result: GenerationResult
+    pinned: bool
+    created: float
+    png: bytes | None = field(default=None, repr=False)  # encoded once, reused by every save
+
+    def encoded(self) -> bytes:
+        if self.png is None:
+            from PIL import Image
+
+            from sketchdiffuse.io.images import encode_png
+
+            self.png = encode_png(Image.fromarray(self.result.image, "RGB"), png_text(self.result), compress_level=3)
+        return self.png
+
+
+def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
+    r, res = entry.result.request, entry.result
+    return {
+        "file": name,
+        "prompt": r.prompt,
+        "negative_prompt": r.negative_prompt,
+        "strength": r.strength,
+        "steps": r.steps,
+        "guidance_scale": r.guidance_scale,
+        "scheduler": r.scheduler,
+        "size_policy": r.size_policy.value,
+        "seed": res.seed,
+        "steps_run": res.steps_run,
+        "total_steps": res.total_steps,
+        "seconds": res.timings.get("total", 0.0),
+        "model": {
+            "source": r.model.source,
+            "kind": r.model.kind.value,
+            "device": r.model.device,
+            "precision": r.model.precision,
+            "name": res.model.name,
+            "hash": res.model.short_hash,
+            "family": res.model.family,
+        },
+        "work_size": [res.width, res.height],
+        "pinned": entry.pinned,
+        "created": entry.created,
+    }
+
+
+def encode_history(entries: list[StoredEntry], settings: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """Extras for io.ora.write_ora (names relative to its ``sketchdiffuse/`` folder); newest first."""
+    out: dict[str, bytes] = {}
+    records = []
+    for i, entry in enumerate(entries):
+        name = f"history/{i:04d}.png"
+        out[name] = entry.encoded()
+        records.append(_record(entry, name))
+    out[INDEX] = json.dumps({"version": VERSION, "entries": records}, ensure_ascii=False, indent=1).encode()
+    if settings is not None:
+        out[SETTINGS] = json.dumps(settings, ensure_ascii=False).encode()
+    return out
+
+
+def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[str, Any], list[str]]:
+    """Entries, saved panel settings and warnings; a damaged entry is skipped, never fatal."""
+    from sketchdiffuse.io.errors import ImageImportError
+    from sketchdiffuse.io.images import open_image
+    from sketchdiffuse.io.pixels import flatten_on
+
+    warnings: list[str] = []
+    settings: dict[str, Any] = {}
+    if SETTINGS in extras:
+        try:
+            loaded = json.loads(extras[SETTINGS])
+            settings = loaded if isinstance(loaded, dict) else {}
+        except (ValueError, UnicodeDecodeError):
+            warnings.append("The saved generation settings are damaged and were ignored.")
+    if INDEX not in extras:
+        return [], settings, warnings
+    try:
+        records = json.loads(extras[INDEX])["entries"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        return [], settings, [*warnings, "The saved history is damaged and was not loaded."]
+    entries = []
+    for record in records:
+        try:
+            data = extras[record["file"]]
+            image = flatten_on(open_image(data).pixels)
+            m = record["model"]
+            ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
+            request = GenerationRequest(
+                prompt=record["prompt"],
+                negative_prompt=record["negative_prompt"],
+                model=ref,
+                strength=float(record["strength"]),
+                steps=int(record["steps"]),
+                guidance_scale=float(record["guidance_scale"]),
+                seed=int(record["seed"]),
+                scheduler=record["scheduler"],
+            )
+            w, h = record.get("work_size", [image.shape[1], image.shape[0]])
+            result = GenerationResult(
+                image,
+                request,
+                int(record["seed"]),
+                int(record["steps_run"]),
+                int(record["total_steps"]),
+                {"total": float(record.get("seconds", 0.0))},
+                ModelIdentity(m["name"], m["hash"], m["family"]),
+                int(w),
+                int(h),
+            )
+            entries.append(StoredEntry(result, bool(record.get("pinned")), float(record.get("created", 0.0)), data))
+        except (KeyError, TypeError, ValueError, ImageImportError) as exc:
+            log.warning("skipping a damaged history entry: %s", exc)
+            warnings.append("A damaged history entry was skipped.")
+    return entries, settings, warnings
