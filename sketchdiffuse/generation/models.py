@@ -179,6 +179,22 @@ def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None) -> Pa
     return Path(path)
 
 
+def detect_family(ref: ModelRef) -> Family | None:
+    """The family of a model without loading it (configs or a file header); None when that cannot be told yet,
+    e.g. a Hub model that is not downloaded."""
+    try:
+        if ref.kind is SourceKind.FILE:
+            return family_of_checkpoint(Path(ref.source))
+        if ref.kind is SourceKind.FOLDER:
+            return family_of_folder(Path(ref.source), ref.name)
+        from huggingface_hub import snapshot_download
+
+        folder = Path(snapshot_download(ref.source, local_files_only=True, ignore_patterns=HUB_IGNORE))
+        return family_of_folder(folder, ref.source)
+    except Exception:  # unknown now; loading will report the real problem with a full sentence
+        return None
+
+
 def _translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMemoryError:
     text = str(exc)
     lowered = text.lower()

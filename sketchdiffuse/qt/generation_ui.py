@@ -261,12 +261,20 @@ class GenerationUi(QObject):
             self.set_model(text)
 
     def set_model(self, text: str) -> bool:
+        """Use another model; its family's defaults (few steps for Turbo, LCM...) are applied when they can be told."""
+        from sketchdiffuse.generation.models import detect_family
+
         try:
-            ModelRef.parse(text)
+            ref = ModelRef.parse(text)
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return False
+        changed = text != self.panel.model
         self.panel.model = text
+        family = detect_family(ref) if changed else None
+        if family is not None:
+            self.panel.apply_family_defaults(family)
+            self._status(f"{ref.name}: {family.label}{', ' + family.distilled if family.distilled else ''}.")
         self.panel.save_settings(self.window.settings)
         return True
 

@@ -241,3 +241,17 @@ def test_damaged_history_entries_are_skipped():
     index = b'{"version": 1, "entries": [{"file": "history/0000.png", "prompt": "x"}]}'
     entries, _, warnings = decode_history({"history/index.json": index, "history/0000.png": b"garbage"})
     assert entries == [] and "skipped" in warnings[0]
+
+
+def test_choosing_a_turbo_model_applies_its_family_defaults(window: MainWindow, tiny_sd: Path, tmp_path: Path):
+    import shutil
+
+    turbo = tmp_path / "tiny-sd-turbo"
+    shutil.copytree(tiny_sd, turbo)
+    ui = window.generation
+    ui.panel.set_values({"steps": 30, "guidance_scale": 8.0})
+    assert ui.set_model(str(turbo))
+    values = ui.panel.values()
+    assert (values["steps"], values["guidance_scale"], values["scheduler"]) == (2, 0.0, "Euler a")
+    assert ui.set_model(str(tiny_sd))
+    assert ui.panel.values()["steps"] == 20
