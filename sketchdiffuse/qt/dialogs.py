@@ -126,3 +126,36 @@ class ShortcutsDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(420, 520)
         self.table = table
+
+
+RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
+    "device": [("Automatic", "auto"), ("NVIDIA GPU (CUDA)", "cuda"), ("Apple GPU (MPS)", "mps"), ("CPU", "cpu")],
+    "precision": [("Automatic", "auto"), ("fp16", "fp16"), ("bf16", "bf16"), ("fp32", "fp32")],
+    "size_policy": [("Model's native size (aspect kept)", "native"), ("Canvas size", "canvas")],
+}
+
+
+class GenerationSettingsDialog(QDialog):
+    """Where and how the model runs; stored in the user's settings."""
+
+    def __init__(self, values: dict[str, str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Generation settings")
+        self.boxes: dict[str, QComboBox] = {}
+        form = QFormLayout(self)
+        labels = {"device": "Device", "precision": "Precision", "size_policy": "Work size"}
+        for key, options in RUN_CHOICES.items():
+            box = QComboBox()
+            for label, value in options:
+                box.addItem(label, value)
+            index = box.findData(values.get(key, options[0][1]))
+            box.setCurrentIndex(max(0, index))
+            form.addRow(labels[key], box)
+            self.boxes[key] = box
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def values(self) -> dict[str, str]:
+        return {key: str(box.currentData()) for key, box in self.boxes.items()}

@@ -15,7 +15,7 @@ from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import GenerationError
 from sketchdiffuse.generation.model_ref import ModelRef
-from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, SizePolicy
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.qt.convert import rgb_to_qimage
 from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
@@ -60,6 +60,7 @@ class GenerationUi(QObject):
             "regenerate": self._action("&Regenerate with the Same Seed", self.regenerate, "Ctrl+Shift+Return"),
             "cancel": self._action("&Cancel Generation", self.cancel, "Escape"),
         }
+        self.actions["settings"] = self._action("Generation &Settings…", self.edit_settings, "Ctrl+,")
         preview = QAction("Show &Progress Preview", window)
         preview.setCheckable(True)
         preview.setChecked(True)
@@ -94,8 +95,9 @@ class GenerationUi(QObject):
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         values = self.panel.values()
+        run = self.run_settings()
         try:
-            model = ModelRef.parse(values["model"])
+            model = ModelRef.parse(values["model"], run["device"], run["precision"])
             sketch = flatten_on(self.window.doc.composite())
             return GenerationRequest(
                 prompt=values["prompt"],
@@ -107,6 +109,7 @@ class GenerationUi(QObject):
                 guidance_scale=values["guidance_scale"],
                 seed=self.panel.seed_for_next() if seed is None else seed,
                 scheduler=values["scheduler"],
+                size_policy=SizePolicy(run["size_policy"]),
             )
         except GenerationError as exc:
             self._status(str(exc), error=True)
@@ -259,6 +262,28 @@ class GenerationUi(QObject):
             text = text if ok else ""
         if text:
             self.set_model(text)
+
+    def run_settings(self) -> dict[str, str]:
+        s = self.window.settings
+        return {
+            "device": str(s.value("generation/device", "auto")),
+            "precision": str(s.value("generation/precision", "auto")),
+            "size_policy": str(s.value("generation/size_policy", "native")),
+        }
+
+    def ask_settings(self, current: dict[str, str]) -> dict[str, str] | None:
+        from sketchdiffuse.qt.dialogs import GenerationSettingsDialog
+
+        dialog = GenerationSettingsDialog(current, self.window)
+        return dialog.values() if dialog.exec() else None
+
+    def edit_settings(self) -> None:
+        chosen = self.ask_settings(self.run_settings())
+        if chosen is None:
+            return
+        for key, value in chosen.items():
+            self.window.settings.setValue(f"generation/{key}", value)
+        self._status("Settings saved; the model is reloaded at the next generation if device or precision changed.")
 
     def set_model(self, text: str) -> bool:
         """Use another model; its family's defaults (few steps for Turbo, LCM...) are applied when they can be told."""

@@ -255,3 +255,14 @@ def test_choosing_a_turbo_model_applies_its_family_defaults(window: MainWindow, 
     assert (values["steps"], values["guidance_scale"], values["scheduler"]) == (2, 0.0, "Euler a")
     assert ui.set_model(str(tiny_sd))
     assert ui.panel.values()["steps"] == 20
+
+
+def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypatch: pytest.MonkeyPatch):
+    ui = gen_window.generation
+    monkeypatch.setattr(
+        ui, "ask_settings", lambda current: {"device": "cpu", "precision": "fp32", "size_policy": "canvas"}
+    )
+    ui.actions["settings"].trigger()
+    request = ui.build_request()
+    assert request is not None
+    assert (request.model.device, request.model.precision, request.size_policy.value) == ("cpu", "fp32", "canvas")
