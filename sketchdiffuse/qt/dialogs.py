@@ -23,6 +23,14 @@ from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE
 from sketchdiffuse.document.layer import Layer
 
+
+def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
 PRESETS = [
     ("Square 512 (SD 1.x, SD-Turbo)", 512, 512),
     ("Square 768 (SD 2.x)", 768, 768),
@@ -49,9 +57,7 @@ class NewDocumentDialog(QDialog):
             box.setSuffix(" px")
             box.setValue(1024)
         self.preset.currentIndexChanged.connect(self._preset)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form = QFormLayout(self)
         form.addRow("Preset", self.preset)
         form.addRow("Width", self.width_box)
@@ -84,9 +90,7 @@ class LayerPropertiesDialog(QDialog):
         self.visible.setChecked(layer.visible)
         self.locked = QCheckBox("Locked (no painting)")
         self.locked.setChecked(layer.locked)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form = QFormLayout(self)
         form.addRow("Name", self.name)
         form.addRow("Opacity", self.opacity)
@@ -152,9 +156,7 @@ class GenerationSettingsDialog(QDialog):
             box.setCurrentIndex(max(0, index))
             form.addRow(labels[key], box)
             self.boxes[key] = box
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def values(self) -> dict[str, str]:

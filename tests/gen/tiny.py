@@ -88,14 +88,12 @@ def _vae():
     )
 
 
-def build_tiny_sd(folder: Path, scratch: Path) -> Path:
-    """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained."""
-    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from transformers import CLIPTextModel
+def _unet(**extra: object):
+    """The UNet of both tiny pipelines: block_out_channels (32, 64), one cross-attention level."""
+    from diffusers import UNet2DConditionModel
 
-    vocab_size = write_tokenizer_files(scratch / "tok")
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(
+    return UNet2DConditionModel(
         block_out_channels=(32, 64),
         layers_per_block=2,
         sample_size=32,
@@ -103,8 +101,17 @@ def build_tiny_sd(folder: Path, scratch: Path) -> Path:
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=32,
+        **extra,
     )
+
+
+def build_tiny_sd(folder: Path, scratch: Path) -> Path:
+    """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
+    from transformers import CLIPTextModel
+
+    vocab_size = write_tokenizer_files(scratch / "tok")
+    unet = _unet(cross_attention_dim=32)
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(_text_config(vocab_size))
     pipe = StableDiffusionPipeline(
@@ -123,19 +130,11 @@ def build_tiny_sd(folder: Path, scratch: Path) -> Path:
 
 def build_tiny_sdxl(folder: Path, scratch: Path) -> Path:
     """SDXL-shaped: two text encoders (the second with projection), text-time conditioning."""
-    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     vocab_size = write_tokenizer_files(scratch / "tok")
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=2,
-        sample_size=32,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    unet = _unet(
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",
