@@ -167,10 +167,34 @@ class GenerationUi(QObject):
         note = " ".join(result.warnings)
         self._status(f"Done in {result.timings.get('total', 0):.1f} s (seed {result.seed}). {note}".strip())
 
-    def _on_failed(self, job: int, message: str) -> None:
+    def _on_failed(self, job: int, message: str, model_problem: bool = False) -> None:
         self.window.canvas.overlay = None
         self.window.canvas.update()
         self._status(message, error=True)
+        if model_problem:
+            self.explain_models(message)
+
+    def explain_models(self, problem: str) -> None:
+        """A friendly page instead of a stack trace when no usable model is set."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(self.window)
+        box.setWindowTitle("Choose a model")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(problem)
+        box.setInformativeText(
+            "sketchdiffuse turns drawings into pictures with a Stable Diffusion model on this computer. "
+            "You can use:\n"
+            "• a model folder in diffusers layout (it contains model_index.json),\n"
+            "• a single .safetensors checkpoint, the format most models are shared in,\n"
+            "• a Hugging Face Hub id such as stabilityai/sd-turbo, downloaded once when online.\n\n"
+            "Fast models (SD-Turbo, SDXL-Turbo, LCM) need only 1–4 steps and suit slower computers."
+        )
+        choose = box.addButton("Choose a model…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        if box.clickedButton() is choose:
+            self.choose_model()
 
     def _toggle_previews(self, on: bool) -> None:
         self.show_previews = on

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
 
 from sketchdiffuse.generation.engine import CancelToken, Engine
-from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.errors import GenerationError, ModelError
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ class GenerationWorker(QObject):
     loading = Signal(int, str, int, int)  # job id, stage, done, total
     finished = Signal(int, object)  # job id, GenerationResult
     cancelled = Signal(int)
-    failed = Signal(int, str)
+    failed = Signal(int, str, bool)  # job id, message, whether choosing another model would help
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__()
@@ -49,10 +49,10 @@ class GenerationWorker(QObject):
                 on_load=lambda stage, done, total: self.loading.emit(job, stage, done, total),
             )
         except GenerationError as exc:
-            self.failed.emit(job, str(exc))
+            self.failed.emit(job, str(exc), isinstance(exc, ModelError))
         except Exception as exc:  # never let the thread die silently
             log.error("generation failed:\n%s", traceback.format_exc())
-            self.failed.emit(job, f"Generation failed unexpectedly: {type(exc).__name__}: {exc}")
+            self.failed.emit(job, f"Generation failed unexpectedly: {type(exc).__name__}: {exc}", False)
         else:
             if isinstance(outcome, Cancelled):
                 self.cancelled.emit(job)
@@ -73,7 +73,7 @@ class GenerationController(QObject):
     loading = Signal(int, str, int, int)
     finished = Signal(int, object)
     cancelled = Signal(int)
-    failed = Signal(int, str)
+    failed = Signal(int, str, bool)
     busyChanged = Signal(bool)
 
     def __init__(self, engine: Engine | None = None, parent: QObject | None = None) -> None:
@@ -149,10 +149,10 @@ class GenerationController(QObject):
                 self.cancelled.emit(job)
             self._done()
 
-    def _on_failed(self, job: int, message: str) -> None:
+    def _on_failed(self, job: int, message: str, model_problem: bool) -> None:
         if job == self.current:
             if self._pending is None:
-                self.failed.emit(job, message)
+                self.failed.emit(job, message, model_problem)
             self._done()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:

@@ -147,16 +147,21 @@ def test_the_window_keeps_responding_while_generating(qtbot, gen_window: MainWin
     assert gaps.max() < 0.5  # generous: the real figure comes from benchmarks/bench_ui_latency.py
 
 
-def test_a_missing_model_is_a_clear_message_not_a_crash(qtbot, gen_window: MainWindow, tmp_path: Path):
+def test_a_missing_model_is_a_clear_message_not_a_crash(
+    qtbot, gen_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     ui = gen_window.generation
+    explained: list[str] = []
+    monkeypatch.setattr(ui, "explain_models", explained.append)
     assert not ui.set_model(str(tmp_path / "nothing-here"))
     empty = tmp_path / "empty"
     empty.mkdir()
     ui.panel.model = str(empty)
     with qtbot.waitSignal(ui._controller().failed, timeout=TIMEOUT) as blocker:
         ui.actions["generate"].trigger()
-    assert "model_index.json" in blocker.args[1]
+    assert "model_index.json" in blocker.args[1] and blocker.args[2]  # a model problem
     assert "model_index.json" in ui.panel.status.text()
+    assert explained and "model_index.json" in explained[0]  # the friendly page explains the choices
 
 
 def test_drops_add_layers_and_report_bad_files(
