@@ -60,6 +60,7 @@ class CanvasView(QWidget):
     message = Signal(str)
     strokeFinished = Signal()
     filesDropped = Signal(list)  # local paths
+    urlsDropped = Signal(list)  # web addresses of images
     imageDropped = Signal(bytes)  # encoded image data, e.g. dragged from a web browser
 
     def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
@@ -335,8 +336,7 @@ class CanvasView(QWidget):
             fmt = next(f for f in mime.formats() if f.startswith("image/"))
             self.imageDropped.emit(bytes(mime.data(fmt).data()))
         elif mime.hasUrls():
-            self.message.emit("Only files on this computer and image data can be dropped; save web images first.")
-            return
+            self.urlsDropped.emit([u.toString() for u in mime.urls()])
         event.acceptProposedAction()
 
     def cursor_doc_position(self) -> QPoint:

@@ -80,6 +80,12 @@ class MainWindow(QMainWindow):
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.import_paths)
         self.canvas.imageDropped.connect(self.import_image_data)
+        from sketchdiffuse.qt.url_fetch import UrlFetcher
+
+        self.fetcher = UrlFetcher(self)
+        self.canvas.urlsDropped.connect(self.import_urls)
+        self.fetcher.fetched.connect(lambda url, data: self.import_image_data(data))
+        self.fetcher.failed.connect(lambda url, message: self.show_error("Import", message))
         self._update_title()
         self._update_size_label()
         self.resize(1280, 860)
@@ -440,6 +446,12 @@ class MainWindow(QMainWindow):
             self.show_error("Import", "\n".join(errors))
         if parameters and self.ask_load_parameters(parameters[0]):
             self.generation.load_parameters_text(parameters[1])
+
+    def import_urls(self, urls: list[str]) -> None:
+        """Web images download in the background; each arrives as its own undoable layer."""
+        for url in urls:
+            self.show_message(f"Downloading {url} …")
+            self.fetcher.fetch(url)
 
     def import_image_data(self, data: bytes) -> None:
         from sketchdiffuse.qt.image_import import fitted_layer
