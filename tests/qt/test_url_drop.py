@@ -19,14 +19,15 @@ def _png() -> bytes:
     return buf.getvalue()
 
 
-class Handler(BaseHTTPRequestHandler):
-    routes = {"/cat.png": ("image/png", _png()), "/page.html": ("text/html", b"<html></html>")}
+ROUTES = {"/cat.png": ("image/png", _png()), "/page.html": ("text/html", b"<html></html>")}
 
+
+class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
-        if self.path not in self.routes:
+        if self.path not in ROUTES:
             self.send_error(404)
             return
-        kind, body = self.routes[self.path]
+        kind, body = ROUTES[self.path]
         self.send_response(200)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
