@@ -25,6 +25,8 @@ class ModelRef:
     device: str = "auto"  # auto, cuda, mps, cpu
     precision: str = "auto"  # auto, fp16, bf16, fp32
     config_dir: str | None = None  # single files: a diffusers config folder instead of the shipped ones
+    cpu_offload: bool = False  # keep only the running part of the model on the GPU (less memory, slower)
+    vae_tiling: bool = False  # decode big images in tiles (less memory)
 
     @property
     def name(self) -> str:

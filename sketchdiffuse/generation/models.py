@@ -249,8 +249,12 @@ def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> Loaded
         on_progress("load", 0, 1)
     try:
         pipe = loader()
-        if device != "cpu":  # weights load onto the CPU
+        if ref.cpu_offload and device == "cuda":
+            pipe.enable_model_cpu_offload()
+        elif device != "cpu":  # weights load onto the CPU
             pipe.to(device)
+        if ref.vae_tiling:
+            pipe.vae.enable_tiling()
     except ModelError:
         raise
     except Exception as exc:  # diffusers and torch raise many kinds; each becomes one clear sentence

@@ -156,8 +156,18 @@ class GenerationSettingsDialog(QDialog):
             box.setCurrentIndex(max(0, index))
             form.addRow(labels[key], box)
             self.boxes[key] = box
+        self.checks: dict[str, QCheckBox] = {}
+        for key, text in (
+            ("cpu_offload", "CPU offload (NVIDIA GPUs with little memory; slower)"),
+            ("vae_tiling", "Decode in tiles (less memory for big images)"),
+        ):
+            check = QCheckBox(text)
+            check.setChecked(values.get(key) == "true")
+            form.addRow("", check)
+            self.checks[key] = check
         buttons = ok_cancel(self)
         form.addRow(buttons)
 
     def values(self) -> dict[str, str]:
-        return {key: str(box.currentData()) for key, box in self.boxes.items()}
+        chosen = {key: str(box.currentData()) for key, box in self.boxes.items()}
+        return chosen | {key: "true" if check.isChecked() else "false" for key, check in self.checks.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,7 +98,11 @@ class GenerationUi(QObject):
         values = self.panel.values()
         run = self.run_settings()
         try:
-            model = ModelRef.parse(values["model"], run["device"], run["precision"])
+            model = replace(
+                ModelRef.parse(values["model"], run["device"], run["precision"]),
+                cpu_offload=run["cpu_offload"] == "true",
+                vae_tiling=run["vae_tiling"] == "true",
+            )
             sketch = flatten_on(self.window.doc.composite())
             return GenerationRequest(
                 prompt=values["prompt"],
@@ -293,6 +298,8 @@ class GenerationUi(QObject):
             "device": str(s.value("generation/device", "auto")),
             "precision": str(s.value("generation/precision", "auto")),
             "size_policy": str(s.value("generation/size_policy", "native")),
+            "cpu_offload": str(s.value("generation/cpu_offload", "false")),
+            "vae_tiling": str(s.value("generation/vae_tiling", "false")),
         }
 
     def ask_settings(self, current: dict[str, str]) -> dict[str, str] | None:

@@ -264,10 +264,19 @@ def test_choosing_a_turbo_model_applies_its_family_defaults(window: MainWindow, 
 
 def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypatch: pytest.MonkeyPatch):
     ui = gen_window.generation
-    monkeypatch.setattr(
-        ui, "ask_settings", lambda current: {"device": "cpu", "precision": "fp32", "size_policy": "canvas"}
-    )
+    chosen = {
+        "device": "cpu",
+        "precision": "fp32",
+        "size_policy": "canvas",
+        "cpu_offload": "false",
+        "vae_tiling": "true",
+    }
+    monkeypatch.setattr(ui, "ask_settings", lambda current: chosen)
     ui.actions["settings"].trigger()
     request = ui.build_request()
     assert request is not None
     assert (request.model.device, request.model.precision, request.size_policy.value) == ("cpu", "fp32", "canvas")
+    assert request.model.vae_tiling and not request.model.cpu_offload
+    from sketchdiffuse.generation.models import load_model
+
+    assert load_model(request.model).pipe.vae.use_tiling  # the option reaches the loaded pipeline
