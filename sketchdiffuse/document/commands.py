@@ -115,12 +115,6 @@ class PixelPatches:
     def undo(self, doc: Document) -> None:
         self._put(doc, self.before)
 
-    def bounds(self) -> Rect:
-        out = Rect(0, 0, 0, 0)
-        for r in self.rects:
-            out = out.united(r)
-        return out
-
     def size_bytes(self) -> int:
         return sum(p.nbytes for p in self.before) + sum(p.nbytes for p in self.after) + 64
 

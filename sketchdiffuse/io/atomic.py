@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,11 +29,6 @@ def atomic_writer(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
             os.unlink(tmp)
         raise
     _sync_dir(target.parent)
-
-
-def write_atomic(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
-    with atomic_writer(path) as handle:
-        write(handle)
 
 
 def _sync_dir(folder: Path) -> None:

@@ -6,7 +6,7 @@ import time
 from enum import Enum
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -338,6 +338,3 @@ class CanvasView(QWidget):
         elif mime.hasUrls():
             self.urlsDropped.emit([u.toString() for u in mime.urls()])
         event.acceptProposedAction()
-
-    def cursor_doc_position(self) -> QPoint:
-        return self.to_doc(self._cursor_pos or QPointF()).toPoint()
