@@ -17,6 +17,9 @@ def run_app(path: str | None = None) -> int:
     from sketchdiffuse.qt.theme import apply_theme
 
     apply_theme(app)
+    from sketchdiffuse.qt import crash_guard
+
+    crash_guard.install()
     window = MainWindow()
     if path:
         window.open_path(path)
