@@ -11,7 +11,7 @@ import logging
 import traceback
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, SignalInstance, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
@@ -156,7 +156,22 @@ class GenerationController(QObject):
             self._done()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Cancel what runs and stop the thread; True when it stopped in time."""
+        """Cancel what runs and stop the thread; True when it stopped in time.
+
+        A model load cannot be interrupted. If one outlasts ``timeout_ms`` the controller moves to the
+        application, away from the closing window, and the application waits for the thread before it
+        exits, so no QThread is ever destroyed while running."""
         self.cancel()
         self.worker_thread.quit()
-        return self.worker_thread.wait(timeout_ms)
+        if self.worker_thread.wait(timeout_ms):
+            return True
+        app = QCoreApplication.instance()
+        if app is not None:
+            self.setParent(app)
+            _outliving.append(self)
+            app.aboutToQuit.connect(self.worker_thread.wait)
+            self.worker_thread.finished.connect(lambda: _outliving.remove(self) if self in _outliving else None)
+        return False
+
+
+_outliving: list[GenerationController] = []  # controllers whose thread still finishes a load

@@ -280,3 +280,28 @@ def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypat
     from sketchdiffuse.generation.models import load_model
 
     assert load_model(request.model).pipe.vae.use_tiling  # the option reaches the loaded pipeline
+
+
+def test_closing_during_a_long_load_never_destroys_a_running_thread(
+    qtbot, window: MainWindow, tiny_sd: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from sketchdiffuse.qt import worker as worker_module
+
+    ui = window.generation
+    assert ui.set_model(str(tiny_sd))
+    controller = ui._controller()
+    real = controller.worker.engine.ensure_model
+
+    def slow_load(ref, on_load=None):  # a load that cannot be interrupted and outlasts the close
+        time.sleep(3)
+        return real(ref, on_load)
+
+    monkeypatch.setattr(controller.worker.engine, "ensure_model", slow_load)
+    ui.generate()
+    qtbot.wait(100)
+    started = time.perf_counter()
+    assert window.close()
+    assert time.perf_counter() - started < 2.6  # the window closes within about 2 s
+    assert controller in worker_module._outliving and controller.parent() is not ui
+    qtbot.waitUntil(lambda: controller.worker_thread.isFinished(), timeout=15_000)
+    qtbot.waitUntil(lambda: controller not in worker_module._outliving, timeout=5_000)
