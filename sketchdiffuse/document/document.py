@@ -53,12 +53,6 @@ class Document:
     def active_layer(self) -> Layer:
         return self.layers[self.active_index]
 
-    def index_of(self, layer: Layer) -> int:
-        for i, candidate in enumerate(self.layers):
-            if candidate is layer:
-                return i
-        raise DocumentError(f"Layer '{layer.name}' is not in this document.")
-
     def new_layer(self, name: str) -> Layer:
         return Layer(name=name, pixels=blank_pixels(self.width, self.height))
 

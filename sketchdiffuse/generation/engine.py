@@ -103,9 +103,8 @@ class Engine:
 
     def unload(self) -> None:
         if self.model is not None:
-            self.model.release()
+            self.model.release()  # frees the accelerator cache too
             self.model = None
-            free_memory()
 
     # -- generation ---------------------------------------------------------------------------
     def generate(

@@ -6,6 +6,7 @@ torch and diffusers are imported inside the functions: importing this module sta
 from __future__ import annotations
 
 import gc
+import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -78,7 +79,6 @@ class LoadedModel:
     identity: ModelIdentity
     device: str
     dtype: Any
-    load_seconds: float = 0.0
     _txt2img: Any = field(default=None, repr=False)
 
     @property
@@ -137,7 +137,7 @@ def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
     class Reporter(tqdm):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["disable"] = False
-            kwargs["file"] = open(__import__("os").devnull, "w")  # noqa: SIM115 - tqdm closes it
+            kwargs["file"] = io.StringIO()  # counted, never shown
             super().__init__(*args, **kwargs)
 
         def update(self, n: float | None = 1) -> bool | None:
@@ -219,9 +219,6 @@ def _translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMe
 
 def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> LoadedModel:
     """Load ``ref`` onto its device; every failure is a ModelError (or OutOfMemoryError) with a clear sentence."""
-    import time
-
-    started = time.perf_counter()
     _quiet_libraries()
     device = pick_device(ref.device)
     dtype = pick_dtype(device, ref.precision)
@@ -267,7 +264,7 @@ def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> Loaded
     if on_progress:
         on_progress("load", 1, 1)
     identity = ModelIdentity(ref.name, short_hash, family.label)
-    return LoadedModel(ref, pipe, family, identity, device, dtype, time.perf_counter() - started)
+    return LoadedModel(ref, pipe, family, identity, device, dtype)
 
 
 def _quiet_libraries() -> None:

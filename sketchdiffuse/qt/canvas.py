@@ -88,8 +88,7 @@ class CanvasView(QWidget):
 
     # -- document ------------------------------------------------------------------------
     def set_document(self, doc: Document, stack: UndoStack) -> None:
-        if self.doc is not doc:
-            self.doc.remove_listeners(self)
+        self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.stack = doc, stack
         doc.add_dirty_listener(self._on_dirty)
         self._cache = np.ascontiguousarray(doc.composite())

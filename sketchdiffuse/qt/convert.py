@@ -31,12 +31,3 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     h, w = rgb.shape[:2]
     data = np.ascontiguousarray(rgb, dtype=np.uint8)
     return QImage(data.data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
-
-
-def from_qimage(image: QImage) -> np.ndarray:
-    """H x W x 4 uint8 premultiplied RGBA from any QImage."""
-    converted = image.convertToFormat(PREMULTIPLIED)
-    w, h = converted.width(), converted.height()
-    stride = converted.bytesPerLine()
-    buffer = np.frombuffer(converted.constBits(), dtype=np.uint8, count=stride * h).reshape(h, stride)
-    return buffer[:, : w * 4].reshape(h, w, 4).copy()

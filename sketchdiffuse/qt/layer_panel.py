@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -64,6 +65,7 @@ def thumbnail(layer: Layer, size: int = THUMB) -> QImage:
     return framed
 
 
+@cache
 def _checks() -> QPixmap:
     pixmap = QPixmap(8, 8)
     pixmap.fill(QColor(200, 200, 200))
@@ -90,8 +92,7 @@ class LayerModel(QAbstractListModel):
 
     def attach(self, doc: Document, stack: UndoStack) -> None:
         self.beginResetModel()
-        if self.doc is not doc:
-            self.doc.remove_listeners(self)
+        self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.stack = doc, stack
         self._thumbs.clear()
         doc.add_layers_listener(self._on_layers)

@@ -23,6 +23,7 @@ class DocumentCommand(QUndoCommand):
         self.doc = doc
         self.command = command
         self._skip_redo = applied  # pushed again after a trim: already in effect
+        self.size = 0  # bytes held, measured once the command has run
 
     def redo(self) -> None:
         if self._skip_redo:
@@ -69,14 +70,15 @@ class UndoStack(QUndoStack):
         index = self.index()
         self.push(adapter)
         if self.index() > index:  # not merged into the previous command
+            adapter.size = command.size_bytes()
             self._commands.append(adapter)
         self._trim()
 
     def memory_bytes(self) -> int:
-        return sum(c.command.size_bytes() for c in self._commands)
+        return sum(c.size for c in self._commands)
 
     def _trim(self) -> None:
-        drop = oldest_to_drop([c.command.size_bytes() for c in self._commands], self.limit_bytes)
+        drop = oldest_to_drop([c.size for c in self._commands], self.limit_bytes)
         if not drop:
             return
         clean = self.cleanIndex()
@@ -87,6 +89,7 @@ class UndoStack(QUndoStack):
             if clean - drop == i:
                 self.setClean()
             replay = DocumentCommand(self.doc, adapter.command, applied=True)
+            replay.size = adapter.size
             self.push(replay)
             self._commands.append(replay)
         if clean - drop == len(kept):

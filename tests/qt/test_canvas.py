@@ -167,3 +167,11 @@ def test_brush_size_keys_and_tool_shortcuts(qtbot, window: MainWindow):
     assert window.canvas.brush.size > size
     window.tools.tool_actions[window.canvas.tool.__class__("eraser")].trigger()
     assert window.canvas.tool.value == "eraser"
+
+
+def test_attaching_the_same_document_again_keeps_one_listener_each(window: MainWindow):
+    window.set_document(window.doc, None)
+    window.set_document(window.doc, None)
+    dirty = window.doc._dirty_listeners
+    assert sum(1 for cb in dirty if getattr(cb, "__self__", None) is window.canvas) == 1
+    assert sum(1 for cb in dirty if getattr(cb, "__self__", None) is window.layers.model) == 1
