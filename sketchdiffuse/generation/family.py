@@ -50,6 +50,13 @@ def with_distillation(family: Family, distilled: str) -> Family:
     return family
 
 
+def family_from_name(name: str) -> Family:
+    """A best guess from the name alone, for a model not downloaded yet (e.g. 'stabilityai/sd-turbo')."""
+    lowered = name.lower()
+    base = Family("sdxl", "SDXL", 1024) if "xl" in lowered else Family("sd", "SD", 512)
+    return with_distillation(base, _distillation(name))
+
+
 def family_of_folder(folder: Path, name: str) -> Family:
     """Read the family from a diffusers folder's configuration files."""
     index_path = folder / "model_index.json"

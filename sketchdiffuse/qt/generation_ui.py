@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMenu
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.family import family_from_name
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, SizePolicy
 from sketchdiffuse.io.pixels import flatten_on
@@ -33,7 +34,10 @@ class GenerationUi(QObject):
         super().__init__(window)
         self.window = window
         self.panel = PromptPanel()
-        self.panel.load_settings(window.settings)
+        if window.settings.contains("prompt/steps"):
+            self.panel.load_settings(window.settings)
+        else:  # first run: steps and guidance suited to the default model (few steps for SD-Turbo)
+            self.panel.apply_family_defaults(family_from_name(self.panel.model))
         self.strip = HistoryStrip()
         self.controller: GenerationController | None = None  # the worker thread starts on first use
         self.show_previews = True
@@ -327,8 +331,8 @@ class GenerationUi(QObject):
             return False
         changed = text != self.panel.model
         self.panel.model = text
-        family = detect_family(ref) if changed else None
-        if family is not None:
+        if changed:
+            family = detect_family(ref) or family_from_name(ref.name)
             self.panel.apply_family_defaults(family)
             self._status(f"{ref.name}: {family.label}{', ' + family.distilled if family.distilled else ''}.")
         self.panel.save_settings(self.window.settings)

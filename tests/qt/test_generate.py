@@ -305,3 +305,9 @@ def test_closing_during_a_long_load_never_destroys_a_running_thread(
     assert controller in worker_module._outliving and controller.parent() is not ui
     qtbot.waitUntil(lambda: controller.worker_thread.isFinished(), timeout=15_000)
     qtbot.waitUntil(lambda: controller not in worker_module._outliving, timeout=5_000)
+
+
+def test_a_first_run_starts_with_the_default_models_family_defaults(window: MainWindow):
+    values = window.generation.panel.values()
+    assert values["model"] == "stabilityai/sd-turbo"
+    assert (values["steps"], values["guidance_scale"], values["scheduler"]) == (2, 0.0, "Euler a")
