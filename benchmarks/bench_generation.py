@@ -1,8 +1,11 @@
 """Generation speed on full-size architectures with random weights (a step costs the same whatever the weights).
 
 Times a plain diffusers StableDiffusionImg2ImgPipeline call, written the way a user would
-(fp32, the pipeline's own loading), against sketchdiffuse's engine, in one run, for
-512 x 512 img2img with 1 and with 4 effective steps, and prints a table with the ratio.
+(fp32, the pipeline's own loading), against sketchdiffuse's engine in one run, for 512 x 512
+img2img: the engine in fp32, with the precision it picks for this machine (bf16 on CPUs with
+AVX512-BF16 or AMX), with an unchanged drawing (cached latents), with the tiny autoencoder and at
+live mode's reduced size. Prints per-stage times, the ratio to the plain call and the image's
+relative error against fp32.
 
 Run: .venv/bin/python benchmarks/bench_generation.py [--family sd-turbo|sd15] [--device cpu|cuda]
 The random-weight model is written once to ~/.cache/sketchdiffuse/bench/<family>-random.
@@ -88,11 +91,28 @@ def peak_rss_mb() -> float:
     return res.getrusage(res.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def build_random_tiny_autoencoder(folder: Path) -> Path:
+    """The TAESD architecture (diffusers' AutoencoderTiny defaults) with random weights."""
+    if not (folder / "config.json").is_file():
+        import torch
+        from diffusers import AutoencoderTiny
+
+        torch.manual_seed(0)
+        AutoencoderTiny().save_pretrained(folder)
+    return folder
+
+
+def relative_error(a: np.ndarray, b: np.ndarray) -> float:
+    a64, b64 = a.astype(np.float64) / 255, b.astype(np.float64) / 255
+    return float(np.linalg.norm(a64 - b64) / np.linalg.norm(b64))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--family", default="sd-turbo", choices=sorted(FAMILIES))
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--steps", default="1,4", help="effective steps to time, comma separated")
+    parser.add_argument("--steps", default="1", help="effective steps to time, comma separated")
+    parser.add_argument("--live-side", type=int, default=384, help="live mode's reduced working size")
     args = parser.parse_args()
 
     import torch
@@ -100,115 +120,164 @@ def main() -> int:
     from PIL import Image
 
     from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelRef
+    from sketchdiffuse.generation.models import pick_dtype
 
     spec = FAMILIES[args.family]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
     t = time.perf_counter()
     folder = build_random_model(args.family, cache / f"{args.family}-random")
+    tiny = build_random_tiny_autoencoder(cache / "taesd-random")
     print(f"model folder: {folder} (ready in {time.perf_counter() - t:.0f} s)")
-    sketch = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
+    rng = np.random.default_rng(0)
+    sketches = [rng.integers(0, 256, (512, 512, 3), dtype=np.uint8) for _ in range(4)]
     device = (
         "cuda"
         if args.device == "auto" and torch.cuda.is_available()
         else ("cpu" if args.device == "auto" else args.device)
     )
-    rows: list[tuple[str, ...]] = []
+    fast_dtype = str(pick_dtype(device, "auto")).replace("torch.", "")
+    prompt = "a watercolour lighthouse at dusk"
 
     t = time.perf_counter()
     plain = StableDiffusionImg2ImgPipeline.from_pretrained(folder, safety_checker=None, requires_safety_checker=False)
     plain.to(device)
     plain.set_progress_bar_config(disable=True)
-    plain_load = time.perf_counter() - t
+    loads = {"plain": time.perf_counter() - t}
 
-    engine = Engine()
-    ref = ModelRef.parse(str(folder), device=device, precision="fp32")
-    t = time.perf_counter()
-    model = engine.ensure_model(ref)
-    engine_load = time.perf_counter() - t
-
-    # One untimed call each first: the first call in a process pays for kernel selection and
-    # allocator growth, which would otherwise count against whichever side runs first.
-    warm = GenerationRequest(
-        "warm-up",
-        ref,
-        init_image=sketch,
-        strength=0.5,
-        steps=2,
-        guidance_scale=spec["guidance"],
-        seed=0,
-        scheduler="Euler",
-    )
-    plain(
-        prompt="warm-up",
-        image=Image.fromarray(sketch),
-        strength=0.5,
-        num_inference_steps=2,
-        guidance_scale=spec["guidance"],
-        generator=torch.Generator().manual_seed(0),
-    )
-    engine.generate(warm)
-
-    for effective in [int(s) for s in args.steps.split(",")]:
-        steps, strength = 2 * effective, 0.5
-        timer = StageTimer(plain)
+    reference = Engine()  # fp32, as the plain call
+    fast = Engine()  # the precision sketchdiffuse picks for this machine
+    ref32 = ModelRef.parse(str(folder), device=device, precision="fp32")
+    ref_auto = ModelRef.parse(str(folder), device=device, precision="auto")
+    for name, engine, ref in (("engine fp32", reference, ref32), ("engine auto", fast, ref_auto)):
         t = time.perf_counter()
-        plain(
-            prompt="a watercolour lighthouse at dusk",
+        engine.ensure_model(ref)
+        loads[name] = time.perf_counter() - t
+
+    def req(ref: ModelRef, sketch: np.ndarray, steps: int, **kw: Any) -> GenerationRequest:
+        base: dict[str, Any] = {
+            "prompt": prompt,
+            "model": ref,
+            "init_image": sketch,
+            "strength": 0.5,
+            "steps": steps,
+            "guidance_scale": spec["guidance"],
+            "seed": 0,
+            "scheduler": "Euler",
+        }
+        return GenerationRequest(**(base | kw))
+
+    def plain_call(sketch: np.ndarray, steps: int) -> np.ndarray:
+        out = plain(
+            prompt=prompt,
             image=Image.fromarray(sketch),
-            strength=strength,
+            strength=0.5,
             num_inference_steps=steps,
             guidance_scale=spec["guidance"],
             generator=torch.Generator().manual_seed(0),
-        )
+        ).images[0]
+        return np.asarray(out)
+
+    # One untimed call each first: the first call in a process pays for kernel selection and
+    # allocator growth, which would otherwise count against whichever side runs first.
+    plain_call(sketches[3], 2)
+    reference.generate(req(ref32, sketches[3], 2, prompt="warm-up"))
+    fast.generate(req(ref_auto, sketches[3], 2, prompt="warm-up", tiny_autoencoder=str(tiny)))
+    fast.generate(req(ref_auto, sketches[3], 2, prompt="warm-up", work_side=args.live_side))
+
+    header = ("steps", "configuration", "text", "VAE enc", "UNet", "VAE dec", "total (s)", "/ plain", "rel. error")
+    rows: list[tuple[str, ...]] = []
+    for effective in [int(s) for s in args.steps.split(",")]:
+        steps = 2 * effective
+        timer = StageTimer(plain)
+        t = time.perf_counter()
+        plain_image = plain_call(sketches[0], steps)
         plain_total = time.perf_counter() - t
         timer.remove()
         p = timer.times
-
-        timer = StageTimer(model.pipe)
-        request = GenerationRequest(
-            "a watercolour lighthouse at dusk",
-            ref,
-            init_image=sketch,
-            strength=strength,
-            steps=steps,
-            guidance_scale=spec["guidance"],
-            seed=0,
-            scheduler="Euler",
-        )
-        result = engine.generate(request)
-        timer.remove()
-        assert isinstance(result, GenerationResult)
-        e = timer.times
-        assert result.steps_run == effective
-
-        def cell(times: dict[str, list[float]], key: str) -> str:
-            values = times.get(key, [])
-            if not values:
-                return "-"
-            return f"{np.mean(values):.2f}" if key == "unet_step" else f"{sum(values):.2f}"
-
-        for label, key in (
-            ("text encode", "text_encode"),
-            ("VAE encode", "vae_encode"),
-            ("UNet step (mean)", "unet_step"),
-            ("VAE decode", "vae_decode"),
-        ):
-            rows.append((f"{effective} step", label, cell(p, key), cell(e, key), ""))
-        ratio = result.timings["total"] / plain_total
         rows.append(
-            (f"{effective} step", "total", f"{plain_total:.2f}", f"{result.timings['total']:.2f}", f"{ratio:.2f}x")
+            (
+                str(effective),
+                "plain diffusers fp32",
+                f"{sum(p['text_encode']):.2f}",
+                f"{sum(p['vae_encode']):.2f}",
+                f"{sum(p['unet_step']):.2f}",
+                f"{sum(p['vae_decode']):.2f}",
+                f"{plain_total:.2f}",
+                "1.00",
+                "-",
+            )
+        )
+        fp32_image: np.ndarray | None = None  # the first case's, against which errors are measured
+        cases: list[tuple[str, Engine, GenerationRequest, bool]] = [
+            ("engine fp32", reference, req(ref32, sketches[0], steps), True),
+            (f"engine {fast_dtype}, new drawing", fast, req(ref_auto, sketches[0], steps), True),
+            (f"engine {fast_dtype}, same drawing", fast, req(ref_auto, sketches[0], steps, seed=1), False),
+            (
+                f"engine {fast_dtype} + tiny AE, new drawing",
+                fast,
+                req(ref_auto, sketches[1], steps, tiny_autoencoder=str(tiny)),
+                False,
+            ),
+            (
+                f"engine {fast_dtype} + tiny AE, {args.live_side} px",
+                fast,
+                req(ref_auto, sketches[2], steps, tiny_autoencoder=str(tiny), work_side=args.live_side),
+                False,
+            ),
+            (
+                f"engine {fast_dtype}, {args.live_side} px",
+                fast,
+                req(ref_auto, sketches[1], steps, work_side=args.live_side),
+                False,
+            ),
+        ]
+        for label, engine, request, comparable in cases:
+            result = engine.generate(request)
+            assert isinstance(result, GenerationResult) and result.steps_run == effective
+            tm = result.timings
+            total = tm["total"] - tm.get("load", 0.0)
+            fp32_image = result.image if fp32_image is None else fp32_image
+            error = f"{relative_error(result.image, fp32_image):.4f}" if comparable else "-"
+            rows.append(
+                (
+                    str(effective),
+                    label + (f" ({', '.join(result.shortcuts)})" if result.shortcuts else ""),
+                    f"{tm['text_encode']:.2f}",
+                    f"{tm.get('vae_encode', 0):.2f}",
+                    f"{tm['denoise']:.2f}",
+                    f"{tm['vae_decode']:.2f}",
+                    f"{total:.2f}",
+                    f"{total / plain_total:.2f}",
+                    error,
+                )
+            )
+        rows.append(
+            (
+                str(effective),
+                "(plain vs engine fp32 image)",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                f"{relative_error(plain_image, fp32_image):.4f}" if fp32_image is not None else "-",
+            )
         )
 
-    rows.insert(0, ("-", "load", f"{plain_load:.1f}", f"{engine_load:.1f}", ""))
     print(
-        f"\n{args.family} architecture, random weights, 512 x 512 img2img, device {device}, fp32, "
+        f"\n{args.family} architecture, random weights, 512 x 512 img2img, strength 0.5, device {device}, "
         f"torch {torch.__version__}, {torch.get_num_threads()} threads"
     )
-    print(f"{'steps':<8} | {'stage':<17} | {'plain (s)':>9} | {'engine (s)':>10} | engine/plain")
-    print(f"{'-' * 8}-|-{'-' * 17}-|-{'-' * 9}-|-{'-' * 10}-|-------------")
+    print("loads (s): " + ", ".join(f"{k} {v:.1f}" for k, v in loads.items()))
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-|-".join("-" * w for w in widths))
     for r in rows:
-        print(f"{r[0]:<8} | {r[1]:<17} | {r[2]:>9} | {r[3]:>10} | {r[4]}")
-    print(f"peak resident memory: {peak_rss_mb():.0f} MB")
+        print(" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+    print("UNet column: the whole denoising loop (engine) or the UNet calls (plain).")
+    print("rel. error: ||image - engine fp32 image|| / ||engine fp32 image||, pixels in [0, 1].")
+    print(f"peak resident memory of the process: {peak_rss_mb():.0f} MB")
     return 0
 
 

@@ -35,8 +35,16 @@ def main() -> int:
     folder = build_random_model("sd-turbo", cache / "sd-turbo-random")
     controller = GenerationController()
     sketch = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
-    request = GenerationRequest("a lighthouse", ModelRef.parse(str(folder)), init_image=sketch, strength=0.5,
-                                steps=args.steps, guidance_scale=0.0, seed=1, scheduler="Euler")
+    request = GenerationRequest(
+        "a lighthouse",
+        ModelRef.parse(str(folder)),
+        init_image=sketch,
+        strength=0.5,
+        steps=args.steps,
+        guidance_scale=0.0,
+        seed=1,
+        scheduler="Euler",
+    )
     rows = []
     for label in ("first job (includes loading)", "second job (model loaded)"):
         ticks: list[float] = []

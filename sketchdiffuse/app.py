@@ -24,4 +24,9 @@ def run_app(path: str | None = None) -> int:
     if path:
         window.open_path(path)
     window.show()
+    from PySide6.QtCore import QTimer
+
+    from sketchdiffuse.qt.recovery_dialog import offer_recovery
+
+    QTimer.singleShot(0, lambda: offer_recovery(window))  # after the window is on screen
     return app.exec()

@@ -8,6 +8,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Tests never reach the network; the loaders must work offline.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# Autosaves, results and logs go to a throw-away application-data folder, never the user's.
+if "SKETCHDIFFUSE_KEEP_DATA_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="sketchdiffuse-test-data-")
 
 from pathlib import Path
 

@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
+from sketchdiffuse.generation.fast_path import OneEntryCache, TinyAutoencoder, image_digest, load_tiny_autoencoder
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
 from sketchdiffuse.generation.preview import latents_to_rgb
-from sketchdiffuse.generation.prompts import encode
+from sketchdiffuse.generation.prompts import Embeddings, encode
 from sketchdiffuse.generation.request import (
     MAX_SEED,
     RANDOM_SEED,
@@ -64,9 +65,11 @@ def resolve_seed(seed: int) -> int:
     return random.SystemRandom().randint(0, MAX_SEED) if seed == RANDOM_SEED else seed
 
 
-def work_size(width: int, height: int, policy: SizePolicy, native: int) -> tuple[int, int]:
-    """The size the model works at: multiples of 8, aspect kept."""
+def work_size(width: int, height: int, policy: SizePolicy, native: int, longest: int | None = None) -> tuple[int, int]:
+    """The size the model works at: multiples of 8, aspect kept; ``longest`` caps the longer side (live mode)."""
     scale = native / max(width, height) if policy is SizePolicy.NATIVE else 1.0
+    if longest is not None:
+        scale = min(scale, longest / max(width, height))
     w = max(8, round(width * scale / 8) * 8)
     h = max(8, round(height * scale / 8) * 8)
     return w, h
@@ -90,7 +93,11 @@ class Engine:
     def __init__(self, preview_every: int = 2) -> None:
         self.model: LoadedModel | None = None
         self.preview_every = preview_every
+        self.tiny: TinyAutoencoder | None = None
         self._lock = threading.Lock()
+        # Live mode repeats the prompt and often the drawing: their encodings are kept for the next job.
+        self._prompts: OneEntryCache[tuple[Any, ...], Embeddings] = OneEntryCache()
+        self._drawings: OneEntryCache[tuple[Any, ...], Any] = OneEntryCache()
 
     # -- models -------------------------------------------------------------------------------
     def ensure_model(self, ref: ModelRef, on_load: LoadProgress | None = None) -> LoadedModel:
@@ -101,7 +108,17 @@ class Engine:
         self.model = load_model(ref, on_load)
         return self.model
 
+    def ensure_tiny_autoencoder(self, source: str, model: LoadedModel) -> TinyAutoencoder:
+        tiny = self.tiny
+        if tiny is None or tiny.source != source or tiny.module.device.type != model.device.split(":")[0]:
+            self.tiny = None
+            tiny = self.tiny = load_tiny_autoencoder(source, model.device, model.dtype)
+        return tiny
+
     def unload(self) -> None:
+        self._prompts.clear()
+        self._drawings.clear()
+        self.tiny = None
         if self.model is not None:
             self.model.release()  # frees the accelerator cache too
             self.model = None
@@ -180,7 +197,7 @@ class Engine:
         else:
             canvas_w = request.width or model.family.native_size
             canvas_h = request.height or model.family.native_size
-        width, height = work_size(canvas_w, canvas_h, request.size_policy, model.family.native_size)
+        width, height = work_size(canvas_w, canvas_h, request.size_policy, model.family.native_size, request.work_side)
         if img2img:
             total, run_steps = plan_steps(request.steps, request.strength)
         else:
@@ -188,9 +205,21 @@ class Engine:
         guidance = request.guidance_scale > 1.0
         target = pipe if img2img else model.txt2img()
         target.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
+        shortcuts: list[str] = []
+        if model.device == "cpu" and model.dtype == torch.bfloat16:
+            shortcuts.append("bf16")
+        tiny = self.ensure_tiny_autoencoder(request.tiny_autoencoder, model) if request.tiny_autoencoder else None
+        if tiny is not None:
+            shortcuts.append("tiny autoencoder")
 
         t = time.perf_counter()
-        emb = encode(pipe, request.prompt, request.negative_prompt, guidance, model.is_sdxl, model.device)
+        prompt_key = (request.prompt, request.negative_prompt, guidance)
+        emb = self._prompts.get(prompt_key)
+        if emb is None:
+            emb = encode(pipe, request.prompt, request.negative_prompt, guidance, model.is_sdxl, model.device)
+            self._prompts.put(prompt_key, emb)
+        else:
+            shortcuts.append("cached prompt")
         timings["text_encode"] = time.perf_counter() - t
         generator = torch.Generator("cpu").manual_seed(seed)
         kwargs: dict[str, Any] = {
@@ -206,15 +235,9 @@ class Engine:
             kwargs["negative_pooled_prompt_embeds"] = emb.negative_pooled
 
         if img2img:
-            from PIL import Image
-
             assert init is not None
-            pil = Image.fromarray(np.asarray(init)).resize((width, height), Image.Resampling.LANCZOS)
             t = time.perf_counter()
-            if model.is_sdxl:
-                kwargs["image"] = pil  # SDXL's own encode path handles its VAE upcasting
-            else:
-                kwargs["image"] = self._encode_image(pipe, pil, generator, model)
+            kwargs["image"] = self._drawing_latents(model, init, width, height, generator, tiny, shortcuts)
             timings["vae_encode"] = time.perf_counter() - t
             kwargs["strength"] = request.strength
         else:
@@ -245,7 +268,10 @@ class Engine:
         if cancel.cancelled:
             return Cancelled(request, len(step_times))
         t = time.perf_counter()
-        image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents))
+        if tiny is not None:
+            image = self._with_memory_fallbacks(model, lambda: _to_uint8(pipe, tiny.decode(latents)))
+        else:
+            image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents))
         timings["vae_decode"] = time.perf_counter() - t
         if (width, height) != (canvas_w, canvas_h):
             from PIL import Image
@@ -255,17 +281,70 @@ class Engine:
         for i, seconds in enumerate(step_times):
             timings[f"step_{i + 1}"] = seconds
         return GenerationResult(
-            image, request, seed, len(step_times), total, timings, model.identity, width, height, emb.warnings
+            image,
+            request,
+            seed,
+            len(step_times),
+            total,
+            timings,
+            model.identity,
+            width,
+            height,
+            emb.warnings,
+            tuple(shortcuts),
         )
 
-    @staticmethod
-    def _encode_image(pipe: Any, pil: Any, generator: Any, model: LoadedModel) -> Any:
-        """Latents of the drawing, sampled with the job's generator exactly as diffusers' img2img does."""
-        from diffusers.pipelines.stable_diffusion.pipeline_stable_diffusion_img2img import retrieve_latents
+    def _drawing_latents(
+        self,
+        model: LoadedModel,
+        init: np.ndarray,
+        width: int,
+        height: int,
+        generator: Any,
+        tiny: TinyAutoencoder | None,
+        shortcuts: list[str],
+    ) -> Any:
+        """Latents of the drawing, sampled with the job's generator exactly as diffusers' img2img does.
 
-        image = pipe.image_processor.preprocess(pil).to(device=model.device, dtype=pipe.vae.dtype)
-        latents = retrieve_latents(pipe.vae.encode(image), generator=generator)
-        return latents * pipe.vae.config.scaling_factor
+        The encoder's output (the latent distribution) is kept for the next job: an unchanged drawing
+        skips the encoder and still draws its sample from the new job's generator.
+        """
+        from PIL import Image
+
+        pipe = model.pipe
+        pil = Image.fromarray(np.asarray(init)).resize((width, height), Image.Resampling.LANCZOS)
+        key = (image_digest(pil.tobytes()), width, height, tiny.source if tiny else None)
+        encoded = self._drawings.get(key)
+        if encoded is None:
+            image = pipe.image_processor.preprocess(pil).to(device=model.device)
+            encoded = tiny.encode(image) if tiny is not None else self._encode_full(pipe, image)
+            self._drawings.put(key, encoded)
+        else:
+            shortcuts.append("cached drawing")
+        if tiny is not None:
+            return encoded.to(pipe.unet.dtype)
+        latents = encoded.sample(generator)
+        config = pipe.vae.config
+        mean, std = getattr(config, "latents_mean", None), getattr(config, "latents_std", None)
+        if model.is_sdxl and mean is not None and std is not None:
+            m = _channel_tensor(mean, latents)
+            return (latents - m) * config.scaling_factor / _channel_tensor(std, latents)
+        return (latents * config.scaling_factor).to(pipe.unet.dtype)
+
+    @staticmethod
+    def _encode_full(pipe: Any, image: Any) -> Any:
+        """The full VAE's latent distribution; SDXL's fp16 VAE encodes in fp32 as its pipeline does."""
+        import torch
+
+        vae = pipe.vae
+        upcast = vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
+        if upcast:
+            vae.to(torch.float32)
+        try:
+            return vae.encode(image.to(vae.dtype)).latent_dist
+        finally:
+            if upcast:
+                vae.to(torch.float16)
 
     @staticmethod
     def _decode(pipe: Any, latents: Any) -> np.ndarray:
@@ -279,9 +358,7 @@ class Engine:
             x = latents.to(vae_dtype)
             mean, std = getattr(config, "latents_mean", None), getattr(config, "latents_std", None)
             if mean is not None and std is not None:
-                m = torch.tensor(mean).view(1, -1, 1, 1).to(x)
-                s = torch.tensor(std).view(1, -1, 1, 1).to(x)
-                x = x * s / config.scaling_factor + m
+                x = x * _channel_tensor(std, x) / config.scaling_factor + _channel_tensor(mean, x)
             else:
                 x = x / config.scaling_factor
             return vae.decode(x, return_dict=False)[0]
@@ -298,8 +375,7 @@ class Engine:
             vae.to(original)
         elif upcast:
             vae.to(torch.float16)
-        array = pipe.image_processor.postprocess(image.float(), output_type="np")[0]
-        return (array * 255).round().astype(np.uint8)
+        return _to_uint8(pipe, image)
 
     @staticmethod
     def _with_memory_fallbacks(model: LoadedModel, call: Callable[[], Any]) -> Any:
@@ -318,6 +394,18 @@ class Engine:
                 log.warning("Out of memory; retrying with %s", name)
                 free_memory()
                 apply()
+
+
+def _channel_tensor(values: Any, like: Any) -> Any:
+    import torch
+
+    return torch.tensor(values).view(1, -1, 1, 1).to(like)
+
+
+def _to_uint8(pipe: Any, image: Any) -> np.ndarray:
+    """A decoded image in [-1, 1] -> H x W x 3 uint8."""
+    array = pipe.image_processor.postprocess(image.float(), output_type="np")[0]
+    return (array * 255).round().astype(np.uint8)
 
 
 def _is_oom(exc: BaseException) -> bool:

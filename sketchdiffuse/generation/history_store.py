@@ -31,12 +31,45 @@ class StoredEntry:
 
     def encoded(self) -> bytes:
         if self.png is None:
-            from PIL import Image
-
-            from sketchdiffuse.io.images import encode_png
-
-            self.png = encode_png(Image.fromarray(self.result.image, "RGB"), png_text(self.result), compress_level=3)
+            self.png = entry_png(self)
         return self.png
+
+
+RECORD_KEY = "sketchdiffuse"  # PNG text chunk with the full record, next to the A1111 ``parameters``
+
+
+def entry_png(entry: StoredEntry) -> bytes:
+    """The result as a PNG that carries its A1111 parameters and the record the history is rebuilt from."""
+    from PIL import Image
+
+    from sketchdiffuse.io.images import encode_png
+
+    text = png_text(entry.result) | {RECORD_KEY: json.dumps(_record(entry, ""), ensure_ascii=False)}
+    return encode_png(Image.fromarray(entry.result.image, "RGB"), text, compress_level=3)
+
+
+def entry_from_png(data: bytes) -> StoredEntry:
+    """A history entry from a PNG written by ``entry_png`` (the results folder, a project's history).
+
+    Raises ValueError when the PNG carries no sketchdiffuse record.
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            text = dict(getattr(image, "text", {}))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"not a readable PNG ({exc})") from exc
+    if RECORD_KEY not in text:
+        raise ValueError("the image carries no sketchdiffuse generation record")
+    from sketchdiffuse.io.errors import ImageImportError
+
+    try:
+        return _entry(json.loads(text[RECORD_KEY]), data)
+    except (KeyError, TypeError, AttributeError, ImageImportError) as exc:
+        raise ValueError(f"its sketchdiffuse record is damaged ({exc})") from exc
 
 
 def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
@@ -86,8 +119,6 @@ def encode_history(entries: list[StoredEntry], settings: dict[str, Any] | None =
 def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[str, Any], list[str]]:
     """Entries, saved panel settings and warnings; a damaged entry is skipped, never fatal."""
     from sketchdiffuse.io.errors import ImageImportError
-    from sketchdiffuse.io.images import open_image
-    from sketchdiffuse.io.pixels import flatten_on
 
     warnings: list[str] = []
     settings: dict[str, Any] = {}
@@ -106,34 +137,40 @@ def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[st
     entries = []
     for record in records:
         try:
-            data = extras[record["file"]]
-            image = flatten_on(open_image(data).pixels)
-            m = record["model"]
-            ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
-            request = GenerationRequest(
-                prompt=record["prompt"],
-                negative_prompt=record["negative_prompt"],
-                model=ref,
-                strength=float(record["strength"]),
-                steps=int(record["steps"]),
-                guidance_scale=float(record["guidance_scale"]),
-                seed=int(record["seed"]),
-                scheduler=record["scheduler"],
-            )
-            w, h = record.get("work_size", [image.shape[1], image.shape[0]])
-            result = GenerationResult(
-                image,
-                request,
-                int(record["seed"]),
-                int(record["steps_run"]),
-                int(record["total_steps"]),
-                {"total": float(record.get("seconds", 0.0))},
-                ModelIdentity(m["name"], m["hash"], m["family"]),
-                int(w),
-                int(h),
-            )
-            entries.append(StoredEntry(result, bool(record.get("pinned")), float(record.get("created", 0.0)), data))
+            entries.append(_entry(record, extras[record["file"]]))
         except (KeyError, TypeError, ValueError, ImageImportError) as exc:
             log.warning("skipping a damaged history entry: %s", exc)
             warnings.append("A damaged history entry was skipped.")
     return entries, settings, warnings
+
+
+def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
+    from sketchdiffuse.io.images import open_image
+    from sketchdiffuse.io.pixels import flatten_on
+
+    image = flatten_on(open_image(data).pixels)
+    m = record["model"]
+    ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
+    request = GenerationRequest(
+        prompt=record["prompt"],
+        negative_prompt=record["negative_prompt"],
+        model=ref,
+        strength=float(record["strength"]),
+        steps=int(record["steps"]),
+        guidance_scale=float(record["guidance_scale"]),
+        seed=int(record["seed"]),
+        scheduler=record["scheduler"],
+    )
+    w, h = record.get("work_size", [image.shape[1], image.shape[0]])
+    result = GenerationResult(
+        image,
+        request,
+        int(record["seed"]),
+        int(record["steps_run"]),
+        int(record["total_steps"]),
+        {"total": float(record.get("seconds", 0.0))},
+        ModelIdentity(m["name"], m["hash"], m["family"]),
+        int(w),
+        int(h),
+    )
+    return StoredEntry(result, bool(record.get("pinned")), float(record.get("created", 0.0)), data)

@@ -42,6 +42,8 @@ class GenerationRequest:
     size_policy: SizePolicy = SizePolicy.NATIVE
     width: int | None = None  # output size when there is no drawing (defaults to the model's native size)
     height: int | None = None
+    work_side: int | None = None  # at most this many pixels on the longer side (live mode's reduced size)
+    tiny_autoencoder: str | None = None  # AutoencoderTiny source used instead of the full VAE (fast, rougher)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -50,6 +52,8 @@ class GenerationRequest:
             raise InvalidRequestError(f"Steps must be between 1 and 500, not {self.steps}.")
         if not 0.0 <= self.guidance_scale <= 50.0:
             raise InvalidRequestError(f"Guidance must be between 0 and 50, not {self.guidance_scale}.")
+        if self.work_side is not None and not 8 <= self.work_side <= 8192:
+            raise InvalidRequestError(f"The working size must be between 8 and 8192 pixels, not {self.work_side}.")
         if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
         if self.init_image is not None and self.init_image.flags.writeable:
@@ -78,6 +82,9 @@ class GenerationResult:
     width: int  # size the model worked at
     height: int
     warnings: tuple[str, ...] = ()
+    shortcuts: tuple[str, ...] = ()  # the fast-path items this job used, e.g. "cached prompt", "tiny autoencoder"
+    saved_path: str | None = None  # where the worker wrote it as soon as it arrived (the results folder)
+    saved_png: bytes | None = field(default=None, repr=False, compare=False)  # those bytes, reused by saves
 
 
 @dataclass(frozen=True)

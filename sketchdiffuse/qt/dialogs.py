@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QSlider,
     QSpinBox,
@@ -136,6 +137,8 @@ RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
     "device": [("Automatic", "auto"), ("NVIDIA GPU (CUDA)", "cuda"), ("Apple GPU (MPS)", "mps"), ("CPU", "cpu")],
     "precision": [("Automatic", "auto"), ("fp16", "fp16"), ("bf16", "bf16"), ("fp32", "fp32")],
     "size_policy": [("Model's native size (aspect kept)", "native"), ("Canvas size", "canvas")],
+    "live_side": [("384 px (faster)", "384"), ("256 px (fastest)", "256"), ("512 px", "512"), ("Work size", "0")],
+    "autosave_minutes": [("Every 2 minutes", "2"), ("Every minute", "1"), ("Every 5 minutes", "5"), ("Off", "0")],
 }
 
 
@@ -147,7 +150,13 @@ class GenerationSettingsDialog(QDialog):
         self.setWindowTitle("Generation settings")
         self.boxes: dict[str, QComboBox] = {}
         form = QFormLayout(self)
-        labels = {"device": "Device", "precision": "Precision", "size_policy": "Work size"}
+        labels = {
+            "device": "Device",
+            "precision": "Precision",
+            "size_policy": "Work size",
+            "live_side": "Live size",
+            "autosave_minutes": "Autosave",
+        }
         for key, options in RUN_CHOICES.items():
             box = QComboBox()
             for label, value in options:
@@ -165,9 +174,34 @@ class GenerationSettingsDialog(QDialog):
             check.setChecked(values.get(key) == "true")
             form.addRow("", check)
             self.checks[key] = check
+        self.tiny_autoencoder = QLineEdit(values.get("tiny_autoencoder", ""))
+        self.tiny_autoencoder.setPlaceholderText("none: live mode uses the model's full VAE")
+        self.tiny_autoencoder.setToolTip(
+            "A tiny autoencoder (TAESD for SD 1.x/2.x, TAESDXL for SDXL) makes live mode much faster: "
+            "a folder, a .safetensors file or a Hub id such as madebyollin/taesd."
+        )
+        form.addRow("Live decoder", self.tiny_autoencoder)
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #ff8a70;")
+        form.addRow(self.problem)
         buttons = ok_cancel(self)
         form.addRow(buttons)
 
+    def accept(self) -> None:
+        from sketchdiffuse.generation.errors import GenerationError
+        from sketchdiffuse.generation.model_ref import ModelRef
+
+        source = self.tiny_autoencoder.text().strip()
+        if source:
+            try:
+                ModelRef.parse(source)  # a folder, a .safetensors file or a Hub id
+            except GenerationError as exc:
+                self.problem.setText(str(exc))
+                return
+        super().accept()
+
     def values(self) -> dict[str, str]:
         chosen = {key: str(box.currentData()) for key, box in self.boxes.items()}
+        chosen["tiny_autoencoder"] = self.tiny_autoencoder.text().strip()
         return chosen | {key: "true" if check.isChecked() else "false" for key, check in self.checks.items()}

@@ -20,8 +20,9 @@ from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, SizePolicy
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.qt.convert import rgb_to_qimage
-from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
+from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip, layer_name_for
 from sketchdiffuse.qt.image_import import result_layer
+from sketchdiffuse.qt.live_mode import LiveMode
 from sketchdiffuse.qt.prompt_panel import PromptPanel
 from sketchdiffuse.qt.worker import GenerationController
 
@@ -40,6 +41,7 @@ class GenerationUi(QObject):
             self.panel.apply_family_defaults(family_from_name(self.panel.model))
         self.strip = HistoryStrip()
         self.controller: GenerationController | None = None  # the worker thread starts on first use
+        self.results_dir: Path | None = None  # where results are written as they arrive (default: app data)
         self.show_previews = True
         self._compare: HistoryEntry | None = None
 
@@ -51,6 +53,15 @@ class GenerationUi(QObject):
         strip_dock.setObjectName("history-dock")
         strip_dock.setWidget(self.strip)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, strip_dock)
+
+        self.live = LiveMode(self)
+        self.live_dock = QDockWidget("Live", window)
+        self.live_dock.setObjectName("live-dock")
+        self.live_dock.setWidget(self.live.pane)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.live_dock)
+        self.live_dock.hide()
+        window.stack.indexChanged.connect(lambda _index: self.live.changed())
+        self.panel.changed.connect(self.live.changed)
 
         self.panel.generateRequested.connect(self.generate)
         self.panel.cancelRequested.connect(self.cancel)
@@ -66,6 +77,17 @@ class GenerationUi(QObject):
             "cancel": self._action("&Cancel Generation", self.cancel, "Escape"),
         }
         self.actions["settings"] = self._action("Generation &Settings…", self.edit_settings, "Ctrl+,")
+        live = self._action("&Live Mode", lambda: None, "Ctrl+L")
+        live.setCheckable(True)
+        live.toggled.connect(self.set_live)
+        self.actions["live"] = live
+        self.actions["apply_live"] = self._action("&Apply Live Result", self.live.apply, "Ctrl+Shift+L")
+        self.actions["pin_live"] = self._action("&Pin Live Result to History", self.live.pin, "Ctrl+Alt+L")
+        self.actions["render_full"] = self._action(
+            "Render Live State at &Full Size", self.live.render_full_size, "Ctrl+Alt+Return"
+        )
+        self.actions["import_results"] = self._action("&Import Results into History…", self.import_results, "")
+        self.actions["results_folder"] = self._action("Open Results &Folder", self.open_results_folder, "")
         preview = QAction("Show &Progress Preview", window)
         preview.setCheckable(True)
         preview.setChecked(True)
@@ -78,9 +100,10 @@ class GenerationUi(QObject):
 
     def _action(self, text: str, slot: object, shortcut: str) -> QAction:
         action = QAction(text, self.window)
-        action.setShortcut(QKeySequence(shortcut))
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+            action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
         action.triggered.connect(lambda _=False: slot())  # type: ignore[operator]
         self.window.addAction(action)
         return action
@@ -89,12 +112,16 @@ class GenerationUi(QObject):
     def _controller(self) -> GenerationController:
         if self.controller is None:
             c = self.controller = GenerationController(parent=self)
+            from sketchdiffuse.qt.autosave import data_folder
+
+            c.worker.results_dir = self.results_dir or data_folder("results")
             c.busyChanged.connect(self.panel.set_busy)
+            c.busyChanged.connect(self._busy_changed)
             c.progress.connect(self._on_progress)
             c.preview.connect(self._on_preview)
             c.loading.connect(self._on_loading)
             c.finished.connect(self._on_finished)
-            c.cancelled.connect(lambda job: self._status("Cancelled."))
+            c.cancelled.connect(self._on_cancelled)
             c.failed.connect(self._on_failed)
         return self.controller
 
@@ -163,20 +190,43 @@ class GenerationUi(QObject):
         self._status(f"Step {p.step} of {p.total}, about {p.remaining:.0f} s left")
 
     def _on_preview(self, job: int, image: np.ndarray) -> None:
-        if self.show_previews:
+        if self.show_previews and not self._is_live(job):
             self.window.canvas.overlay = rgb_to_qimage(image)
             self.window.canvas.update()
 
+    def _busy_changed(self, busy: bool) -> None:
+        if not busy:
+            self.live.controller_idle()
+
+    def _on_cancelled(self, job: int) -> None:
+        if not self._is_live(job):
+            self._status("Cancelled.")
+
+    def _is_live(self, job: int) -> bool:
+        return self.controller is not None and self.controller.is_live(job)
+
+    def set_live(self, on: bool) -> None:
+        if on:
+            self.live_dock.show()
+        self.live.set_enabled(on)
+        self._status("Live mode on: each finished stroke regenerates." if on else "Live mode off.")
+
     def _on_finished(self, job: int, result: GenerationResult) -> None:
+        if self._is_live(job):
+            self.live.finished(result)
+            self._status(f"Live result in {result.timings.get('total', 0):.1f} s.")
+            return
         self.last_result = result
         self.panel.last_seed = result.seed
         self.window.canvas.overlay = None
         self.window.canvas.update()
-        self.strip.add(result)
+        self.strip.add(result, png=result.saved_png)
         note = " ".join(result.warnings)
         self._status(f"Done in {result.timings.get('total', 0):.1f} s (seed {result.seed}). {note}".strip())
 
     def _on_failed(self, job: int, message: str, model_problem: bool = False) -> None:
+        if self._is_live(job):
+            self.live.failed(message)
         self.window.canvas.overlay = None
         self.window.canvas.update()
         self._status(message, error=True)
@@ -213,11 +263,16 @@ class GenerationUi(QObject):
 
     # -- history -------------------------------------------------------------------------
     def apply(self, entry: HistoryEntry) -> None:
+        self.apply_result(entry.result)
+        self.compare(None)
+
+    def apply_result(self, result: GenerationResult) -> None:
         """The result as a new layer above the active one: one undoable command."""
         doc = self.window.doc
-        layer = result_layer(doc, entry.result.image, entry.layer_name)
-        self.window.stack.run(cmd.add_layer(doc, layer, text=f"Apply '{entry.layer_name}'"))
-        self.compare(None)
+        name = layer_name_for(result)
+        layer = result_layer(doc, result.image, name)
+        self.window.stack.run(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
+        self.window.autosaver.autosave_now()  # an applied result is worth keeping at once
 
     def compare(self, entry: HistoryEntry | None) -> None:
         """Show a result over the canvas without changing anything; the same click again hides it."""
@@ -279,6 +334,41 @@ class GenerationUi(QObject):
         except OSError as exc:
             self.window.show_error("Save result", f"'{path.name}' could not be saved: {exc.strerror or exc}.")
 
+    def import_results(self, paths: list[str] | None = None) -> int:
+        """Rebuild history entries from result PNGs (the results folder, or a project's); returns how many."""
+        from sketchdiffuse.generation.history_store import entry_from_png
+
+        if paths is None:
+            folder = str(self.results_folder())
+            paths, _ = QFileDialog.getOpenFileNames(self.window, "Import results", folder, "PNG (*.png)")
+        added, skipped = 0, []
+        for path in sorted(paths, key=lambda p: Path(p).name):
+            try:
+                entry = entry_from_png(Path(path).read_bytes())
+            except (OSError, ValueError) as exc:
+                skipped.append(f"{Path(path).name} ({exc})")
+                continue
+            self.strip.add(entry.result, entry.pinned, entry.created, entry.png)
+            added += 1
+        if skipped:
+            self._status(f"Imported {added}; skipped {len(skipped)}: " + "; ".join(skipped[:3]), error=True)
+        elif added:
+            self._status(f"Imported {added} result{'s' if added != 1 else ''} into the history.")
+        return added
+
+    def results_folder(self) -> Path:
+        from sketchdiffuse.qt.autosave import data_folder
+
+        return self.results_dir or data_folder("results")
+
+    def open_results_folder(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        folder = self.results_folder()
+        folder.mkdir(parents=True, exist_ok=True)
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
     def choose_model(self) -> None:
         menu = QMenu(self.window)
         folder = menu.addAction("A diffusers model folder…")
@@ -304,6 +394,9 @@ class GenerationUi(QObject):
             "size_policy": str(s.value("generation/size_policy", "native")),
             "cpu_offload": str(s.value("generation/cpu_offload", "false")),
             "vae_tiling": str(s.value("generation/vae_tiling", "false")),
+            "live_side": str(s.value("generation/live_side", "384")),
+            "tiny_autoencoder": str(s.value("generation/tiny_autoencoder", "")),
+            "autosave_minutes": str(s.value("generation/autosave_minutes", "2")),
         }
 
     def ask_settings(self, current: dict[str, str]) -> dict[str, str] | None:
@@ -318,6 +411,7 @@ class GenerationUi(QObject):
             return
         for key, value in chosen.items():
             self.window.settings.setValue(f"generation/{key}", value)
+        self.window.autosaver.apply_interval()
         self._status("Settings saved; the model is reloaded at the next generation if device or precision changed.")
 
     def set_model(self, text: str) -> bool:

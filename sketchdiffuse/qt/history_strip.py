@@ -16,13 +16,18 @@ THUMB = 96
 MAX_ENTRIES = 60  # memory cap: the oldest unpinned results go first
 
 
+def layer_name_for(result: GenerationResult) -> str:
+    """A layer made from a result is named from its prompt and seed."""
+    words = " ".join(result.request.prompt.split()[:6]) or "Generated"
+    return f"{words} ({result.seed})"
+
+
 class HistoryEntry(StoredEntry):
     """A stored result plus what the strip shows of it."""
 
     @property
     def layer_name(self) -> str:
-        words = " ".join(self.result.request.prompt.split()[:6]) or "Generated"
-        return f"{words} ({self.result.seed})"
+        return layer_name_for(self.result)
 
     def tooltip(self) -> str:
         r, res = self.result.request, self.result

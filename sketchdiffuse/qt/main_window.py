@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
 
@@ -15,6 +15,7 @@ from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import open_image
+from sketchdiffuse.io.recovery import Recoverable
 from sketchdiffuse.qt.canvas import CanvasView, Tool
 from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, NewDocumentDialog, ShortcutsDialog
 from sketchdiffuse.qt.icons import icon
@@ -39,6 +40,8 @@ def default_document(width: int = 1024, height: int = 1024) -> Document:
 
 
 class MainWindow(QMainWindow):
+    saved = Signal(str)  # a save to the artist's file completed
+
     def __init__(self, doc: Document | None = None) -> None:
         super().__init__()
         self.doc = doc or default_document()
@@ -77,6 +80,11 @@ class MainWindow(QMainWindow):
         from sketchdiffuse.qt.generation_ui import GenerationUi
 
         self.generation = GenerationUi(self)
+        from sketchdiffuse.qt.autosave import Autosaver
+        from sketchdiffuse.qt.background_save import BackgroundSaver
+
+        self.saver = BackgroundSaver(self)
+        self.autosaver = Autosaver(self)
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.import_paths)
         self.canvas.imageDropped.connect(self.import_image_data)
@@ -198,7 +206,7 @@ class MainWindow(QMainWindow):
         return QMessageBox.question(
             self,
             "Unsaved changes",
-            f"Save the changes to '{self._display_name()}' before closing it?",
+            f"Save the changes to '{self.display_name()}' before closing it?",
             buttons.Save | buttons.Discard | buttons.Cancel,
             buttons.Save,
         )
@@ -215,6 +223,7 @@ class MainWindow(QMainWindow):
 
     # -- documents -----------------------------------------------------------------------
     def set_document(self, doc: Document, path: Path | None, extras: dict[str, bytes] | None = None) -> None:
+        self.saver.wait()  # a save of the previous document finishes with that document
         self.doc = doc
         self.path = path
         self.stack.reset(doc)
@@ -222,8 +231,30 @@ class MainWindow(QMainWindow):
         self.layers.attach(doc, self.stack)
         self.canvas.fit()
         self.generation.restore(extras or {})
+        self.autosaver.document_replaced()
         self._update_title()
         self._update_size_label()
+
+    def ask_recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]:
+        from sketchdiffuse.qt.recovery_dialog import ask_recovery
+
+        return ask_recovery(self, entries)
+
+    def restore_recovered(self, entry: Recoverable) -> bool:
+        """Open an autosaved copy; it stays marked modified, with the artist's own file as its target."""
+        from sketchdiffuse.io.ora import read_ora
+
+        try:
+            contents = read_ora(entry.document)
+        except (DocumentError, OSError) as exc:
+            self.show_error("Recover", f"The autosaved copy of '{entry.title}' cannot be read: {exc}")
+            return False
+        original = Path(entry.original) if entry.original else None
+        self.set_document(contents.document, original, contents.extras)
+        self.stack.resetClean()  # differs from the file on disk until saved
+        self.autosaver.mark_changed()
+        self.show_message(f"Restored '{entry.title}' from its autosaved copy. Save it to keep it.")
+        return True
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document (saved, discarded, or unchanged)."""
@@ -231,7 +262,7 @@ class MainWindow(QMainWindow):
             return True
         answer = self.ask_unsaved()
         if answer == QMessageBox.StandardButton.Save:
-            return self.save()
+            return self.save(wait=True)
         return answer == QMessageBox.StandardButton.Discard
 
     def new_document(self) -> None:
@@ -275,12 +306,14 @@ class MainWindow(QMainWindow):
             self.show_message(" ".join(warnings))
         return True
 
-    def save(self) -> bool:
+    def save(self, wait: bool = False) -> bool:
+        """Save to the document's file. The write runs in the background unless ``wait``; True when it
+        succeeded (``wait``) or was started."""
         if self.path is None:
-            return self.save_as()
-        return self._write(self.path)
+            return self.save_as(wait)
+        return self._write(self.path, wait)
 
-    def save_as(self) -> bool:
+    def save_as(self, wait: bool = False) -> bool:
         suggested = self.path.name if self.path else "untitled.ora"
         chosen = self.ask_save_path("Save as", ORA_FILTER, suggested)
         if not chosen:
@@ -288,24 +321,43 @@ class MainWindow(QMainWindow):
         path = Path(chosen)
         if path.suffix.lower() != ".ora":
             path = path.with_suffix(".ora")
-        if self._write(path):
-            self.path = path
-            self._remember(path)
-            self._update_title()
-            return True
-        return False
+        return self._write(path, wait)
 
-    def _write(self, path: Path) -> bool:
+    def _write(self, path: Path, wait: bool) -> bool:
         from sketchdiffuse.io.ora import write_ora
+        from sketchdiffuse.qt.background_save import SaveJob
 
-        try:
-            write_ora(self.doc, path, extras=self.generation.project_extras())
-        except OSError as exc:
-            reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
-            self.show_error("Save", f"'{path.name}' could not be saved: {reason}. The previous file is unchanged.")
-            return False
-        self.stack.setClean()
-        self.show_message(f"Saved {path}")
+        doc = self.doc
+        outcome: list[bool] = []
+
+        def done(ok: bool, message: str, index: object) -> None:
+            outcome.append(ok)
+            if not ok:
+                self.show_error("Save", f"'{path.name}' could not be saved: {message}. The previous file is unchanged.")
+                return
+            if self.doc is doc:
+                if self.stack.index() == index:  # nothing painted while it was written
+                    self.stack.setClean()
+                if self.path != path:
+                    self.path = path
+                    self._update_title()
+            self._remember(path)
+            self.show_message(f"Saved {path}")
+            self.saved.emit(str(path))
+
+        self.show_message(f"Saving {path.name}…")
+        job = SaveJob(
+            doc,
+            lambda copy, extras: write_ora(copy, path, extras),
+            self.generation.project_extras,
+            self.stack.index,
+            done,
+            "Save",
+        )
+        self.saver.save(job)
+        if wait:
+            self.saver.wait()
+            return bool(outcome and outcome[0])
         return True
 
     def export_image(self) -> None:
@@ -355,11 +407,11 @@ class MainWindow(QMainWindow):
         self.canvas.tool = tool
 
     # -- window --------------------------------------------------------------------------
-    def _display_name(self) -> str:
+    def display_name(self) -> str:
         return self.path.name if self.path else "Untitled"
 
     def _update_title(self) -> None:
-        self.setWindowTitle(f"{self._display_name()}[*] — sketchdiffuse")
+        self.setWindowTitle(f"{self.display_name()}[*] — sketchdiffuse")
         self.setWindowModified(not self.stack.isClean())
 
     def _update_size_label(self) -> None:
@@ -410,7 +462,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.maybe_save():
+            self.saver.wait()  # a save still being written finishes first
             self.generation.shutdown()  # cancels a running job and stops the worker thread
+            self.autosaver.closed_normally()
             event.accept()
         else:
             event.ignore()

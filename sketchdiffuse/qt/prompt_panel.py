@@ -35,6 +35,7 @@ class PromptPanel(QWidget):
     generateRequested = Signal()
     cancelRequested = Signal()
     chooseModelRequested = Signal()
+    changed = Signal()  # any value that shapes the picture
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +116,12 @@ class PromptPanel(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
         self.model = DEFAULT_MODEL
+        for text in (self.prompt, self.negative):
+            text.textChanged.connect(self.changed)
+        for spin in (self.strength, self.steps, self.seed):
+            spin.valueChanged.connect(self.changed)
+        self.guidance.valueChanged.connect(self.changed)
+        self.scheduler.currentTextChanged.connect(self.changed)
 
     # -- values --------------------------------------------------------------------------
     @property
@@ -126,6 +133,7 @@ class PromptPanel(QWidget):
         self._model = value
         self.model_label.setText(value)
         self.model_label.setToolTip(value)
+        self.changed.emit()
 
     def apply_family_defaults(self, family: Family) -> None:
         """A distilled model (Turbo, LCM) starts at few steps and low guidance."""

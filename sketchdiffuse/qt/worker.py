@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
-from sketchdiffuse.generation.request import Cancelled, GenerationRequest
+from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
+from sketchdiffuse.generation.results_folder import save_result
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +35,14 @@ class GenerationWorker(QObject):
         super().__init__()
         self.engine = engine or Engine()
         self.tokens: dict[int, CancelToken] = {}
+        self.results_dir: Path | None = None  # every kept result is written here as it arrives
 
     def token_for(self, job: int) -> CancelToken:
         """Created on the window's thread before the job is queued, so a cancel is never lost."""
         return self.tokens.setdefault(job, CancelToken())
 
-    @Slot(int, object)
-    def run(self, job: int, request: GenerationRequest) -> None:
+    @Slot(int, object, bool)
+    def run(self, job: int, request: GenerationRequest, keep: bool = True) -> None:
         token = self.token_for(job)
         try:
             outcome = self.engine.generate(
@@ -57,16 +61,28 @@ class GenerationWorker(QObject):
             if isinstance(outcome, Cancelled):
                 self.cancelled.emit(job)
             else:
-                self.finished.emit(job, outcome)
+                self.finished.emit(job, self._write(outcome) if keep else outcome)
         finally:
             self.tokens.pop(job, None)
+
+    def _write(self, result: GenerationResult) -> GenerationResult:
+        """On disk before the window even sees it; a failed write is reported with the result, never instead."""
+        if self.results_dir is None:
+            return result
+        try:
+            return save_result(result, self.results_dir)
+        except OSError as exc:
+            log.error("could not write a result to %s: %s", self.results_dir, exc)
+            reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
+            note = f"The result could not be written to the results folder ({reason}); save it before closing."
+            return replace(result, warnings=(*result.warnings, note))
 
 
 class GenerationController(QObject):
     """Window-side driver: at most one job runs and at most one waits; a newer request replaces the waiting
     one and cancels the running one at its next step, so repeated presses never pile up."""
 
-    request_job = Signal(int, object)
+    request_job = Signal(int, object, bool)  # job id, request, whether the result is kept (not live)
     started = Signal(int)
     progress = Signal(int, object)
     preview = Signal(int, object)
@@ -93,6 +109,8 @@ class GenerationController(QObject):
         self._next_id = 0
         self.current: int | None = None  # the running job
         self._pending: GenerationRequest | None = None
+        self._pending_live = False
+        self.live_jobs: set[int] = set()  # live mode's jobs, which the window shows apart from the history
 
     def _relay(self, signal: SignalInstance) -> Callable[[int, object], None]:
         def relay(job: int, value: object) -> None:
@@ -109,31 +127,58 @@ class GenerationController(QObject):
     def busy(self) -> bool:
         return self.current is not None
 
-    def submit(self, request: GenerationRequest) -> None:
+    def is_live(self, job: int) -> bool:
+        return job in self.live_jobs
+
+    @property
+    def running_live(self) -> bool:
+        return self.current is not None and self.current in self.live_jobs
+
+    def submit(self, request: GenerationRequest, live: bool = False) -> bool:
+        """Run ``request`` next; False (nothing queued) when a live request would displace the artist's own."""
+        if (
+            live
+            and self.current is not None
+            and (self.current not in self.live_jobs or (self._pending is not None and not self._pending_live))
+        ):
+            return False
         if self.current is not None:
-            self._pending = request
+            self._pending, self._pending_live = request, live
             self.worker.token_for(self.current).cancel()
-            return
-        self._start(request)
+            return True
+        self._start(request, live)
+        return True
 
     def cancel(self) -> None:
         self._pending = None
         if self.current is not None:
             self.worker.token_for(self.current).cancel()
 
-    def _start(self, request: GenerationRequest) -> None:
+    def cancel_live(self) -> None:
+        """Stop live mode's work; the artist's own job, running or waiting, goes on."""
+        if self._pending is not None and self._pending_live:
+            self._pending = None
+        if self.running_live and self._pending is None:
+            assert self.current is not None
+            self.worker.token_for(self.current).cancel()
+
+    def _start(self, request: GenerationRequest, live: bool = False) -> None:
         self._next_id += 1
         job = self.current = self._next_id
+        if live:
+            self.live_jobs.add(job)
         self.worker.token_for(job)
         self.busyChanged.emit(True)
         self.started.emit(job)
-        self.request_job.emit(job, request)
+        self.request_job.emit(job, request, not live)
 
     def _done(self) -> None:
+        if self.current is not None:
+            self.live_jobs.discard(self.current)
         self.current = None
         if self._pending is not None:
             request, self._pending = self._pending, None
-            self._start(request)
+            self._start(request, self._pending_live)
         else:
             self.busyChanged.emit(False)
 

@@ -26,7 +26,7 @@ def request(folder: Path, **kw: object) -> GenerationRequest:
     base: dict[str, object] = {
         "prompt": "a cat",
         "negative_prompt": "a dog",
-        "model": ModelRef.parse(str(folder)),
+        "model": ModelRef.parse(str(folder), precision="fp32"),  # compared with plain diffusers in fp32
         "init_image": SKETCH,
         "strength": 0.5,
         "steps": 4,

@@ -101,7 +101,8 @@ def test_save_and_open_round_trip_through_the_menu(
     assert window.windowTitle().startswith("Untitled") and window.isWindowModified()
     target = tmp_path / "drawing"
     monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
-    window.actions_by_name["save"].trigger()
+    with qtbot.waitSignal(window.saved, timeout=10_000):  # written in the background
+        window.actions_by_name["save"].trigger()
     saved = tmp_path / "drawing.ora"
     assert saved.is_file() and not window.isWindowModified()
     assert window.windowTitle().startswith("drawing.ora")
@@ -125,7 +126,7 @@ def test_save_failure_keeps_the_old_file_and_says_so(
 ):
     path = tmp_path / "keep.ora"
     window.path = path
-    window.save()
+    assert window.save(wait=True)
     original = path.read_bytes()
     window.actions_by_name["layer_new"].trigger()
     import sketchdiffuse.io.atomic as atomic
@@ -134,7 +135,7 @@ def test_save_failure_keeps_the_old_file_and_says_so(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic.os, "fsync", full)
-    assert not window.save()
+    assert not window.save(wait=True)
     assert path.read_bytes() == original
     assert no_dialogs and "disk is full" in no_dialogs[0] and "unchanged" in no_dialogs[0]
     assert window.isWindowModified()

@@ -1,0 +1,127 @@
+"""Live mode end to end: from the release of a stroke on the canvas to the live result shown in the pane.
+
+Runs the real window (offscreen) with live mode on, on a full-size SD-Turbo architecture with
+random weights, 512 x 512 canvas, one effective step, in the precision sketchdiffuse picks for
+this machine. Measures each combination of decoder (full VAE, tiny autoencoder) and live size
+(512, 384): a few strokes each, after one untimed warm-up stroke.
+
+Run: .venv/bin/python benchmarks/bench_live.py [--strokes 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+sys.path.insert(0, os.path.dirname(__file__))
+from bench_generation import build_random_model, build_random_tiny_autoencoder
+
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.qt.main_window import MainWindow
+
+
+def wait_for_result(window: MainWindow, timeout_s: float = 600) -> float:
+    """Seconds until the live pane shows a new result."""
+    loop = QEventLoop()
+    shown: list[float] = []
+    live = window.generation.live
+
+    def on_shown(_result: object) -> None:
+        shown.append(time.perf_counter())
+        loop.quit()
+
+    live.resultShown.connect(on_shown)
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    live.resultShown.disconnect(on_shown)
+    if not shown:
+        raise SystemExit("no live result arrived: " + live.pane.info.text())
+    return shown[0]
+
+
+def stroke(window: MainWindow, y: int) -> float:
+    canvas = window.canvas
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, pos=QPoint(40, y))
+    QTest.mouseMove(canvas, QPoint(300, y + 20))
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(300, y + 20))
+    return time.perf_counter()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--strokes", type=int, default=3, help="timed strokes per configuration")
+    args = parser.parse_args()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    settings_dir = tempfile.mkdtemp(prefix="sketchdiffuse-bench-")
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
+    app = QApplication(sys.argv)
+    app.setOrganizationName("sketchdiffuse-bench")
+    app.setApplicationName("sketchdiffuse-bench")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
+    folder = build_random_model("sd-turbo", cache / "sd-turbo-random")
+    tiny = build_random_tiny_autoencoder(cache / "taesd-random")
+
+    doc = Document(512, 512)
+    doc.layers.append(doc.new_layer("Ink"))
+    doc.active_index = 1
+    window = MainWindow(doc)
+    window.resize(1400, 900)
+    window.show()
+    window.canvas.zoom = 1.0  # one document pixel per widget pixel: the strokes land where aimed
+    window.canvas.offset = QPointF(0, 0)
+    ui = window.generation
+    ui.set_model(str(folder))
+    ui.panel.set_values(
+        {"prompt": "a lighthouse", "strength": 0.5, "steps": 2, "guidance_scale": 0.0, "seed": 1, "seed_locked": True}
+    )
+    ui.panel.set_values({"scheduler": "Euler"})
+
+    rows = []
+    y = 20
+    ui.actions["live"].setChecked(True)
+    wait_for_result(window)  # loads the model
+    for decoder in ("full VAE", "tiny autoencoder"):
+        for side in (512, 384):
+            window.settings.setValue("generation/live_side", str(side))
+            window.settings.setValue("generation/tiny_autoencoder", str(tiny) if decoder != "full VAE" else "")
+            y = (y + 13) % 480
+            released = stroke(window, y)  # untimed: first job at this size and decoder
+            wait_for_result(window)
+            times = []
+            for _ in range(args.strokes):
+                y = (y + 13) % 480
+                released = stroke(window, y)
+                times.append(wait_for_result(window) - released)
+            result = ui.live.result
+            assert result is not None
+            stages = {
+                k: v for k, v in result.timings.items() if k in ("text_encode", "vae_encode", "denoise", "vae_decode")
+            }
+            rows.append((decoder, side, float(np.median(times)), min(times), stages, result.shortcuts))
+    ui.actions["live"].setChecked(False)
+    ui.shutdown()
+    window.stack.setClean()  # nothing to ask about on close
+
+    print("Live mode: stroke released -> live result shown (SD-Turbo architecture, random weights, 1 step, CPU)")
+    print(f"{'decoder':<17} | {'live size':>9} | {'median s':>8} | {'best s':>6} | last job's stages (s)")
+    print(f"{'-' * 17}-|-{'-' * 9}-|-{'-' * 8}-|-{'-' * 6}-|-{'-' * 40}")
+    for decoder, side, median, best, stages, shortcuts in rows:
+        stage_text = ", ".join(f"{k} {v:.2f}" for k, v in stages.items())
+        print(f"{decoder:<17} | {side:>9} | {median:8.2f} | {best:6.2f} | {stage_text} [{', '.join(shortcuts)}]")
+    del window, app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

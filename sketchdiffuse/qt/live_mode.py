@@ -1,0 +1,208 @@
+"""Live mode: every finished stroke or layer change regenerates, with a fixed seed, into a pane
+beside the canvas. Live results stay out of the history until the artist pins one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QPixmap, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
+
+from sketchdiffuse.generation.engine import resolve_seed
+from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.fast_path import image_digest
+from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
+from sketchdiffuse.qt.convert import rgb_to_qimage
+
+if TYPE_CHECKING:
+    from sketchdiffuse.qt.generation_ui import GenerationUi
+
+FAST_ENOUGH_S = 1.5  # a live job quicker than this starts right after the stroke
+DEBOUNCE_MS = 400  # otherwise wait this long for the next stroke before starting
+
+
+class LivePane(QWidget):
+    """The latest live result, scaled to the pane, with what to do with it."""
+
+    applyRequested = Signal()
+    pinRequested = Signal()
+    fullSizeRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.image = QLabel("Live mode is off. Turn it on (Ctrl+L) and draw: the picture follows each stroke.")
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setWordWrap(True)
+        self.image.setMinimumSize(160, 160)
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.apply_button = QPushButton("Apply")
+        self.apply_button.setToolTip("Add the live result as a new layer (Ctrl+Shift+L)")
+        self.pin_button = QPushButton("Pin")
+        self.pin_button.setToolTip("Keep the live result in the history strip")
+        self.full_button = QPushButton("Full size")
+        self.full_button.setToolTip("Render the current drawing at full size with the live seed (Ctrl+Alt+Return)")
+        self.apply_button.clicked.connect(self.applyRequested)
+        self.pin_button.clicked.connect(self.pinRequested)
+        self.full_button.clicked.connect(self.fullSizeRequested)
+        buttons = QHBoxLayout()
+        for button in (self.apply_button, self.pin_button, self.full_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.image, 1)
+        layout.addWidget(self.info)
+        layout.addLayout(buttons)
+        self._pixmap: QPixmap | None = None
+        self.set_result_available(False)
+
+    def set_result_available(self, available: bool) -> None:
+        self.apply_button.setEnabled(available)
+        self.pin_button.setEnabled(available)
+
+    def show_image(self, rgb: np.ndarray) -> None:
+        self._pixmap = QPixmap.fromImage(rgb_to_qimage(rgb))
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self._pixmap is not None:
+            size = self.image.size()
+            self.image.setPixmap(
+                self._pixmap.scaled(
+                    size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
+                )
+            )
+
+
+class LiveMode(QObject):
+    """Decides when a live job starts; the generation controller runs it."""
+
+    resultShown = Signal(object)  # GenerationResult
+
+    def __init__(self, ui: GenerationUi) -> None:
+        super().__init__(ui)
+        self.ui = ui
+        self.pane = LivePane()
+        self.enabled = False
+        self.seed = RANDOM_SEED
+        self.result: GenerationResult | None = None
+        self.jobs_started = 0
+        self._last_key: tuple[object, ...] | None = None  # the state last submitted
+        self._shown_key: tuple[object, ...] | None = None  # the state the pane shows
+        self._last_seconds: float | None = None
+        self._waiting = False  # a change arrived while the artist's own job ran
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.run_now)
+        self.pane.applyRequested.connect(self.apply)
+        self.pane.pinRequested.connect(self.pin)
+        self.pane.fullSizeRequested.connect(self.render_full_size)
+
+    # -- switching ------------------------------------------------------------------------
+    def set_enabled(self, on: bool) -> None:
+        if on == self.enabled:
+            return
+        self.enabled = on
+        if on:
+            # The seed stays fixed while live, so the picture changes only with the drawing.
+            values = self.ui.panel.values()
+            last = self.ui.last_result
+            self.seed = values["seed"] if values["seed_locked"] else (last.seed if last else resolve_seed(RANDOM_SEED))
+            self._last_key = None
+            self.pane.info.setText(self._decoder_note())
+            self.changed()
+        else:
+            self._timer.stop()
+            self._waiting = False
+            if self.ui.controller is not None:
+                self.ui.controller.cancel_live()
+            self.pane.info.setText("Live mode is off.")
+
+    def _decoder_note(self) -> str:
+        if self.ui.run_settings()["tiny_autoencoder"]:
+            return "Live: tiny autoencoder (fast, a little rougher than the final image)."
+        return "Live: the model's full VAE. A tiny autoencoder (TAESD) in Generation Settings makes live mode faster."
+
+    # -- scheduling -----------------------------------------------------------------------
+    def changed(self) -> None:
+        """The drawing or the settings changed: start now if live jobs are quick, else after a short pause."""
+        if not self.enabled:
+            return
+        fast = self._last_seconds is not None and self._last_seconds < FAST_ENOUGH_S
+        self._timer.start(0 if fast else DEBOUNCE_MS)
+
+    def controller_idle(self) -> None:
+        """Catch up after the artist's own job: a change waited, or the live job shown is not the latest."""
+        if self.enabled and (self._waiting or self._last_key != self._shown_key):
+            self._waiting = False
+            self._last_key = None
+            self.changed()
+
+    def request(self) -> GenerationRequest | None:
+        request = self.ui.build_request(seed=self.seed)
+        if request is None:
+            return None
+        run = self.ui.run_settings()
+        side = int(run["live_side"]) if run["live_side"].isdigit() else 0
+        try:
+            return replace(request, work_side=side or None, tiny_autoencoder=run["tiny_autoencoder"] or None)
+        except GenerationError as exc:
+            self.failed(str(exc))
+            return None
+
+    def run_now(self) -> bool:
+        """Submit the current state unless it is the one already shown or being made; True when a job was queued."""
+        if not self.enabled:
+            return False
+        request = self.request()
+        if request is None:
+            return False
+        assert request.init_image is not None
+        key = (request, image_digest(request.init_image.tobytes()))
+        if key == self._last_key:
+            return False  # unchanged drawing and settings: nothing to do
+        if not self.ui._controller().submit(request, live=True):
+            self._waiting = True  # the artist's own generation runs first
+            return False
+        self._last_key = key
+        self.jobs_started += 1
+        return True
+
+    # -- results --------------------------------------------------------------------------
+    def finished(self, result: GenerationResult) -> None:
+        # A live job's result arrives only when no newer job waits, so it is the latest state submitted.
+        self._shown_key = self._last_key
+        self.result = result
+        self._last_seconds = result.timings.get("total", 0.0) - result.timings.get("load", 0.0)
+        self.pane.show_image(result.image)
+        self.pane.set_result_available(True)
+        used = ", ".join(result.shortcuts) or "no shortcuts"
+        self.pane.info.setText(
+            f"{self._last_seconds:.1f} s at {result.width} x {result.height} ({used}). {self._decoder_note()}"
+        )
+        self.resultShown.emit(result)
+
+    def failed(self, message: str) -> None:
+        self._last_key = None  # the same state may be tried again after the problem is fixed
+        self.pane.info.setText(message)
+
+    def apply(self) -> None:
+        if self.result is not None:
+            self.ui.apply_result(self.result)
+
+    def pin(self) -> None:
+        if self.result is not None:
+            self.ui.strip.add(self.result, pinned=True)
+
+    def render_full_size(self) -> None:
+        """The current drawing at the normal work size with the live seed, into the history."""
+        self.ui.generate(seed=self.seed)

@@ -1,0 +1,56 @@
+"""Saving is atomic: a saving process killed at any moment leaves the old file or the new one, intact."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sketchdiffuse.io.ora import read_ora, write_ora
+from tests.unit.save_versions import version
+
+WRITER = """
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from sketchdiffuse.io.ora import write_ora
+from tests.unit.save_versions import version
+target = Path(sys.argv[1])
+print("ready", flush=True)
+n = 0
+while True:  # alternate between the two versions until killed
+    n += 1
+    write_ora(version(n % 2), target)
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+def test_a_killed_save_leaves_a_whole_file(tmp_path: Path):
+    target = tmp_path / "drawing.ora"
+    write_ora(version(0), target)
+    expected = [version(0), version(1)]
+    root = str(Path(__file__).resolve().parents[2])
+    rng = random.Random(7)
+    outcomes = set()
+    for _ in range(12):
+        child = subprocess.Popen([sys.executable, "-c", WRITER, str(target), root], stdout=subprocess.PIPE, text=True)
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.0, 0.4))  # somewhere inside encoding, writing, syncing or renaming
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        doc = read_ora(target).document  # never half a file
+        match = [
+            i
+            for i, v in enumerate(expected)
+            if all(np.array_equal(a.pixels, b.pixels) for a, b in zip(doc.layers, v.layers, strict=True))
+        ]
+        assert len(match) == 1
+        outcomes.add(match[0])
+    assert outcomes == {0, 1}, "the kills should land on both versions over 12 tries"
