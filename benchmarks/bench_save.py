@@ -1,0 +1,111 @@
+"""Does saving freeze the window? The longest gap of a 5 ms QTimer while a 4096 x 4096 document with
+8 layers is saved (Ctrl+S) and autosaved, against writing it on the window's thread as a baseline.
+
+Target (issue "No lost work"): no gap over 100 ms.
+Run: .venv/bin/python benchmarks/bench_save.py [--side 4096] [--layers 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+from PySide6.QtCore import QEventLoop, QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.io.ora import write_ora
+from sketchdiffuse.io.recovery import RecoveryStore
+from sketchdiffuse.qt.main_window import MainWindow
+
+
+def painted_document(side: int, layers: int) -> Document:
+    """Layers with strokes-like content (random noise would make PNG encoding unrepresentatively slow)."""
+    doc = Document(side, side)
+    rng = np.random.default_rng(0)
+    for i in range(layers):
+        layer = doc.new_layer(f"Layer {i}")
+        for _ in range(40):
+            x, y = rng.integers(0, side - 400, 2)
+            w, h = rng.integers(50, 400, 2)
+            layer.pixels[y : y + h, x : x + w] = (*rng.integers(0, 256, 3), 255)
+        doc.layers.append(layer)
+    return doc
+
+
+def longest_gap(action: Callable[[], None], finished: Callable[[Callable[[], None]], None]) -> tuple[float, float]:
+    """(seconds until done, longest gap in ms) of a 5 ms timer while ``action`` runs."""
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    loop = QEventLoop()
+    finished(loop.quit)
+    timer.start()
+    start = time.perf_counter()
+    QTimer.singleShot(30, action)
+    loop.exec()
+    timer.stop()
+    end = time.perf_counter()
+    ticks = sorted([start, *ticks, end])
+    return end - start, float(np.diff(ticks).max() * 1000)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--side", type=int, default=4096)
+    parser.add_argument("--layers", type=int, default=8)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="sketchdiffuse-bench-save-"))
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "settings"))
+    app = QApplication(sys.argv)
+    app.setApplicationName("sketchdiffuse-bench")
+    doc = painted_document(args.side, args.layers)
+    window = MainWindow(doc)
+    window.show()
+    window.autosaver.store = RecoveryStore(folder / "recovery")
+    target = folder / "drawing.ora"
+    rows = []
+
+    def blocking() -> None:
+        write_ora(window.doc, target, window.generation.project_extras())
+        QTimer.singleShot(0, done_blocking)
+
+    done_callbacks: list[Callable[[], None]] = []
+
+    def done_blocking() -> None:
+        done_callbacks.pop()()
+
+    for label, action, finished in (
+        ("write on the window's thread (baseline)", blocking, done_callbacks.append),
+        ("Ctrl+S (background)", lambda: window.save_as(), lambda quit: window.saved.connect(quit)),
+        ("autosave (background)", window.autosaver.autosave_now, lambda quit: window.autosaver.saved.connect(quit)),
+    ):
+        window.ask_save_path = lambda *a: str(target)  # type: ignore[method-assign]
+        window.stack.resetClean()  # modified, so autosave has something to do
+        window.autosaver.mark_changed()
+        seconds, gap = longest_gap(action, finished)
+        rows.append((label, seconds, gap))
+    window.stack.setClean()
+    window.close()
+    print(
+        f"Saving a {args.side} x {args.side} document with {args.layers} layers (.ora {target.stat().st_size / 1e6:.0f} MB)"
+    )
+    print(f"{'how':<40} | {'seconds':>7} | {'longest gap ms':>14} | target")
+    print(f"{'-' * 40}-|-{'-' * 7}-|-{'-' * 14}-|-------")
+    for label, seconds, gap in rows:
+        print(f"{label:<40} | {seconds:7.2f} | {gap:14.1f} | < 100 ms")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
