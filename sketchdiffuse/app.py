@@ -29,4 +29,5 @@ def run_app(path: str | None = None) -> int:
     from sketchdiffuse.qt.recovery_dialog import offer_recovery
 
     QTimer.singleShot(0, lambda: offer_recovery(window))  # after the window is on screen
+    QTimer.singleShot(500, window.generation.warm_up)
     return app.exec()

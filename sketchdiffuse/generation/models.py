@@ -38,6 +38,31 @@ LoadProgress = Callable[[str, int, int], None]
 HUB_IGNORE = ["*.bin", "*.ckpt", "*.pt", "*.pth", "*.msgpack", "*.onnx", "*.onnx_data", "*.pb", "*.h5", "*.gguf"]
 
 
+def preload_libraries() -> None:
+    """Import torch, diffusers and transformers ahead of the first generation.
+
+    Importing them holds Python's GIL for up to half a second at a time (extension modules and
+    bytecode loading), which would stall the window if it happened while the artist paints; the
+    window calls this on the worker thread right after it opens instead.
+    """
+    import torch  # noqa: F401
+    from diffusers import (  # noqa: F401
+        AutoencoderKL,
+        AutoencoderTiny,
+        EulerDiscreteScheduler,
+        StableDiffusionImg2ImgPipeline,
+        StableDiffusionPipeline,
+        StableDiffusionXLImg2ImgPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection, CLIPTokenizer  # noqa: F401
+
+    from sketchdiffuse.generation.schedulers import make_scheduler  # noqa: F401
+
+    _quiet_libraries()
+
+
 def pick_device(preference: str = "auto") -> str:
     import torch
 

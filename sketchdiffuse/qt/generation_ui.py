@@ -125,6 +125,10 @@ class GenerationUi(QObject):
             c.failed.connect(self._on_failed)
         return self.controller
 
+    def warm_up(self) -> None:
+        """Start the worker and import the ML libraries on it, before the artist starts painting."""
+        self._controller().request_preload.emit()
+
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         values = self.panel.values()
         run = self.run_settings()

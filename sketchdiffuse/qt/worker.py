@@ -30,6 +30,7 @@ class GenerationWorker(QObject):
     finished = Signal(int, object)  # job id, GenerationResult
     cancelled = Signal(int)
     failed = Signal(int, str, bool)  # job id, message, whether choosing another model would help
+    preloaded = Signal()
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__()
@@ -40,6 +41,17 @@ class GenerationWorker(QObject):
     def token_for(self, job: int) -> CancelToken:
         """Created on the window's thread before the job is queued, so a cancel is never lost."""
         return self.tokens.setdefault(job, CancelToken())
+
+    @Slot()
+    def preload(self) -> None:
+        """Import the ML libraries now, while the artist is not painting yet (see models.preload_libraries)."""
+        from sketchdiffuse.generation.models import preload_libraries
+
+        try:
+            preload_libraries()
+        except Exception:  # the first generation reports any real problem with a full sentence
+            log.warning("preloading the generation libraries failed:\n%s", traceback.format_exc())
+        self.preloaded.emit()
 
     @Slot(int, object, bool)
     def run(self, job: int, request: GenerationRequest, keep: bool = True) -> None:
@@ -83,6 +95,7 @@ class GenerationController(QObject):
     one and cancels the running one at its next step, so repeated presses never pile up."""
 
     request_job = Signal(int, object, bool)  # job id, request, whether the result is kept (not live)
+    request_preload = Signal()
     started = Signal(int)
     progress = Signal(int, object)
     preview = Signal(int, object)
@@ -99,6 +112,7 @@ class GenerationController(QObject):
         self.worker = GenerationWorker(engine)
         self.worker.moveToThread(self.worker_thread)
         self.request_job.connect(self.worker.run)
+        self.request_preload.connect(self.worker.preload)
         self.worker.progress.connect(self._relay(self.progress))
         self.worker.preview.connect(self._relay(self.preview))
         self.worker.loading.connect(self._on_loading)
