@@ -28,6 +28,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_document.py
+	$(PY) benchmarks/bench_canvas.py
+	$(PY) benchmarks/bench_save.py
+	$(PY) benchmarks/bench_generation.py
+	$(PY) benchmarks/bench_live.py
+	$(PY) benchmarks/bench_ui_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

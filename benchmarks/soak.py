@@ -69,6 +69,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--generations", type=int, default=200)
     parser.add_argument("--warm-up", type=int, default=20)
+    parser.add_argument(
+        "--undo-limit-mb",
+        type=int,
+        default=16,
+        help="the undo history grows by design up to its limit (512 MB in the app); a small one lets growth show leaks",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="sketchdiffuse-soak-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
@@ -85,6 +91,7 @@ def main() -> int:
     window.show()
     window.canvas.zoom, window.canvas.offset = 1.0, QPointF(0, 0)
     window.autosaver.store = RecoveryStore(folder / "recovery")
+    window.stack.limit_bytes = args.undo_limit_mb * 1024 * 1024
     ui = window.generation
     ui.results_dir = folder / "results"
     ui.set_model(str(model))
@@ -94,6 +101,7 @@ def main() -> int:
     controller.failed.connect(lambda job, message, _m: errors.append(message))
 
     baseline_rss = baseline_threads = 0.0
+    checkpoints: list[tuple[int, float, int, float]] = []  # generations, RSS MB, strip entries, undo MB
     started = time.perf_counter()
     for i in range(args.generations):
         stroke(window, i)
@@ -123,6 +131,9 @@ def main() -> int:
         if i + 1 == args.warm_up:
             gc.collect()
             baseline_rss, baseline_threads = rss_mb(), thread_count()
+        if (i + 1) % 50 == 0:
+            gc.collect()
+            checkpoints.append((i + 1, rss_mb(), len(ui.strip.entries), window.stack.memory_bytes() / 2**20))
     gc.collect()
     end_rss, end_threads = rss_mb(), thread_count()
     elapsed = time.perf_counter() - started
@@ -131,7 +142,10 @@ def main() -> int:
     window.close()
 
     growth = (end_rss - baseline_rss) / baseline_rss * 100
-    print(f"soak: {args.generations} generations in {elapsed:.0f} s, tiny model, offscreen window")
+    print(
+        f"soak: {args.generations} generations in {elapsed:.0f} s, tiny model, offscreen window, "
+        f"undo history limit {args.undo_limit_mb} MB"
+    )
     print(f"{'measure':<34} | {'value':>12} | target")
     print(f"{'-' * 34}-|-{'-' * 12}-|-------")
     print(f"{'resident memory after warm-up':<34} | {baseline_rss:9.0f} MB |")
@@ -141,6 +155,12 @@ def main() -> int:
     print(f"{'results written to disk':<34} | {results:>12} | {args.generations}")
     print(f"{'history entries kept in the strip':<34} | {len(ui.strip.entries):>12} | (memory cap)")
     print(f"{'errors':<34} | {len(errors):>12} | 0")
+    print(
+        "resident memory along the way: "
+        + ", ".join(
+            f"{n}: {mb:.0f} MB ({entries} strip entries, undo {undo:.0f} MB)" for n, mb, entries, undo in checkpoints
+        )
+    )
     for error in errors[:10]:
         print("  " + error)
     return 1 if errors else 0

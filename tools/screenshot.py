@@ -2,8 +2,9 @@
 
     xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshot.py strokes docs/window-strokes.png
 
-Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers), or
-``generate MODEL`` (strokes, then a generation with MODEL; the tests' tiny model works).
+Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
+``generate MODEL`` (strokes, then a generation with MODEL; the tests' tiny model works),
+``live MODEL`` (strokes with live mode on) or ``recovery`` (the dialog offered after a crash).
 """
 
 from __future__ import annotations
@@ -41,6 +42,31 @@ def paint_strokes(w: MainWindow) -> None:
     c._cursor_pos = c.to_widget(QPointF(700, 300))
 
 
+def show_recovery(w: MainWindow, target: str) -> None:
+    """A copy autosaved by a window whose process has gone, offered in the recovery dialog."""
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from sketchdiffuse.io.recovery import RecoveryStore
+    from sketchdiffuse.qt.recovery_dialog import RecoveryDialog
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    store = RecoveryStore(Path(tempfile.mkdtemp()))
+    store.folder = store.root / f"{child.pid}-1"
+    store.write(w.doc, {}, "harbour study.ora", Path.home() / "Pictures" / "harbour study.ora")
+    dialog = RecoveryDialog(RecoveryStore(store.root).recoverable(), w)
+    dialog.show()
+
+    def grab_dialog() -> None:
+        dialog.grab().save(target)
+        w.stack.setClean()
+        QApplication.instance().quit()  # type: ignore[union-attr]
+
+    QTimer.singleShot(800, grab_dialog)
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
@@ -56,8 +82,18 @@ def main() -> None:
         app.quit()
 
     def start() -> None:
-        if mode in ("strokes", "generate"):
+        if mode in ("strokes", "generate", "live", "recovery"):
             paint_strokes(w)
+        if mode == "recovery":
+            show_recovery(w, target)
+            return
+        if mode == "live":
+            ui = w.generation
+            ui.set_model(sys.argv[3])
+            ui.panel.set_values({"prompt": "a lighthouse at dusk, watercolour", "strength": 0.6, "steps": 8})
+            ui.live.resultShown.connect(lambda _r: QTimer.singleShot(800, grab))
+            ui.actions["live"].setChecked(True)
+            return
         if mode == "generate":
             ui = w.generation
             ui.set_model(sys.argv[3])

@@ -242,3 +242,19 @@ def test_fifty_dropped_files_are_one_undo_step(window: MainWindow, tmp_path: Pat
     window.stack.undo()
     assert len(window.doc.layers) == layers
     assert os.path.exists(paths[0])
+
+
+def test_closing_during_a_generation_stops_the_worker(qtbot, window: MainWindow, tiny_sd: Path):
+    import time
+
+    ui = window.generation
+    assert ui.set_model(str(tiny_sd))
+    ui.panel.set_values({"steps": 150, "strength": 1.0})
+    controller = ui._controller()
+    with qtbot.waitSignal(controller.progress, timeout=TIMEOUT):
+        ui.actions["generate"].trigger()
+    window.stack.setClean()
+    started = time.perf_counter()
+    assert window.close()
+    assert time.perf_counter() - started < 2.0
+    assert not controller.worker_thread.isRunning()
