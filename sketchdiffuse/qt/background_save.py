@@ -7,10 +7,7 @@ numpy release the GIL), and the outcome comes back to the window's thread as a s
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping
@@ -20,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.snapshot import Snapshot
+from sketchdiffuse.qt.thread_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -44,14 +42,6 @@ def describe_os_error(exc: OSError) -> str:
     if exc.errno == 13:
         return "permission was denied"
     return exc.strerror or str(exc)
-
-
-def lower_thread_priority() -> None:
-    """Let the window's thread win the CPU over a save (Linux keeps a nice value per thread, and
-    threads started from here inherit it); elsewhere saves run at normal priority."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError):
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 class BackgroundSaver(QObject):

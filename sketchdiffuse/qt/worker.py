@@ -19,6 +19,7 @@ from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
 from sketchdiffuse.generation.results_folder import save_result
+from sketchdiffuse.qt.thread_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class GenerationWorker(QObject):
         """Import the ML libraries now, while the artist is not painting yet (see models.preload_libraries)."""
         from sketchdiffuse.generation.models import preload_libraries
 
+        lower_thread_priority()  # before torch starts its compute threads, which inherit it
         try:
             preload_libraries()
         except Exception:  # the first generation reports any real problem with a full sentence
