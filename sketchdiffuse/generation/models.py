@@ -155,6 +155,9 @@ class LoadedModel:
 
 
 def free_memory() -> None:
+    # A released model may sit in the frozen generation (see _without_full_collections): thaw it so
+    # this collection can free it.
+    gc.unfreeze()
     gc.collect()
     try:
         import torch

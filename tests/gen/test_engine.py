@@ -228,3 +228,28 @@ def test_out_of_memory_falls_back_to_tiling_then_offload(engine: Engine, tiny_sd
     finally:
         model.device = "cpu"
         model.pipe.vae.disable_tiling()
+
+
+def test_an_unloaded_model_is_freed(tiny_sd: Path):
+    import gc
+    import weakref
+
+    from sketchdiffuse.generation.models import free_memory
+
+    fresh = Engine()
+    run(fresh, request(tiny_sd))
+    assert fresh.model is not None and gc.get_freeze_count() > 0  # the load froze what it created
+    unet = weakref.ref(fresh.model.pipe.unet)
+
+    class Node:
+        pass
+
+    cyclic = Node()
+    cyclic.self = cyclic  # type: ignore[attr-defined]  # only the cycle collector can free it
+    gc.freeze()  # as a model load leaves it
+    cyclic_ref = weakref.ref(cyclic)
+    del cyclic
+    fresh.unload()
+    assert unet() is None
+    free_memory()
+    assert cyclic_ref() is None  # frozen cycles are thawed before the collection
