@@ -44,6 +44,7 @@ class GenerationRequest:
     height: int | None = None
     work_side: int | None = None  # at most this many pixels on the longer side (live mode's reduced size)
     tiny_autoencoder: str | None = None  # AutoencoderTiny source used instead of the full VAE (fast, rougher)
+    preview_decoder: str | None = None  # AutoencoderTiny source used only to draw progress previews
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:

@@ -150,6 +150,7 @@ class GenerationUi(QObject):
                 seed=self.panel.seed_for_next() if seed is None else seed,
                 scheduler=values["scheduler"],
                 size_policy=SizePolicy(run["size_policy"]),
+                preview_decoder=run["tiny_autoencoder"] or None,  # sharper progress previews when one is set
             )
         except GenerationError as exc:
             self._status(str(exc), error=True)

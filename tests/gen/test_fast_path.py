@@ -175,3 +175,23 @@ def test_the_live_working_size_caps_the_longer_side(tiny_sd: Path):
     # A cap above the work size changes nothing (the tiny model's native size is 64).
     big = run(engine, request(tiny_sd, init_image=wide, work_side=512))
     assert (big.width, big.height) == (64, 32)
+
+
+def test_previews_use_the_tiny_autoencoder_when_there_is_one(tiny_sd: Path, tiny_autoencoder: Path):
+    previews: list[np.ndarray] = []
+    engine = Engine()
+    req = request(tiny_sd, tiny_autoencoder=str(tiny_autoencoder), strength=1.0, steps=4)
+    result = engine.generate(req, on_preview=previews.append)
+    assert isinstance(result, GenerationResult) and len(previews) == 1
+    assert engine.tiny is not None and engine.model is not None
+    latent = 64 // engine.model.pipe.vae_scale_factor
+    side = engine.tiny.decode(torch.zeros(1, 4, latent, latent)).shape[-1]  # what the decoder makes of them
+    assert side > latent and previews[0].shape == (side, side, 3) and previews[0].dtype == np.uint8  # a decoded picture
+    # Only for previews: the final picture still comes from the full VAE.
+    previews.clear()
+    only = engine.generate(
+        req.with_(tiny_autoencoder=None, preview_decoder=str(tiny_autoencoder)), on_preview=previews.append
+    )
+    assert isinstance(only, GenerationResult) and "tiny autoencoder" not in only.shortcuts
+    assert previews[0].shape == (side, side, 3)
+    assert np.array_equal(only.image, run(Engine(), req.with_(tiny_autoencoder=None)).image)
