@@ -42,7 +42,7 @@ def test_a_killed_save_leaves_a_whole_file(tmp_path: Path):
     for _ in range(12):
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(target), root], stdout=subprocess.PIPE, text=True)
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.4))  # somewhere inside encoding, writing, syncing or renaming
+        time.sleep(rng.uniform(0.0, 0.8))  # somewhere inside encoding, writing, syncing or renaming
         child.send_signal(signal.SIGKILL)
         child.wait()
         doc = read_ora(target).document  # never half a file
