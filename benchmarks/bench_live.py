@@ -13,21 +13,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, os.path.dirname(__file__))
 from bench_generation import build_random_model, build_random_tiny_autoencoder
+from window_setup import bench_window, offscreen_app, sketch_document  # benchmarks/ is on sys.path
 
-from sketchdiffuse.document.document import Document
 from sketchdiffuse.qt.main_window import MainWindow
 
 
@@ -62,24 +60,12 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--strokes", type=int, default=3, help="timed strokes per configuration")
     args = parser.parse_args()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    settings_dir = tempfile.mkdtemp(prefix="sketchdiffuse-bench-")
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings_dir)
-    app = QApplication(sys.argv)
-    app.setOrganizationName("sketchdiffuse-bench")
-    app.setApplicationName("sketchdiffuse-bench")
+    app, scratch = offscreen_app("sketchdiffuse-bench-live")
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
     folder = build_random_model("sd-turbo", cache / "sd-turbo-random")
     tiny = build_random_tiny_autoencoder(cache / "taesd-random")
 
-    doc = Document(512, 512)
-    doc.layers.append(doc.new_layer("Ink"))
-    doc.active_index = 1
-    window = MainWindow(doc)
-    window.resize(1400, 900)
-    window.show()
-    window.canvas.zoom = 1.0  # one document pixel per widget pixel: the strokes land where aimed
-    window.canvas.offset = QPointF(0, 0)
+    window = bench_window(sketch_document(512, 512), scratch, 1400, 900)
     ui = window.generation
     ui.set_model(str(folder))
     ui.panel.set_values(

@@ -10,21 +10,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEventLoop, QTimer
+from window_setup import bench_window, offscreen_app  # benchmarks/ is on sys.path
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.io.ora import write_ora
-from sketchdiffuse.io.recovery import RecoveryStore
-from sketchdiffuse.qt.main_window import MainWindow
 
 
 def painted_document(side: int, layers: int) -> Document:
@@ -64,15 +60,8 @@ def main() -> int:
     parser.add_argument("--side", type=int, default=4096)
     parser.add_argument("--layers", type=int, default=8)
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="sketchdiffuse-bench-save-"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "settings"))
-    app = QApplication(sys.argv)
-    app.setApplicationName("sketchdiffuse-bench")
-    doc = painted_document(args.side, args.layers)
-    window = MainWindow(doc)
-    window.show()
-    window.autosaver.store = RecoveryStore(folder / "recovery")
+    _app, folder = offscreen_app("sketchdiffuse-bench-save")  # kept alive for the whole run
+    window = bench_window(painted_document(args.side, args.layers), folder)
     target = folder / "drawing.ora"
     rows = []
 

@@ -13,21 +13,19 @@ import argparse
 import gc
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from PySide6.QtCore import QEventLoop, QPoint, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from window_setup import bench_window, offscreen_app, sketch_document  # benchmarks/ is on sys.path
+
 from sketchdiffuse.document import commands as cmd
-from sketchdiffuse.document.document import Document
-from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.main_window import MainWindow
 from tests.gen.tiny import build_tiny_sd
 
@@ -76,24 +74,12 @@ def main() -> int:
         help="the undo history grows by design up to its limit (512 MB in the app); a small one lets growth show leaks",
     )
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="sketchdiffuse-soak-"))
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "settings"))
-    app = QApplication(sys.argv)
-    app.setApplicationName("sketchdiffuse-soak")
+    app, folder = offscreen_app("sketchdiffuse-soak")
     model = build_tiny_sd(folder / "tiny-sd", folder / "scratch")
 
-    doc = Document(200, 150)
-    doc.layers.append(doc.new_layer("Ink"))
-    doc.active_index = 1
-    window = MainWindow(doc)
-    window.resize(900, 600)
-    window.show()
-    window.canvas.zoom, window.canvas.offset = 1.0, QPointF(0, 0)
-    window.autosaver.store = RecoveryStore(folder / "recovery")
+    window = bench_window(sketch_document(200, 150), folder)
     window.stack.limit_bytes = args.undo_limit_mb * 1024 * 1024
     ui = window.generation
-    ui.results_dir = folder / "results"
     ui.set_model(str(model))
     ui.panel.set_values({"prompt": "a cat", "strength": 0.5, "steps": 4, "guidance_scale": 7.0, "seed_locked": False})
     errors: list[str] = []

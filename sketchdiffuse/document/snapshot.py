@@ -77,11 +77,3 @@ class Snapshot:
         copy = Document(self.doc.width, self.doc.height, layers)
         copy.active_index = self.doc.active_index
         return copy
-
-    def abandon(self) -> None:
-        self.doc.remove_listeners(self)
-
-
-def snapshot_now(doc: Document) -> Document:
-    """The whole copy at once (closing the window, tests)."""
-    return Snapshot(doc, chunk_bytes=1 << 62).finish()

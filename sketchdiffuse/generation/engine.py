@@ -318,10 +318,11 @@ class Engine:
         from PIL import Image
 
         pipe = model.pipe
-        pil = Image.fromarray(np.asarray(init)).resize((width, height), Image.Resampling.LANCZOS)
-        key = (image_digest(pil.tobytes()), width, height, tiny.source if tiny else None)
+        drawing = np.ascontiguousarray(init)
+        key = (image_digest(drawing), width, height, tiny.source if tiny else None)
         encoded = self._drawings.get(key)
-        if encoded is None:
+        if encoded is None:  # only then is the drawing resized and encoded
+            pil = Image.fromarray(drawing).resize((width, height), Image.Resampling.LANCZOS)
             image = pipe.image_processor.preprocess(pil).to(device=model.device)
             encoded = tiny.encode(image) if tiny is not None else self._encode_full(pipe, image)
             self._drawings.put(key, encoded)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
+import numpy as np
+
 from sketchdiffuse.generation.errors import CorruptWeightsError, ModelError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -63,8 +65,10 @@ class OneEntryCache(Generic[K, V]):
         self._key = self._value = None
 
 
-def image_digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+def image_digest(data: bytes | np.ndarray) -> str:
+    """A short digest of bytes or a C-contiguous array (hashed in place, not copied)."""
+    buffer = data.data if isinstance(data, np.ndarray) else data  # ndarray.data: a view of its memory
+    return hashlib.blake2b(buffer, digest_size=16).hexdigest()
 
 
 @dataclass

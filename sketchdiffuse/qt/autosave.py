@@ -38,7 +38,6 @@ class Autosaver(QObject):
         self._changes = 0  # counts undo-stack moves: an undo then a new stroke is a change too
         self._saved_changes = 0
         self._pending = False
-        self._written = False  # this window's copy exists on disk
         window.stack.indexChanged.connect(self._changed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave_now)
@@ -73,9 +72,7 @@ class Autosaver(QObject):
         if self._pending:
             return False
         if w.stack.isClean():
-            if self._written:  # the artist's file holds it all now
-                self.store.remove()
-                self._written = False
+            self.store.remove()  # the artist's file holds it all now (nothing to do when there is no copy)
             return False
         if self._changes == self._saved_changes:
             return False
@@ -97,7 +94,6 @@ class Autosaver(QObject):
         self._pending = False
         if ok:
             self._saved_changes = int(changes)  # type: ignore[call-overload]
-            self._written = True
             self.saved.emit()
         else:
             self.window.show_message(

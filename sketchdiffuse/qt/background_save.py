@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.snapshot import Snapshot
+from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.qt.thread_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -34,14 +35,6 @@ class SaveJob:
     done: Done
     what: str  # "Save" or "Autosave": names the action in error messages
     outcome: tuple[bool, str, object] | None = None  # set by the writing thread
-
-
-def describe_os_error(exc: OSError) -> str:
-    if exc.errno == 28:
-        return "the disk is full"
-    if exc.errno == 13:
-        return "permission was denied"
-    return exc.strerror or str(exc)
 
 
 class BackgroundSaver(QObject):

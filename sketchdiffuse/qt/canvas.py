@@ -95,6 +95,12 @@ class CanvasView(QWidget):
         self._image = qimage_view(self._cache)
         self.update()
 
+    def composite(self) -> np.ndarray:
+        """The document's composite (premultiplied RGBA), kept current per dirty rectangle; read-only view."""
+        view = self._cache.view()
+        view.setflags(write=False)
+        return view
+
     def _on_dirty(self, rect: Rect) -> None:
         """Recompose only the dirty rectangle into the cached image and repaint that part."""
         self._cache[rect.slices()] = self.doc.composite(rect)

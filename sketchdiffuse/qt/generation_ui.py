@@ -112,9 +112,7 @@ class GenerationUi(QObject):
     def _controller(self) -> GenerationController:
         if self.controller is None:
             c = self.controller = GenerationController(parent=self)
-            from sketchdiffuse.qt.autosave import data_folder
-
-            c.worker.results_dir = self.results_dir or data_folder("results")
+            c.worker.results_dir = self.results_folder()
             c.busyChanged.connect(self.panel.set_busy)
             c.busyChanged.connect(self._busy_changed)
             c.progress.connect(self._on_progress)
@@ -138,7 +136,9 @@ class GenerationUi(QObject):
                 cpu_offload=run["cpu_offload"] == "true",
                 vae_tiling=run["vae_tiling"] == "true",
             )
-            sketch = flatten_on(self.window.doc.composite())
+            # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
+            sketch = flatten_on(self.window.canvas.composite())
+            sketch.setflags(write=False)  # owned here: the request keeps it without another copy
             return GenerationRequest(
                 prompt=values["prompt"],
                 negative_prompt=values["negative_prompt"],
@@ -326,6 +326,7 @@ class GenerationUi(QObject):
 
     def save_entry(self, entry: HistoryEntry) -> None:
         from sketchdiffuse.generation.metadata import png_text
+        from sketchdiffuse.io.errors import describe_os_error
         from sketchdiffuse.io.images import export_image
 
         chosen = self.window.ask_save_path("Save result", "PNG (*.png)", f"sketchdiffuse-{entry.result.seed}.png")
@@ -337,7 +338,7 @@ class GenerationUi(QObject):
         try:
             export_image(rgba, path, text=png_text(entry.result))
         except OSError as exc:
-            self.window.show_error("Save result", f"'{path.name}' could not be saved: {exc.strerror or exc}.")
+            self.window.show_error("Save result", f"'{path.name}' could not be saved: {describe_os_error(exc)}.")
 
     def import_results(self, paths: list[str] | None = None) -> int:
         """Rebuild history entries from result PNGs (the results folder, or a project's); returns how many."""

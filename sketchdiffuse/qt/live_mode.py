@@ -169,7 +169,7 @@ class LiveMode(QObject):
         if request is None:
             return False
         assert request.init_image is not None
-        key = (request, image_digest(request.init_image.tobytes()))
+        key = (request, image_digest(request.init_image))
         if key == self._last_key:
             return False  # unchanged drawing and settings: nothing to do
         if not self.ui._controller().submit(request, live=True):

@@ -19,6 +19,7 @@ from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
 from sketchdiffuse.generation.results_folder import save_result
+from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.qt.thread_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
@@ -87,8 +88,10 @@ class GenerationWorker(QObject):
             return save_result(result, self.results_dir)
         except OSError as exc:
             log.error("could not write a result to %s: %s", self.results_dir, exc)
-            reason = "the disk is full" if exc.errno == 28 else (exc.strerror or str(exc))
-            note = f"The result could not be written to the results folder ({reason}); save it before closing."
+            note = (
+                f"The result could not be written to the results folder ({describe_os_error(exc)}); "
+                "save it before closing."
+            )
             return replace(result, warnings=(*result.warnings, note))
 
 

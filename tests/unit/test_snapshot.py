@@ -7,7 +7,7 @@ import numpy as np
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.rect import Rect
-from sketchdiffuse.document.snapshot import Snapshot, snapshot_now
+from sketchdiffuse.document.snapshot import Snapshot
 
 
 def make_doc() -> Document:
@@ -29,7 +29,7 @@ def same(a: Document, b: Document) -> bool:
 
 def test_a_snapshot_is_an_independent_copy():
     doc = make_doc()
-    copy = snapshot_now(doc)
+    copy = Snapshot(doc).finish()
     assert same(copy, doc) and copy.active_index == doc.active_index
     assert all(x.pixels is not y.pixels for x, y in zip(copy.layers, doc.layers, strict=True))
     doc.layers[1].pixels[:] = 0
