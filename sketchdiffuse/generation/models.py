@@ -44,8 +44,12 @@ def preload_libraries() -> None:
 
     Importing them holds Python's GIL for up to half a second at a time (extension modules and
     bytecode loading), which would stall the window if it happened while the artist paints; the
-    window calls this on the worker thread right after it opens instead.
+    window calls this on the worker thread right after it opens instead, and the slowest part,
+    libtorch's own start-up, runs first without the GIL (native_libraries).
     """
+    from sketchdiffuse.generation.native_libraries import heavy_libraries, open_without_gil
+
+    open_without_gil(heavy_libraries())
     with _without_full_collections():
         _import_libraries()
 
