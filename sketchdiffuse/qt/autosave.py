@@ -35,10 +35,10 @@ class Autosaver(QObject):
         super().__init__(window)
         self.window = window
         self.store = RecoveryStore(data_folder("recovery"))
-        self._changes = 0  # counts undo-stack moves: an undo then a new stroke is a change too
+        self._changes = 0
         self._saved_changes = 0
         self._pending = False
-        window.stack.indexChanged.connect(self._changed)
+        window.stack.indexChanged.connect(self.mark_changed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave_now)
         self.apply_interval()
@@ -56,14 +56,12 @@ class Autosaver(QObject):
         else:
             self.timer.stop()
 
-    def _changed(self, _index: int = 0) -> None:
-        self._changes += 1
-
     def document_replaced(self) -> None:
         """A new or opened document: it counts as changed only once painted on."""
         self._saved_changes = self._changes
 
-    def mark_changed(self) -> None:
+    def mark_changed(self, _index: int = 0) -> None:
+        """Counts undo-stack moves (an undo then a new stroke is a change too) and restored copies."""
         self._changes += 1
 
     def autosave_now(self) -> bool:

@@ -335,10 +335,10 @@ class CanvasView(QWidget):
     def dropEvent(self, event: QDropEvent) -> None:
         mime = event.mimeData()
         local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
+        fmt = next((f for f in mime.formats() if f.startswith("image/")), None)
         if local:
             self.filesDropped.emit(local)
-        elif any(f.startswith("image/") for f in mime.formats()):
-            fmt = next(f for f in mime.formats() if f.startswith("image/"))
+        elif fmt is not None:
             self.imageDropped.emit(bytes(mime.data(fmt).data()))
         elif mime.hasUrls():
             self.urlsDropped.emit([u.toString() for u in mime.urls()])

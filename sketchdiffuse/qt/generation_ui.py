@@ -325,18 +325,17 @@ class GenerationUi(QObject):
             self._status("Some of the image's generation settings could not be read.", error=True)
 
     def save_entry(self, entry: HistoryEntry) -> None:
-        from sketchdiffuse.generation.metadata import png_text
+        """The result's PNG as the strip keeps it: A1111 ``parameters`` plus the record Import Results reads."""
+        from sketchdiffuse.io.atomic import atomic_writer
         from sketchdiffuse.io.errors import describe_os_error
-        from sketchdiffuse.io.images import export_image
 
         chosen = self.window.ask_save_path("Save result", "PNG (*.png)", f"sketchdiffuse-{entry.result.seed}.png")
         if not chosen:
             return
         path = Path(chosen).with_suffix(".png")
-        rgb = entry.result.image
-        rgba = np.concatenate([rgb, np.full((*rgb.shape[:2], 1), 255, np.uint8)], axis=2)
         try:
-            export_image(rgba, path, text=png_text(entry.result))
+            with atomic_writer(path) as handle:
+                handle.write(entry.encoded())
         except OSError as exc:
             self.window.show_error("Save result", f"'{path.name}' could not be saved: {describe_os_error(exc)}.")
 

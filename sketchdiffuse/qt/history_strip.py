@@ -48,6 +48,11 @@ class HistoryEntry(StoredEntry):
         return f"<table>{body}</table>" + ("<i>Pinned</i>" if self.pinned else "")
 
 
+def _describe(item: QListWidgetItem, entry: HistoryEntry) -> None:
+    item.setToolTip(entry.tooltip())
+    item.setText("📌" if entry.pinned else "")
+
+
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -88,8 +93,7 @@ class HistoryStrip(QListWidget):
             THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
         item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
-        item.setToolTip(entry.tooltip())
-        item.setText("📌" if pinned else "")
+        _describe(item, entry)
         self.insertItem(0, item)
         self._enforce_cap()
         return entry
@@ -112,9 +116,7 @@ class HistoryStrip(QListWidget):
 
     def set_pinned(self, entry: HistoryEntry, pinned: bool) -> None:
         entry.pinned = pinned
-        item = self.item(self.entries.index(entry))
-        item.setToolTip(entry.tooltip())
-        item.setText("📌" if pinned else "")
+        _describe(self.item(self.entries.index(entry)), entry)
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.entries) and self.hasFocus():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -522,11 +523,8 @@ class MainWindow(QMainWindow):
             return
         self.stack.beginMacro(f"Import {len(layers)} image(s)")
         for layer in layers:
-            self._add_layer(layer)
+            self._run(partial(cmd.add_layer, layer=layer))
         self.stack.endMacro()
-
-    def _add_layer(self, layer: Layer) -> None:
-        self._run(lambda d: cmd.add_layer(d, layer))
 
     def paste(self) -> None:
         from PySide6.QtCore import QBuffer, QIODevice

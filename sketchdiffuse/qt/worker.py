@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -118,8 +117,10 @@ class GenerationController(QObject):
         self.worker.moveToThread(self.worker_thread)
         self.request_job.connect(self.worker.run)
         self.request_preload.connect(self.worker.preload)
-        self.worker.progress.connect(self._relay(self.progress))
-        self.worker.preview.connect(self._relay(self.preview))
+        # Bound methods, never closures: PySide6 runs a closure in the emitting (worker) thread, a
+        # method of this object in the window's thread, where the job bookkeeping lives.
+        self.worker.progress.connect(self._on_progress)
+        self.worker.preview.connect(self._on_preview)
         self.worker.loading.connect(self._on_loading)
         self.worker.finished.connect(self._on_finished)
         self.worker.cancelled.connect(self._on_cancelled)
@@ -131,12 +132,13 @@ class GenerationController(QObject):
         self._pending_live = False
         self.live_jobs: set[int] = set()  # live mode's jobs, which the window shows apart from the history
 
-    def _relay(self, signal: SignalInstance) -> Callable[[int, object], None]:
-        def relay(job: int, value: object) -> None:
-            if job == self.current and self._pending is None:
-                signal.emit(job, value)
+    def _on_progress(self, job: int, progress: object) -> None:
+        if job == self.current and self._pending is None:
+            self.progress.emit(job, progress)
 
-        return relay
+    def _on_preview(self, job: int, image: object) -> None:
+        if job == self.current and self._pending is None:
+            self.preview.emit(job, image)
 
     def _on_loading(self, job: int, stage: str, done: int, total: int) -> None:
         if job == self.current:
@@ -202,21 +204,19 @@ class GenerationController(QObject):
             self.busyChanged.emit(False)
 
     def _on_finished(self, job: int, result: object) -> None:
-        if job == self.current:
-            if self._pending is None:
-                self.finished.emit(job, result)
-            self._done()
+        self._end(self.finished, job, result)
 
     def _on_cancelled(self, job: int) -> None:
-        if job == self.current:
-            if self._pending is None:
-                self.cancelled.emit(job)
-            self._done()
+        self._end(self.cancelled, job)
 
     def _on_failed(self, job: int, message: str, model_problem: bool) -> None:
+        self._end(self.failed, job, message, model_problem)
+
+    def _end(self, signal: SignalInstance, job: int, *details: object) -> None:
+        """A job's last message (result, cancel or failure): passed on unless a newer job waits."""
         if job == self.current:
             if self._pending is None:
-                self.failed.emit(job, message, model_problem)
+                signal.emit(job, *details)
             self._done()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:

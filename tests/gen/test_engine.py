@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -9,39 +10,17 @@ import pytest
 import torch
 from PIL import Image
 
-from sketchdiffuse.generation import Cancelled, CancelToken, Engine, GenerationRequest, GenerationResult, ModelRef
+from sketchdiffuse.generation import Cancelled, CancelToken, Engine
 from sketchdiffuse.generation.engine import plan_steps, work_size
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+from tests.gen.requests import img2img_request, run
 
 SKETCH = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
 
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
-
-
-def request(folder: Path, **kw: object) -> GenerationRequest:
-    base: dict[str, object] = {
-        "prompt": "a cat",
-        "negative_prompt": "a dog",
-        "model": ModelRef.parse(str(folder), precision="fp32"),  # compared with plain diffusers in fp32
-        "init_image": SKETCH,
-        "strength": 0.5,
-        "steps": 4,
-        "guidance_scale": 7.0,
-        "seed": 1234,
-        "scheduler": "Euler",
-    }
-    base.update(kw)
-    return GenerationRequest(**base)  # type: ignore[arg-type]
-
-
-def run(engine: Engine, req: GenerationRequest, **kw: object) -> GenerationResult:
-    result = engine.generate(req, **kw)  # type: ignore[arg-type]
-    assert isinstance(result, GenerationResult)
-    return result
+# Compared with plain diffusers in fp32.
+request = partial(img2img_request, negative_prompt="a dog", precision="fp32", init_image=SKETCH, seed=1234)
 
 
 def max_diff(a: np.ndarray, b: np.ndarray) -> int:

@@ -7,6 +7,7 @@ equal a plain diffusers pipeline that uses the same AutoencoderTiny within 1/255
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -14,32 +15,22 @@ import pytest
 import torch
 from PIL import Image
 
-from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelError, ModelRef, fast_path
+from sketchdiffuse.generation import Engine, GenerationResult, ModelError, fast_path
 from sketchdiffuse.generation.models import pick_dtype
+from tests.gen.requests import img2img_request, run
 
 SKETCH = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
 
-def request(folder: Path, precision: str = "fp32", **kw: object) -> GenerationRequest:
-    base: dict[str, object] = {
-        "prompt": "a red boat",
-        "negative_prompt": "fog",
-        "model": ModelRef.parse(str(folder), precision=precision),
-        "init_image": SKETCH,
-        "strength": 0.5,
-        "steps": 4,
-        "guidance_scale": 6.0,
-        "seed": 77,
-        "scheduler": "Euler",
-    }
-    base.update(kw)
-    return GenerationRequest(**base)  # type: ignore[arg-type]
-
-
-def run(engine: Engine, req: GenerationRequest) -> GenerationResult:
-    result = engine.generate(req)
-    assert isinstance(result, GenerationResult)
-    return result
+request = partial(
+    img2img_request,
+    prompt="a red boat",
+    negative_prompt="fog",
+    precision="fp32",
+    init_image=SKETCH,
+    guidance_scale=6.0,
+    seed=77,
+)
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:

@@ -9,29 +9,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sketchdiffuse.generation import Cancelled, CancelToken, Engine, GenerationRequest, GenerationResult, ModelRef
+from sketchdiffuse.generation import Cancelled, CancelToken, Engine, GenerationResult
 from sketchdiffuse.generation.history_store import StoredEntry, entry_from_png, entry_png
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY, parse_parameters
-
-
-@pytest.fixture(scope="module")
-def engine() -> Engine:
-    return Engine()
-
-
-def request(folder: Path, **kw: object) -> GenerationRequest:
-    base: dict[str, object] = {
-        "prompt": "a cat",
-        "model": ModelRef.parse(str(folder)),
-        "init_image": np.full((64, 64, 3), 128, np.uint8),
-        "strength": 0.5,
-        "steps": 4,
-        "guidance_scale": 7.0,
-        "seed": 3,
-        "scheduler": "Euler",
-    }
-    base.update(kw)
-    return GenerationRequest(**base)  # type: ignore[arg-type]
+from tests.gen.requests import img2img_request as request
 
 
 def test_a_two_thousand_word_prompt_is_used_whole(engine: Engine, tiny_sd: Path):

@@ -132,6 +132,19 @@ def test_stale_messages_are_ignored(qtbot, gen_window: MainWindow):
     assert len(ui.strip.entries) == 1
 
 
+def test_the_controller_relays_every_message_on_the_windows_thread(qtbot, gen_window: MainWindow):
+    """Its job bookkeeping is not guarded by a lock: only the window's thread may read or change it."""
+    import threading
+
+    controller = gen_window.generation._controller()
+    threads: set[str] = set()
+    for signal in (controller.progress, controller.preview, controller.finished, controller.busyChanged):
+        # Direct: the slot runs in whichever thread the controller emits from.
+        signal.connect(lambda *args: threads.add(threading.current_thread().name), Qt.ConnectionType.DirectConnection)
+    generate(qtbot, gen_window)
+    assert threads == {threading.main_thread().name}
+
+
 def test_the_window_keeps_responding_while_generating(qtbot, gen_window: MainWindow):
     ui = gen_window.generation
     ui.panel.set_values({"strength": 1.0, "steps": 60})
@@ -311,3 +324,21 @@ def test_a_first_run_starts_with_the_default_models_family_defaults(window: Main
     values = window.generation.panel.values()
     assert values["model"] == "stabilityai/sd-turbo"
     assert (values["steps"], values["guidance_scale"], values["scheduler"]) == (2, 0.0, "Euler a")
+
+
+def test_save_as_png_keeps_the_parameters_and_the_record(qtbot, gen_window: MainWindow, tmp_path: Path, monkeypatch):
+    from sketchdiffuse.generation.history_store import entry_from_png
+    from sketchdiffuse.io.png_meta import PARAMETERS_KEY, parse_parameters
+
+    window, ui = gen_window, gen_window.generation
+    draw(qtbot, window)
+    result = generate(qtbot, window)
+    target = tmp_path / "kept"
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
+    ui.save_entry(ui.strip.entries[0])
+    saved = target.with_suffix(".png").read_bytes()
+    with Image.open(io.BytesIO(saved)) as image:
+        assert np.array_equal(np.asarray(image.convert("RGB")), result.image)
+        prompt, _negative, settings = parse_parameters(image.text[PARAMETERS_KEY])
+    assert (prompt, settings["Seed"]) == ("a cat", str(result.seed))
+    assert entry_from_png(saved).result.seed == result.seed  # Import Results reads it back

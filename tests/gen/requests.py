@@ -1,0 +1,32 @@
+"""Requests for the tiny model, shared by the engine tests; each module names the values its assertions use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelRef
+
+GREY = np.full((64, 64, 3), 128, np.uint8)
+
+
+def img2img_request(folder: Path, precision: str = "auto", **kw: object) -> GenerationRequest:
+    base: dict[str, object] = {
+        "prompt": "a cat",
+        "model": ModelRef.parse(str(folder), precision=precision),
+        "init_image": GREY,
+        "strength": 0.5,
+        "steps": 4,
+        "guidance_scale": 7.0,
+        "seed": 3,
+        "scheduler": "Euler",
+    }
+    base.update(kw)
+    return GenerationRequest(**base)  # type: ignore[arg-type]
+
+
+def run(engine: Engine, req: GenerationRequest, **kw: object) -> GenerationResult:
+    result = engine.generate(req, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, GenerationResult)
+    return result
