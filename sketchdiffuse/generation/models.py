@@ -26,6 +26,7 @@ from sketchdiffuse.generation.errors import (
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
 from sketchdiffuse.generation.identity import file_hash, folder_hash
+from sketchdiffuse.generation.mapped_weights import released_outside_gil
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import ModelIdentity
 from sketchdiffuse.resources import resource
@@ -294,14 +295,14 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         folder = fetch_hub_model(ref.source, on_progress)
         family = family_of_folder(folder, ref.source)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
+        loader = lambda: _load_folder(folder, family)  # noqa: E731
     elif ref.kind is SourceKind.FOLDER:
         folder = Path(ref.source)
         if not folder.is_dir():
             raise ModelNotFoundError(f"The model folder '{ref.source}' does not exist (moved or deleted?).")
         family = family_of_folder(folder, ref.name)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
+        loader = lambda: _load_folder(folder, family)  # noqa: E731
     else:
         path = Path(ref.source)
         if not path.is_file():
@@ -313,10 +314,13 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         on_progress("load", 0, 1)
     try:
         pipe = loader()
-        if ref.cpu_offload and device == "cuda":
-            pipe.enable_model_cpu_offload()
-        elif device != "cpu":  # weights load onto the CPU
-            pipe.to(device)
+        # Converting or moving the weights frees the mapped files they were read from.
+        with released_outside_gil(_modules(pipe)):
+            pipe.to(dtype=dtype)
+            if ref.cpu_offload and device == "cuda":
+                pipe.enable_model_cpu_offload()
+            elif device != "cpu":  # weights load onto the CPU
+                pipe.to(device)
         if ref.vae_tiling:
             pipe.vae.enable_tiling()
         if device == "cpu" and dtype == torch.bfloat16:
@@ -354,14 +358,15 @@ def _pipeline_class(family: Family) -> Any:
     return StableDiffusionXLImg2ImgPipeline if family.kind == "sdxl" else StableDiffusionImg2ImgPipeline
 
 
-def _load_folder(folder: Path, family: Family, dtype: Any) -> Any:
+def _load_folder(folder: Path, family: Family) -> Any:
     cls = _pipeline_class(family)
     extra: dict[str, Any] = {}
     if family.kind == "sd":
         extra = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
-    # Folder weights stay memory-mapped: copying them costs more at load (~11 s for SD-Turbo here)
-    # than the alignment gains per step.
-    return cls.from_pretrained(folder, dtype=dtype, local_files_only=True, use_safetensors=True, **extra)
+    # Loaded in the files' own precision, memory-mapped, and converted by load_model, which controls
+    # when the mapping is let go (mapped_weights). Weights already in the wanted precision stay
+    # mapped: copying them costs more at load (~11 s for SD-Turbo here) than alignment gains per step.
+    return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, **extra)
 
 
 def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -> Any:
@@ -383,8 +388,15 @@ def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -
     if family.kind == "sd":
         extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
     pipe = cls.from_single_file(str(path), config=str(config), dtype=dtype, local_files_only=True, **extra)
-    _own_weights(pipe)
+    with released_outside_gil(_modules(pipe)):
+        _own_weights(pipe)
     return pipe
+
+
+def _modules(pipe: Any) -> list[Any]:
+    import torch
+
+    return [m for m in pipe.components.values() if isinstance(m, torch.nn.Module)]
 
 
 def _own_weights(pipe: Any) -> None:
@@ -396,9 +408,6 @@ def _own_weights(pipe: Any) -> None:
     import torch
 
     with torch.no_grad():
-        for name in ("unet", "vae", "text_encoder", "text_encoder_2"):
-            module = getattr(pipe, name, None)
-            if module is None:
-                continue
+        for module in _modules(pipe):
             for tensor in [*module.parameters(), *module.buffers()]:
                 tensor.data = tensor.data.clone()
