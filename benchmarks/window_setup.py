@@ -16,12 +16,14 @@ from PySide6.QtCore import QPointF, QSettings
 from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document.document import Document
+from sketchdiffuse.generation.heap_tuning import share_one_heap
 from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.main_window import MainWindow
 
 
 def offscreen_app(name: str) -> tuple[QApplication, Path]:
     """The application, with its settings in a new temporary folder (returned for other scratch files)."""
+    share_one_heap()  # as the sketchdiffuse command does first
     folder = Path(tempfile.mkdtemp(prefix=f"{name}-"))
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder / "settings"))

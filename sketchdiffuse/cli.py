@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sketchdiffuse.generation.heap_tuning import share_one_heap
+
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 
 
@@ -116,6 +118,7 @@ def generate_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    share_one_heap()  # first, before Qt or torch start threads
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "generate":
         return generate_command(build_parser().parse_args(args))

@@ -25,6 +25,7 @@ from sketchdiffuse.generation.errors import (
     UnsupportedModelFileError,
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
+from sketchdiffuse.generation.heap_tuning import keep_freed_buffers
 from sketchdiffuse.generation.identity import file_hash, folder_hash
 from sketchdiffuse.generation.mapped_weights import released_outside_gil
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
@@ -332,6 +333,7 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         free_memory()
         raise _translate_load_error(exc, what) from exc
     pipe.set_progress_bar_config(disable=True)
+    keep_freed_buffers(device == "cpu")
     # The loaded configuration is the truth about the native size (a config folder may override the family's).
     native = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
     family = replace(family, native_size=native)

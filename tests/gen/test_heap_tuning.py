@@ -1,0 +1,111 @@
+"""glibc heap options: a large block allocated on another thread is kept in the heap only when tuned.
+
+Each case runs in a fresh interpreter: the options are process-wide and the heap choice is made
+at a thread's first allocation.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+glibc_only = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc", reason="glibc's allocator only"
+)
+
+PROBE = """
+import ctypes, json, sys, threading
+from sketchdiffuse.generation import heap_tuning
+
+libc = ctypes.CDLL("libc.so.6")
+class Mallinfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc.mallinfo2.restype = Mallinfo2
+libc.malloc.restype = ctypes.c_void_p
+libc.malloc.argtypes = [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+
+steps = sys.argv[1:]
+if "share" in steps:
+    assert heap_tuning.share_one_heap(gpu_nodes=())
+if "keep" in steps:
+    assert heap_tuning.keep_freed_buffers(True)
+if "restore" in steps:
+    assert heap_tuning.keep_freed_buffers(False)
+result = {}
+
+def allocate():  # on a new thread, as torch's compute threads do
+    before = libc.mallinfo2()
+    block = libc.malloc(200 << 20)
+    during = libc.mallinfo2()
+    libc.free(block)
+    after = libc.mallinfo2()
+    result["mapped"] = during.hblkhd - before.hblkhd
+    result["kept"] = after.fordblks - before.fordblks
+
+thread = threading.Thread(target=allocate)
+thread.start()
+thread.join()
+print(json.dumps(result))
+"""
+
+BLOCK = 200 << 20
+
+
+def probe(*steps: str) -> dict[str, int]:
+    done = subprocess.run([sys.executable, "-c", PROBE, *steps], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@glibc_only
+def test_defaults_map_and_unmap_large_blocks() -> None:
+    result = probe()
+    assert result["mapped"] >= BLOCK
+    assert result["kept"] < BLOCK // 2
+
+
+@glibc_only
+def test_one_heap_and_kept_buffers_keep_a_freed_block() -> None:
+    result = probe("share", "keep")
+    assert result["mapped"] == 0
+    assert result["kept"] >= BLOCK * 0.99
+
+
+@glibc_only
+def test_kept_buffers_need_the_shared_heap() -> None:
+    # A thread's own heap is at most 64 MB, so the block is mapped whatever the threshold.
+    assert probe("keep")["mapped"] >= BLOCK
+
+
+@glibc_only
+def test_switching_off_restores_mapping() -> None:
+    result = probe("share", "keep", "restore")
+    assert result["mapped"] >= BLOCK
+    assert result["kept"] < BLOCK // 2
+
+
+def test_a_model_loaded_on_the_cpu_keeps_buffers(tiny_sd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sketchdiffuse.generation import ModelRef, models
+
+    calls: list[bool] = []
+    monkeypatch.setattr(models, "keep_freed_buffers", calls.append)
+    loaded = models.load_model(ModelRef.parse(str(tiny_sd)))
+    assert loaded.device == "cpu"
+    assert calls == [True]
+
+
+def test_a_gpu_machine_keeps_separate_heaps(tmp_path: Path) -> None:
+    from sketchdiffuse.generation.heap_tuning import gpu_device_present, share_one_heap
+
+    node = tmp_path / "nvidiactl"
+    assert not gpu_device_present([str(node)])
+    node.touch()
+    assert gpu_device_present([str(tmp_path / "kfd"), str(node)])
+    assert not share_one_heap(gpu_nodes=[str(node)])  # returns before changing anything
