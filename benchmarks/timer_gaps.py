@@ -4,36 +4,43 @@ This machine is a virtual machine: the hypervisor can take a CPU away from it (L
 "steal" in /proc/stat, in 10 ms ticks), and the host's memory manager pages out file-backed pages,
 which the window's thread then waits to read back (a major page fault). Time stolen during a gap
 says nothing about sketchdiffuse, so each gap is also given less the steal booked in it.
+
+The counters are read by a separate process: reading files on the window's thread would release
+and retake the GIL several times per tick, and while the worker runs Python each retake waits
+for it, which delays the ticks being measured (p99 10 -> 20 ms during the library import).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QTimer
 
-TICK_MS = 1000 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 10.0
-
-
-def _field(path: str, index: int) -> int:
+# Samples (monotonic seconds, steal ticks of all CPUs, major faults of the watched thread) every
+# 2 ms until its stdin closes, then prints them as JSON. time.perf_counter is the same clock.
+SAMPLER = """
+import json, os, select, sys, time
+tid = sys.argv[1]
+def field(path, index):
     try:
-        return int(Path(path).read_text().splitlines()[0].rsplit(")", 1)[-1].split()[index])
+        with open(path) as f:
+            return int(f.readline().rsplit(")", 1)[-1].split()[index])
     except (OSError, IndexError, ValueError):
-        return 0  # not Linux: nothing is booked to the host
-
-
-def steal_ticks() -> int:
-    """Steal time of all CPUs ("cpu user nice system idle iowait irq softirq steal")."""
-    return _field("/proc/stat", 8)
-
-
-def major_faults() -> int:
-    """Major page faults of the calling thread (fields after "(comm)": state ... majflt)."""
-    return _field("/proc/thread-self/stat", 9)
+        return 0
+samples = []
+while True:
+    samples.append((time.monotonic(), field("/proc/stat", 8), field(f"/proc/{tid}/task/{tid}/stat", 9)))
+    if select.select([sys.stdin], [], [], 0.002)[0] and not sys.stdin.buffer.read1(64):
+        break
+json.dump(samples, sys.stdout)
+"""
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 10.0
 
 
 @dataclass(frozen=True)
@@ -47,34 +54,45 @@ class GapSummary:
 
 
 class TickRecorder:
-    """Records every tick of a 5 ms timer with the host's counters at that moment."""
+    """Records every tick of a 5 ms timer; the host's counters come from a sampling process (Linux)."""
 
     def __init__(self) -> None:
         self.times: list[float] = []
-        self.steal: list[int] = []
-        self.faults: list[int] = []
         self._timer = QTimer()
         self._timer.setInterval(5)
-        self._timer.timeout.connect(self._tick)
-
-    def _tick(self) -> None:
-        self.times.append(time.perf_counter())
-        self.steal.append(steal_ticks())
-        self.faults.append(major_faults())
+        self._timer.timeout.connect(lambda: self.times.append(time.perf_counter()))
+        self._sampler: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        if sys.platform.startswith("linux"):
+            self._sampler = subprocess.Popen(
+                [sys.executable, "-c", SAMPLER, str(os.getpid())],  # the window's thread is the main thread
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+            time.sleep(0.1)  # its first sample precedes the first tick
         self._timer.start()
 
     def stop(self) -> GapSummary:
         self._timer.stop()
-        gaps = np.diff(self.times) * 1000
-        stolen = np.diff(self.steal) * TICK_MS
-        # The kernel books steal at the CPU's next timer interrupt, so some shows in the next interval.
-        stolen[:-1] += stolen[1:]
-        faulting = np.diff(self.faults) > 0
+        samples = np.zeros((0, 3))
+        if self._sampler is not None:
+            output, _ = self._sampler.communicate(timeout=30)
+            samples = np.array(json.loads(output), dtype=float).reshape(-1, 3)
+        times = np.array(self.times)
+        gaps = np.diff(times) * 1000
+        stolen = np.zeros_like(gaps)
+        faulting = np.zeros(gaps.shape, dtype=bool)
+        if len(samples) > 1:
+            # Counters from the last sample before each tick; steal is booked at the CPU's next
+            # timer interrupt, so a gap is charged up to 10 ms past its end.
+            before = np.clip(np.searchsorted(samples[:, 0], times, side="right") - 1, 0, None)
+            after = np.clip(np.searchsorted(samples[:, 0], times + 0.010, side="right") - 1, 0, None)
+            stolen = (samples[after[1:], 1] - samples[before[:-1], 1]) * TICK_MS
+            faulting = samples[after[1:], 2] > samples[before[:-1], 2]
         long = gaps > 30
         return GapSummary(
-            ticks=len(self.times),
+            ticks=len(times),
             p99_ms=float(np.percentile(gaps, 99)),
             max_ms=float(gaps.max()),
             max_less_steal_ms=float(np.clip(gaps - stolen, 0, None).max()),

@@ -3,8 +3,8 @@
 PyTorch gets every tensor from ``malloc``. With glibc's defaults each large activation (tens of
 MB in the VAE at 512 px) is a fresh ``mmap`` that the compute threads fault in page by page and
 that ``free`` unmaps again, thousands of times per image. Keeping freed blocks in the heap
-instead makes a CPU img2img job about 20 % faster and removes most of the window's longest
-stalls during it (benchmarks/bench_ui_latency.py; figures in docs/benchmarks.md).
+instead makes a CPU img2img job 15-25 % faster (benchmarks/bench_generation.py and
+bench_ui_latency.py; figures in docs/performance.md and docs/benchmarks.md).
 
 Only the main heap can hold blocks of that size (the per-thread heaps are 64 MB each), so every
 thread is sent there. That also makes the window's thread share the allocator's lock with the
