@@ -37,6 +37,8 @@ DEFAULT_THRESHOLD = 128 * 1024
 KEPT_THRESHOLD = 1 << 30  # blocks up to 1 GB come from the heap
 KEPT_TRIM = (1 << 31) - 1  # at most this much free memory is handed back at the top of the heap
 
+_kept = False  # whether keep_freed_buffers(True) is in force
+
 
 @cache
 def _glibc() -> ctypes.CDLL | None:
@@ -77,8 +79,14 @@ def keep_freed_buffers(enabled: bool) -> bool:
     """Large blocks come from the heap and stay there once freed (on), or glibc's defaults (off).
 
     On while a model runs on the CPU. Off when the weights live on a GPU: then the large blocks are
-    the CPU copies made while loading, which should go back to the system.
+    the CPU copies made while loading, which should go back to the system. Off leaves glibc alone
+    unless this turned it on (setting a threshold at all ends glibc's own adjustment of it).
     """
+    global _kept
+    if enabled == _kept:
+        return True
     if enabled:
-        return _set((M_MMAP_THRESHOLD, KEPT_THRESHOLD), (M_TRIM_THRESHOLD, KEPT_TRIM))
+        _kept = _set((M_MMAP_THRESHOLD, KEPT_THRESHOLD), (M_TRIM_THRESHOLD, KEPT_TRIM))
+        return _kept
+    _kept = False
     return _set((M_MMAP_THRESHOLD, DEFAULT_THRESHOLD), (M_TRIM_THRESHOLD, DEFAULT_THRESHOLD))
