@@ -30,6 +30,11 @@ FAMILIES = {
 }
 
 
+def bench_cache() -> Path:
+    """Where the random-weight models are written once and reused by every benchmark."""
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
+
+
 def build_random_model(family: str, folder: Path) -> Path:
     import torch
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
@@ -123,7 +128,7 @@ def main() -> int:
     from sketchdiffuse.generation.models import pick_dtype
 
     spec = FAMILIES[args.family]
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
+    cache = bench_cache()
     t = time.perf_counter()
     folder = build_random_model(args.family, cache / f"{args.family}-random")
     tiny = build_random_tiny_autoencoder(cache / "taesd-random")

@@ -14,38 +14,26 @@ import argparse
 import os
 import sys
 import time
-from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_generation import build_random_model, build_random_tiny_autoencoder
-from window_setup import bench_window, offscreen_app, sketch_document  # benchmarks/ is on sys.path
+from bench_generation import bench_cache, build_random_model, build_random_tiny_autoencoder
+from window_setup import bench_window, offscreen_app, sketch_document, wait  # benchmarks/ is on sys.path
 
 from sketchdiffuse.qt.main_window import MainWindow
 
 
 def wait_for_result(window: MainWindow, timeout_s: float = 600) -> float:
-    """Seconds until the live pane shows a new result."""
-    loop = QEventLoop()
-    shown: list[float] = []
+    """When the live pane showed a new result (perf_counter seconds)."""
     live = window.generation.live
-
-    def on_shown(_result: object) -> None:
-        shown.append(time.perf_counter())
-        loop.quit()
-
-    live.resultShown.connect(on_shown)
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    live.resultShown.disconnect(on_shown)
-    if not shown:
+    if not wait(live.resultShown, timeout_s):
         raise SystemExit("no live result arrived: " + live.pane.info.text())
-    return shown[0]
+    return time.perf_counter()
 
 
 def stroke(window: MainWindow, y: int) -> float:
@@ -61,7 +49,7 @@ def main() -> int:
     parser.add_argument("--strokes", type=int, default=3, help="timed strokes per configuration")
     args = parser.parse_args()
     app, scratch = offscreen_app("sketchdiffuse-bench-live")
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
+    cache = bench_cache()
     folder = build_random_model("sd-turbo", cache / "sd-turbo-random")
     tiny = build_random_tiny_autoencoder(cache / "taesd-random")
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop, QTimer
-from timer_gaps import GapSummary, TickRecorder  # benchmarks/ is on sys.path
+from PySide6.QtCore import QTimer
+from timer_gaps import gaps_until_done  # benchmarks/ is on sys.path
 from window_setup import bench_window, offscreen_app
 
 from sketchdiffuse.document.document import Document
@@ -36,18 +35,6 @@ def painted_document(side: int, layers: int) -> Document:
             layer.pixels[y : y + h, x : x + w] = (*rng.integers(0, 256, 3), 255)
         doc.layers.append(layer)
     return doc
-
-
-def longest_gap(action: Callable[[], None], finished: Callable[[Callable[[], None]], None]) -> tuple[float, GapSummary]:
-    """(seconds until done, the gaps) of a 5 ms timer while ``action`` runs."""
-    recorder = TickRecorder()
-    loop = QEventLoop()
-    finished(loop.quit)
-    recorder.start()
-    start = time.perf_counter()
-    QTimer.singleShot(30, action)
-    loop.exec()
-    return time.perf_counter() - start, recorder.stop()
 
 
 def main() -> int:
@@ -77,7 +64,7 @@ def main() -> int:
         window.ask_save_path = lambda *a: str(target)  # type: ignore[method-assign]
         window.stack.resetClean()  # modified, so autosave has something to do
         window.autosaver.mark_changed()
-        seconds, gap = longest_gap(action, finished)
+        seconds, gap = gaps_until_done(lambda a=action: QTimer.singleShot(30, a), finished)
         rows.append((label, seconds, gap))
     window.stack.setClean()
     window.close()

@@ -10,18 +10,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from pathlib import Path
+from collections.abc import Callable
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
-from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_generation import build_random_model
-from timer_gaps import GapSummary, TickRecorder
+from bench_generation import bench_cache, build_random_model
+from timer_gaps import GapSummary, gaps_until_done
 
 from sketchdiffuse.generation import GenerationRequest, ModelRef
 from sketchdiffuse.generation.heap_tuning import share_one_heap
@@ -34,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
     share_one_heap()  # as the sketchdiffuse command does first
     app = QApplication(sys.argv)
-    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sketchdiffuse" / "bench"
+    cache = bench_cache()
     folder = cache / "sd-turbo-random"
     if not (folder / "model_index.json").is_file():  # building it imports the libraries on this thread
         build_random_model("sd-turbo", folder)
@@ -52,27 +50,14 @@ def main() -> int:
     )
     rows: list[tuple[str, float, GapSummary]] = []
     # At start-up the window imports the ML libraries on the worker thread (GenerationUi.warm_up).
-    recorder = TickRecorder()
-    loop = QEventLoop()
-    controller.worker.preloaded.connect(loop.quit)
-    start = time.perf_counter()
-    recorder.start()
-    controller.request_preload.emit()
-    loop.exec()
-    rows.append(("library import (at start-up)", time.perf_counter() - start, recorder.stop()))
+    seconds, gaps = gaps_until_done(controller.request_preload.emit, controller.worker.preloaded.connect)
+    rows.append(("library import (at start-up)", seconds, gaps))
+    job_ended: list[Callable[[], None]] = []  # the running measurement's end
+    controller.finished.connect(lambda job, result: job_ended.pop()())
+    controller.failed.connect(lambda job, message, model_problem: (print(message), job_ended.pop()()))
     for label in ("first job (includes loading)", "second job (model loaded)"):
-        recorder = TickRecorder()
-        loop = QEventLoop()
-        controller.finished.connect(loop.quit)
-        controller.failed.connect(loop.quit)
-        controller.failed.connect(lambda job, msg: print(msg))
-        start = time.perf_counter()
-        recorder.start()
-        controller.submit(request)
-        loop.exec()
-        rows.append((label, time.perf_counter() - start, recorder.stop()))
-        controller.finished.disconnect(loop.quit)
-        controller.failed.disconnect()
+        seconds, gaps = gaps_until_done(lambda: controller.submit(request), job_ended.append)
+        rows.append((label, seconds, gaps))
     controller.shutdown()
     print("5 ms QTimer on the window thread while the worker generates (SD-Turbo architecture, 512 px, CPU)")
     print("less steal: the gap minus the CPU time the hypervisor took meanwhile; faulting: the window's")

@@ -19,11 +19,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from PySide6.QtCore import QEventLoop, QPoint, Qt, QTimer
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from window_setup import bench_window, offscreen_app, sketch_document  # benchmarks/ is on sys.path
+from window_setup import bench_window, offscreen_app, sketch_document, wait  # benchmarks/ is on sys.path
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.qt.main_window import MainWindow
@@ -39,21 +39,6 @@ def rss_mb() -> float:
 
 def thread_count() -> int:
     return len(os.listdir("/proc/self/task"))
-
-
-def wait(signal: object, timeout_s: float = 120) -> list[object]:
-    loop = QEventLoop()
-    got: list[object] = []
-
-    def done(*args: object) -> None:
-        got.append(args)
-        loop.quit()
-
-    signal.connect(done)  # type: ignore[attr-defined]
-    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
-    loop.exec()
-    signal.disconnect(done)  # type: ignore[attr-defined]
-    return got
 
 
 def stroke(window: MainWindow, i: int) -> None:
@@ -83,7 +68,7 @@ def main() -> int:
     ui.set_model(str(model))
     ui.panel.set_values({"prompt": "a cat", "strength": 0.5, "steps": 4, "guidance_scale": 7.0, "seed_locked": False})
     errors: list[str] = []
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     controller.failed.connect(lambda job, message, _m: errors.append(message))
 
     baseline_rss = baseline_threads = 0.0

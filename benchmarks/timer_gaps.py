@@ -17,10 +17,11 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 
 # Samples (monotonic seconds, steal ticks of all CPUs, major faults of the watched thread) every
 # 2 ms until its stdin closes, then prints them as JSON. time.perf_counter is the same clock.
@@ -99,3 +100,17 @@ class TickRecorder:
             over_30_ms=int(long.sum()),
             over_30_ms_faulting=int((long & faulting).sum()),
         )
+
+
+def gaps_until_done(
+    start: Callable[[], object], on_done: Callable[[Callable[[], None]], object]
+) -> tuple[float, GapSummary]:
+    """Seconds and tick gaps from calling ``start`` until the callback given to ``on_done`` is called."""
+    recorder = TickRecorder()
+    loop = QEventLoop()
+    on_done(loop.quit)
+    recorder.start()
+    began = time.perf_counter()
+    start()
+    loop.exec()
+    return time.perf_counter() - began, recorder.stop()

@@ -12,13 +12,29 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QPointF, QSettings
+from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.generation.heap_tuning import share_one_heap
 from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.main_window import MainWindow
+
+
+def wait(signal: object, timeout_s: float = 120) -> list[object]:
+    """Run the event loop until ``signal`` is emitted (its arguments in the list) or ``timeout_s`` passes (empty)."""
+    loop = QEventLoop()
+    got: list[object] = []
+
+    def done(*args: object) -> None:
+        got.append(args)
+        loop.quit()
+
+    signal.connect(done)  # type: ignore[attr-defined]
+    QTimer.singleShot(int(timeout_s * 1000), loop.quit)
+    loop.exec()
+    signal.disconnect(done)  # type: ignore[attr-defined]
+    return got
 
 
 def offscreen_app(name: str) -> tuple[QApplication, Path]:

@@ -107,7 +107,7 @@ def main() -> None:
                     "seed_locked": False,
                 }
             )
-            controller = ui._controller()
+            controller = ui.ensure_controller()
             done = {"n": 0}
 
             def next_job(*_: object) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
-from sketchdiffuse.generation.fast_path import OneEntryCache, TinyAutoencoder, image_digest, load_tiny_autoencoder
+from sketchdiffuse.generation.fast_path import OneEntryCache, TinyAutoencoder, load_tiny_autoencoder
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
 from sketchdiffuse.generation.preview import latents_to_rgb
@@ -238,9 +238,8 @@ class Engine:
             kwargs["negative_pooled_prompt_embeds"] = emb.negative_pooled
 
         if img2img:
-            assert init is not None
             t = time.perf_counter()
-            kwargs["image"] = self._drawing_latents(model, init, width, height, generator, tiny, shortcuts)
+            kwargs["image"] = self._drawing_latents(model, request, width, height, generator, tiny, shortcuts)
             timings["vae_encode"] = time.perf_counter() - t
             kwargs["strength"] = request.strength
         else:
@@ -303,7 +302,7 @@ class Engine:
     def _drawing_latents(
         self,
         model: LoadedModel,
-        init: np.ndarray,
+        request: GenerationRequest,
         width: int,
         height: int,
         generator: Any,
@@ -318,11 +317,11 @@ class Engine:
         from PIL import Image
 
         pipe = model.pipe
-        drawing = np.ascontiguousarray(init)
-        key = (image_digest(drawing), width, height, tiny.source if tiny else None)
+        assert request.init_image is not None
+        key = (request.drawing_digest, width, height, tiny.source if tiny else None)
         encoded = self._drawings.get(key)
         if encoded is None:  # only then is the drawing resized and encoded
-            pil = Image.fromarray(drawing).resize((width, height), Image.Resampling.LANCZOS)
+            pil = Image.fromarray(request.init_image).resize((width, height), Image.Resampling.LANCZOS)
             image = pipe.image_processor.preprocess(pil).to(device=model.device)
             encoded = tiny.encode(image) if tiny is not None else self._encode_full(pipe, image)
             self._drawings.put(key, encoded)

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from sketchdiffuse.generation.errors import CorruptWeightsError, ModelError, ModelNotFoundError
+from sketchdiffuse.generation.errors import ModelError, ModelNotFoundError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ def load_tiny_autoencoder(source: str, device: str, dtype: Any) -> TinyAutoencod
     from diffusers import AutoencoderTiny
 
     from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
-    from sketchdiffuse.generation.models import fetch_hub_model
+    from sketchdiffuse.generation.models import fetch_hub_model, translate_load_error
 
     ref = ModelRef.parse(source)
     what = f"the tiny autoencoder '{ref.name}'"
@@ -120,9 +120,6 @@ def load_tiny_autoencoder(source: str, device: str, dtype: Any) -> TinyAutoencod
     except ModelError:
         raise
     except Exception as exc:
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        if "header" in first.lower() or "deserializ" in first.lower():
-            raise CorruptWeightsError(f"The weights of {what} are damaged or incomplete ({first}).") from exc
-        raise ModelError(f"{what} could not be loaded: {first}") from exc
+        raise translate_load_error(exc, what) from exc
     module.to(device=device, dtype=dtype).eval()
     return TinyAutoencoder(source, module)

@@ -257,7 +257,8 @@ def detect_family(ref: ModelRef) -> Family | None:
         return None
 
 
-def _translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMemoryError:
+def translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMemoryError:
+    """A library's loading failure as one sentence about ``what`` (a model, a tiny autoencoder)."""
     text = str(exc)
     lowered = text.lower()
     if "out of memory" in lowered or isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
@@ -331,7 +332,7 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         raise
     except Exception as exc:  # diffusers and torch raise many kinds; each becomes one clear sentence
         free_memory()
-        raise _translate_load_error(exc, what) from exc
+        raise translate_load_error(exc, what) from exc
     pipe.set_progress_bar_config(disable=True)
     keep_freed_buffers(device == "cpu")
     # The loaded configuration is the truth about the native size (a config folder may override the family's).

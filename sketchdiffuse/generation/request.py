@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import cached_property
 
 import numpy as np
 
 from sketchdiffuse.generation.errors import InvalidRequestError
+from sketchdiffuse.generation.fast_path import image_digest
 from sketchdiffuse.generation.model_ref import ModelRef
 
 RANDOM_SEED = -1
@@ -59,6 +61,14 @@ class GenerationRequest:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
         if self.init_image is not None and self.init_image.flags.writeable:
             object.__setattr__(self, "init_image", frozen_image(self.init_image))
+
+    @cached_property
+    def drawing_digest(self) -> str | None:
+        """A digest of ``init_image``, computed once per request: live mode compares drawings with it
+        on the window's thread and the engine's drawing cache reuses it on the worker's."""
+        if self.init_image is None:
+            return None
+        return image_digest(np.ascontiguousarray(self.init_image))
 
     def with_(self, **changes: object) -> GenerationRequest:
         return replace(self, **changes)  # type: ignore[arg-type]

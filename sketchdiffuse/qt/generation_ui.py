@@ -109,7 +109,8 @@ class GenerationUi(QObject):
         return action
 
     # -- jobs ----------------------------------------------------------------------------
-    def _controller(self) -> GenerationController:
+    def ensure_controller(self) -> GenerationController:
+        """The worker and its thread, started on first use."""
         if self.controller is None:
             c = self.controller = GenerationController(parent=self)
             c.worker.results_dir = self.results_folder()
@@ -125,7 +126,7 @@ class GenerationUi(QObject):
 
     def warm_up(self) -> None:
         """Start the worker and import the ML libraries on it, before the artist starts painting."""
-        self._controller().request_preload.emit()
+        self.ensure_controller().request_preload.emit()
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         values = self.panel.values()
@@ -162,7 +163,7 @@ class GenerationUi(QObject):
             return
         self.panel.save_settings(self.window.settings)
         self._status("Starting…")
-        self._controller().submit(request)
+        self.ensure_controller().submit(request)
 
     def regenerate(self) -> None:
         """The current drawing with the last result's seed."""

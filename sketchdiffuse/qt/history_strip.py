@@ -25,10 +25,6 @@ def layer_name_for(result: GenerationResult) -> str:
 class HistoryEntry(StoredEntry):
     """A stored result plus what the strip shows of it."""
 
-    @property
-    def layer_name(self) -> str:
-        return layer_name_for(self.result)
-
     def tooltip(self) -> str:
         r, res = self.result.request, self.result
         h, w = res.image.shape[:2]

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVB
 
 from sketchdiffuse.generation.engine import resolve_seed
 from sketchdiffuse.generation.errors import GenerationError
-from sketchdiffuse.generation.fast_path import image_digest
 from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
 
@@ -97,7 +96,6 @@ class LiveMode(QObject):
         self.enabled = False
         self.seed = RANDOM_SEED
         self.result: GenerationResult | None = None
-        self.jobs_started = 0
         self._last_key: tuple[object, ...] | None = None  # the state last submitted
         self._shown_key: tuple[object, ...] | None = None  # the state the pane shows
         self._last_seconds: float | None = None
@@ -168,15 +166,13 @@ class LiveMode(QObject):
         request = self.request()
         if request is None:
             return False
-        assert request.init_image is not None
-        key = (request, image_digest(request.init_image))
+        key = (request, request.drawing_digest)
         if key == self._last_key:
             return False  # unchanged drawing and settings: nothing to do
-        if not self.ui._controller().submit(request, live=True):
+        if not self.ui.ensure_controller().submit(request, live=True):
             self._waiting = True  # the artist's own generation runs first
             return False
         self._last_key = key
-        self.jobs_started += 1
         return True
 
     # -- results --------------------------------------------------------------------------

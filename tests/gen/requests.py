@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +25,26 @@ def img2img_request(folder: Path, precision: str = "auto", **kw: object) -> Gene
     }
     base.update(kw)
     return GenerationRequest(**base)  # type: ignore[arg-type]
+
+
+def plain_img2img(plain: Any, result: GenerationResult) -> np.ndarray:
+    """What a plain diffusers img2img pipeline makes of ``result``'s request and seed."""
+    import torch
+    from PIL import Image
+
+    req = result.request
+    assert req.init_image is not None
+    plain.set_progress_bar_config(disable=True)
+    image = plain(
+        prompt=req.prompt,
+        negative_prompt=req.negative_prompt,
+        image=Image.fromarray(req.init_image),
+        strength=req.strength,
+        num_inference_steps=req.steps,
+        guidance_scale=req.guidance_scale,
+        generator=torch.Generator().manual_seed(result.seed),
+    ).images[0]
+    return np.asarray(image)
 
 
 def run(engine: Engine, req: GenerationRequest, **kw: object) -> GenerationResult:

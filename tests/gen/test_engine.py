@@ -8,13 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from sketchdiffuse.generation import Cancelled, CancelToken, Engine
 from sketchdiffuse.generation.engine import plan_steps, work_size
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
-from tests.gen.requests import img2img_request, run
+from tests.gen.requests import img2img_request, plain_img2img, run
 
 SKETCH = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
@@ -32,18 +31,9 @@ def test_img2img_equals_a_plain_diffusers_call(engine: Engine, tiny_sd: Path):
 
     result = run(engine, request(tiny_sd))
     plain = StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
-    plain.set_progress_bar_config(disable=True)
-    expected = plain(
-        prompt="a cat",
-        negative_prompt="a dog",
-        image=Image.fromarray(SKETCH),
-        strength=0.5,
-        num_inference_steps=4,
-        guidance_scale=7.0,
-        generator=torch.Generator().manual_seed(1234),
-    ).images[0]
+    expected = plain_img2img(plain, result)
     assert result.image.shape == (64, 64, 3)
-    assert max_diff(result.image, np.asarray(expected)) <= 1
+    assert max_diff(result.image, expected) <= 1
     assert (result.steps_run, result.total_steps, result.seed) == (2, 4, 1234)
     assert {"load", "text_encode", "vae_encode", "denoise", "vae_decode", "total"} <= set(result.timings)
 

@@ -13,11 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from sketchdiffuse.generation import Engine, GenerationResult, ModelError, fast_path
 from sketchdiffuse.generation.models import pick_dtype
-from tests.gen.requests import img2img_request, run
+from tests.gen.requests import img2img_request, plain_img2img, run
 
 SKETCH = np.random.default_rng(3).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
@@ -40,17 +39,8 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
 
 def assert_matches_plain(result: GenerationResult, plain: object) -> None:
     """The same request through a plain diffusers pipeline gives the same pixels (within 1/255)."""
-    plain.set_progress_bar_config(disable=True)  # type: ignore[attr-defined]
-    expected = plain(  # type: ignore[operator]
-        prompt="a red boat",
-        negative_prompt="fog",
-        image=Image.fromarray(SKETCH),
-        strength=0.5,
-        num_inference_steps=4,
-        guidance_scale=6.0,
-        generator=torch.Generator().manual_seed(77),
-    ).images[0]
-    assert np.abs(result.image.astype(int) - np.asarray(expected).astype(int)).max() <= 1
+    expected = plain_img2img(plain, result)
+    assert np.abs(result.image.astype(int) - expected.astype(int)).max() <= 1
 
 
 @pytest.fixture(scope="module")

@@ -185,7 +185,7 @@ def test_every_result_is_on_disk_when_it_arrives_and_the_history_can_be_rebuilt(
     ui.results_dir = tmp_path / "results"
     assert ui.set_model(str(tiny_sd))
     ui.panel.set_values({"prompt": "a fox", "steps": 4, "strength": 0.5, "seed": 12, "seed_locked": True})
-    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
         ui.actions["generate"].trigger()
     result = blocker.args[1]
     saved = Path(result.saved_path)
@@ -210,7 +210,7 @@ def test_a_results_folder_that_cannot_be_written_still_delivers_the_result(
     ui.results_dir = blocked / "results"
     assert ui.set_model(str(tiny_sd))
     ui.panel.set_values({"steps": 2, "strength": 0.5})
-    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
         ui.actions["generate"].trigger()
     result = blocker.args[1]
     assert result.saved_path is None and "could not be written" in result.warnings[-1]
@@ -222,7 +222,7 @@ def test_applying_a_result_autosaves_at_once(qtbot, window: MainWindow, recovery
     ui = window.generation
     assert ui.set_model(str(tiny_sd))
     ui.panel.set_values({"steps": 2, "strength": 0.5})
-    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT):
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT):
         ui.actions["generate"].trigger()
     with qtbot.waitSignal(window.autosaver.saved, timeout=TIMEOUT):
         ui.strip.itemDoubleClicked.emit(ui.strip.item(0))
@@ -250,7 +250,7 @@ def test_closing_during_a_generation_stops_the_worker(qtbot, window: MainWindow,
     ui = window.generation
     assert ui.set_model(str(tiny_sd))
     ui.panel.set_values({"steps": 150, "strength": 1.0})
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     with qtbot.waitSignal(controller.progress, timeout=TIMEOUT):
         ui.actions["generate"].trigger()
     window.stack.setClean()

@@ -48,7 +48,7 @@ def draw(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
 
 def generate(qtbot, window: MainWindow, shortcut: str = "generate") -> GenerationResult:  # type: ignore[no-untyped-def]
     ui = window.generation
-    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
         ui.actions[shortcut].trigger()
     return blocker.args[1]
 
@@ -95,7 +95,7 @@ def test_regenerate_uses_the_last_seed_and_unlocked_seeds_change(qtbot, gen_wind
 def test_cancel_leaves_no_entry_and_the_next_generation_works(qtbot, gen_window: MainWindow):
     ui = gen_window.generation
     ui.panel.set_values({"strength": 1.0, "steps": 150})
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     controller.progress.connect(lambda job, p: ui.actions["cancel"].trigger())
     with qtbot.waitSignal(controller.cancelled, timeout=TIMEOUT):
         ui.actions["generate"].trigger()
@@ -109,7 +109,7 @@ def test_cancel_leaves_no_entry_and_the_next_generation_works(qtbot, gen_window:
 
 def test_a_second_press_replaces_the_running_job(qtbot, gen_window: MainWindow):
     ui = gen_window.generation
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     finished: list[GenerationResult] = []
     controller.finished.connect(lambda job, r: finished.append(r))
     ui.panel.set_values({"strength": 1.0, "steps": 150, "prompt": "first"})
@@ -125,7 +125,7 @@ def test_a_second_press_replaces_the_running_job(qtbot, gen_window: MainWindow):
 
 def test_stale_messages_are_ignored(qtbot, gen_window: MainWindow):
     ui = gen_window.generation
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     result = generate(qtbot, gen_window)
     controller.worker.finished.emit(1, result)  # job 1 is long over
     qtbot.wait(50)
@@ -136,7 +136,7 @@ def test_the_controller_relays_every_message_on_the_windows_thread(qtbot, gen_wi
     """Its job bookkeeping is not guarded by a lock: only the window's thread may read or change it."""
     import threading
 
-    controller = gen_window.generation._controller()
+    controller = gen_window.generation.ensure_controller()
     threads: set[str] = set()
     for signal in (controller.progress, controller.preview, controller.finished, controller.busyChanged):
         # Direct: the slot runs in whichever thread the controller emits from.
@@ -170,7 +170,7 @@ def test_a_missing_model_is_a_clear_message_not_a_crash(
     empty = tmp_path / "empty"
     empty.mkdir()
     ui.panel.model = str(empty)
-    with qtbot.waitSignal(ui._controller().failed, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(ui.ensure_controller().failed, timeout=TIMEOUT) as blocker:
         ui.actions["generate"].trigger()
     assert "model_index.json" in blocker.args[1] and blocker.args[2]  # a model problem
     assert "model_index.json" in ui.panel.status.text()
@@ -302,7 +302,7 @@ def test_closing_during_a_long_load_never_destroys_a_running_thread(
 
     ui = window.generation
     assert ui.set_model(str(tiny_sd))
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     real = controller.worker.engine.ensure_model
 
     def slow_load(ref, on_load=None):  # a load that cannot be interrupted and outlasts the close

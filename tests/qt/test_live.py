@@ -36,7 +36,7 @@ def start_live(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-de
     ui = window.generation
     with qtbot.waitSignal(ui.live.resultShown, timeout=TIMEOUT):
         ui.actions["live"].setChecked(True)
-    qtbot.waitUntil(lambda: not ui._controller().busy, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not ui.ensure_controller().busy, timeout=TIMEOUT)
 
 
 def test_quick_strokes_make_at_most_two_jobs_and_end_with_the_last_state(qtbot, live_window: MainWindow):
@@ -44,11 +44,13 @@ def test_quick_strokes_make_at_most_two_jobs_and_end_with_the_last_state(qtbot, 
     start_live(qtbot, window)
     first_seed = ui.live.result.seed
     started: list[int] = []
-    ui._controller().started.connect(started.append)
+    ui.ensure_controller().started.connect(started.append)
     for y in (30, 60, 90):
         stroke(qtbot, window, y)
         qtbot.wait(1)  # let the first job start before the next stroke
-    qtbot.waitUntil(lambda: not ui._controller().busy and ui.live.result.request.init_image.min() == 0, timeout=TIMEOUT)
+    qtbot.waitUntil(
+        lambda: not ui.ensure_controller().busy and ui.live.result.request.init_image.min() == 0, timeout=TIMEOUT
+    )
     assert 1 <= len(started) <= 2
     assert np.array_equal(ui.live.result.request.init_image, flatten_on(window.doc.composite()))
     assert ui.live.result.seed == first_seed  # the seed stays fixed while live
@@ -59,7 +61,7 @@ def test_an_unchanged_drawing_and_settings_start_nothing(qtbot, live_window: Mai
     window, ui = live_window, live_window.generation
     start_live(qtbot, window)
     started: list[int] = []
-    ui._controller().started.connect(started.append)
+    ui.ensure_controller().started.connect(started.append)
     assert not ui.live.run_now()
     window.stack.run(cmd.add_layer(window.doc))  # a new empty layer changes no pixel
     qtbot.wait(600)  # longer than the debounce
@@ -71,7 +73,7 @@ def test_an_unchanged_drawing_and_settings_start_nothing(qtbot, live_window: Mai
 def test_turning_live_off_cancels_the_job_in_flight(qtbot, live_window: MainWindow):
     window, ui = live_window, live_window.generation
     ui.panel.set_values({"strength": 1.0, "steps": 150})
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     with qtbot.waitSignal(controller.progress, timeout=TIMEOUT):
         ui.actions["live"].setChecked(True)
     with qtbot.waitSignal(controller.cancelled, timeout=TIMEOUT):
@@ -96,7 +98,7 @@ def test_live_results_apply_pin_and_render_full_size(qtbot, live_window: MainWin
     assert len(window.doc.layers) == layers
     ui.actions["pin_live"].trigger()
     assert len(ui.strip.entries) == 1 and ui.strip.entries[0].pinned and ui.strip.entries[0].result is live
-    with qtbot.waitSignal(ui._controller().finished, timeout=TIMEOUT) as blocker:
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
         ui.actions["render_full"].trigger()
     full = blocker.args[1]
     assert full.seed == live.seed and (full.width, full.height) == (64, 48)
@@ -106,7 +108,7 @@ def test_live_results_apply_pin_and_render_full_size(qtbot, live_window: MainWin
 def test_the_artists_own_generation_is_never_displaced_by_live_mode(qtbot, live_window: MainWindow):
     window, ui = live_window, live_window.generation
     start_live(qtbot, window)
-    controller = ui._controller()
+    controller = ui.ensure_controller()
     finished = []
     controller.finished.connect(lambda job, r: finished.append(controller.is_live(job)))
     ui.panel.set_values({"steps": 100})  # schedules a live job, replaced by the press below
