@@ -68,7 +68,7 @@ def main() -> int:
             f"{size:>6} | {len(samples):>6} | {statistics.mean(samples) * 1e3:7.2f} | {p95 * 1e3:7.2f} | "
             f"{samples[-1] * 1e3:7.2f} | < {target} ms"
         )
-    window.stack.clear()
+    window.history.reset()
     window.close()
     return 0
 

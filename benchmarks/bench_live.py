@@ -85,7 +85,7 @@ def main() -> int:
             rows.append((decoder, side, float(np.median(times)), min(times), stages, result.shortcuts))
     ui.actions["live"].setChecked(False)
     ui.shutdown()
-    window.stack.setClean()  # nothing to ask about on close
+    window.history.set_clean()  # nothing to ask about on close
 
     print("Live mode: stroke released -> live result shown (SD-Turbo architecture, random weights, 1 step, CPU)")
     print(f"{'decoder':<17} | {'live size':>9} | {'median s':>8} | {'best s':>6} | last job's stages (s)")

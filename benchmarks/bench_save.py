@@ -62,11 +62,11 @@ def main() -> int:
         ("autosave (background)", window.autosaver.autosave_now, lambda quit: window.autosaver.saved.connect(quit)),
     ):
         window.ask_save_path = lambda *a: str(target)  # type: ignore[method-assign]
-        window.stack.resetClean()  # modified, so autosave has something to do
+        window.history.set_unsaved()  # modified, so autosave has something to do
         window.autosaver.mark_changed()
         seconds, gap = gaps_until_done(lambda a=action: QTimer.singleShot(30, a), finished)
         rows.append((label, seconds, gap))
-    window.stack.setClean()
+    window.history.set_clean()
     window.close()
     print(
         f"Saving a {args.side} x {args.side} document with {args.layers} layers (.ora {target.stat().st_size / 1e6:.0f} MB)"

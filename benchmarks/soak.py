@@ -63,7 +63,7 @@ def main() -> int:
     model = build_tiny_sd(folder / "tiny-sd", folder / "scratch")
 
     window = bench_window(sketch_document(200, 150), folder)
-    window.stack.limit_bytes = args.undo_limit_mb * 1024 * 1024
+    window.history.limit_bytes = args.undo_limit_mb * 1024 * 1024
     ui = window.generation
     ui.set_model(str(model))
     ui.panel.set_values({"prompt": "a cat", "strength": 0.5, "steps": 4, "guidance_scale": 7.0, "seed_locked": False})
@@ -77,12 +77,12 @@ def main() -> int:
     for i in range(args.generations):
         stroke(window, i)
         if i % 3 == 0:
-            window.stack.undo()
-            window.stack.redo()
+            window.history.undo()
+            window.history.redo()
         if i % 5 == 0:
-            window.stack.run(cmd.add_layer(window.doc))
-            window.stack.run(cmd.set_layer_property(window.doc, window.doc.active_index, "opacity", 0.7))
-            window.stack.run(cmd.delete_layer(window.doc, window.doc.active_index))
+            window.history.push(cmd.add_layer(window.doc))
+            window.history.push(cmd.set_layer_property(window.doc, window.doc.active_index, "opacity", 0.7))
+            window.history.push(cmd.delete_layer(window.doc, window.doc.active_index))
         if i % 10 == 5:  # live mode on for a stroke, then off
             ui.actions["live"].setChecked(True)
             stroke(window, i + 1)
@@ -94,7 +94,7 @@ def main() -> int:
             errors.append(f"generation {i} did not finish")
         if i % 10 == 0 and ui.strip.entries:
             ui.apply(ui.strip.entries[0])
-            window.stack.undo()
+            window.history.undo()
         if i % 25 == 0:
             window.autosaver.autosave_now()
             window.saver.wait()
@@ -104,12 +104,12 @@ def main() -> int:
             baseline_rss, baseline_threads = rss_mb(), thread_count()
         if (i + 1) % 50 == 0:
             gc.collect()
-            checkpoints.append((i + 1, rss_mb(), len(ui.strip.entries), window.stack.memory_bytes() / 2**20))
+            checkpoints.append((i + 1, rss_mb(), len(ui.strip.entries), window.history.memory_bytes() / 2**20))
     gc.collect()
     end_rss, end_threads = rss_mb(), thread_count()
     elapsed = time.perf_counter() - started
     results = len(list((folder / "results").rglob("*.png")))
-    window.stack.setClean()
+    window.history.set_clean()
     window.close()
 
     growth = (end_rss - baseline_rss) / baseline_rss * 100

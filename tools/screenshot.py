@@ -61,7 +61,7 @@ def show_recovery(w: MainWindow, target: str) -> None:
 
     def grab_dialog() -> None:
         dialog.grab().save(target)
-        w.stack.setClean()
+        w.history.set_clean()
         QApplication.instance().quit()  # type: ignore[union-attr]
 
     QTimer.singleShot(800, grab_dialog)
@@ -77,7 +77,7 @@ def main() -> None:
 
     def grab() -> None:
         w.grab().save(target)
-        w.stack.setClean()
+        w.history.set_clean()
         w.close()
         app.quit()
 

@@ -1,4 +1,4 @@
-"""Undoable commands as plain objects; the Qt undo stack wraps these one to one."""
+"""Undoable commands as plain objects, run and recorded by ``document.history.History``."""
 
 from __future__ import annotations
 
@@ -47,6 +47,28 @@ class StackChange:
         new = {id(layer) for layer in self.after}
         changed = [ly for ly in self.before if id(ly) not in new] + [ly for ly in self.after if id(ly) not in old]
         return sum(layer.pixels.nbytes for layer in changed) + 64
+
+    def merge(self, other: Command) -> bool:
+        return False
+
+
+@dataclass
+class Macro:
+    """Commands already run one after the other, undone and redone as one step (e.g. Layer Properties)."""
+
+    text: str
+    commands: list[Command] = field(default_factory=list)
+
+    def do(self, doc: Document) -> None:
+        for command in self.commands:
+            command.do(doc)
+
+    def undo(self, doc: Document) -> None:
+        for command in reversed(self.commands):
+            command.undo(doc)
+
+    def size_bytes(self) -> int:
+        return sum(c.size_bytes() for c in self.commands) + 64
 
     def merge(self, other: Command) -> bool:
         return False

@@ -38,7 +38,7 @@ class Autosaver(QObject):
         self._changes = 0
         self._saved_changes = 0
         self._pending = False
-        window.stack.indexChanged.connect(self.mark_changed)
+        window.history_signals.edited.connect(self.mark_changed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave_now)
         self.apply_interval()
@@ -69,7 +69,7 @@ class Autosaver(QObject):
         w = self.window
         if self._pending:
             return False
-        if w.stack.isClean():
+        if w.history.is_clean():
             self.store.remove()  # the artist's file holds it all now (nothing to do when there is no copy)
             return False
         if self._changes == self._saved_changes:

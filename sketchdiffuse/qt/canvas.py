@@ -29,10 +29,10 @@ from PySide6.QtWidgets import QWidget
 from sketchdiffuse.brush import BrushSettings, StrokePainter, StrokePoint
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.history import History
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.io.pixels import unpremultiply
 from sketchdiffuse.qt.convert import qimage_view
-from sketchdiffuse.qt.undo import UndoStack
 
 MIN_ZOOM, MAX_ZOOM = 1 / 16, 32.0
 
@@ -63,7 +63,7 @@ class CanvasView(QWidget):
     urlsDropped = Signal(list)  # web addresses of images
     imageDropped = Signal(bytes)  # encoded image data, e.g. dragged from a web browser
 
-    def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: Document, history: History, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMouseTracking(True)
         self.setTabletTracking(True)
@@ -83,13 +83,13 @@ class CanvasView(QWidget):
         self._tablet_active = False
         self.overlay: QImage | None = None  # shown over the canvas, never part of the document
         self.doc = doc
-        self.stack = stack
-        self.set_document(doc, stack)
+        self.history = history
+        self.set_document(doc, history)
 
     # -- document ------------------------------------------------------------------------
-    def set_document(self, doc: Document, stack: UndoStack) -> None:
+    def set_document(self, doc: Document, history: History) -> None:
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
-        self.doc, self.stack = doc, stack
+        self.doc, self.history = doc, history
         doc.add_dirty_listener(self._on_dirty)
         self._cache = np.ascontiguousarray(doc.composite())
         self._image = qimage_view(self._cache)
@@ -221,7 +221,7 @@ class CanvasView(QWidget):
         if self._painter is None:
             return
         painter, self._painter = self._painter, None
-        self.stack.run(painter.finish())
+        self.history.push(painter.finish())
         self.strokeFinished.emit()
 
     def pick_color(self, pos: QPointF) -> None:

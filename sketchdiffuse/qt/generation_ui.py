@@ -60,7 +60,7 @@ class GenerationUi(QObject):
         self.live_dock.setWidget(self.live.pane)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.live_dock)
         self.live_dock.hide()
-        window.stack.indexChanged.connect(lambda _index: self.live.changed())
+        window.history_signals.edited.connect(self.live.changed)
         self.panel.changed.connect(self.live.changed)
 
         self.panel.generateRequested.connect(self.generate)
@@ -277,7 +277,7 @@ class GenerationUi(QObject):
         doc = self.window.doc
         name = layer_name_for(result)
         layer = result_layer(doc, result.image, name)
-        self.window.stack.run(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
+        self.window.history.push(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
         self.window.autosaver.autosave_now()  # an applied result is worth keeping at once
 
     def compare(self, entry: HistoryEntry | None) -> None:

@@ -35,11 +35,11 @@ from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.qt.convert import to_qimage
 from sketchdiffuse.qt.icons import icon
-from sketchdiffuse.qt.undo import UndoStack
 
 THUMB = 40
 _MIME = "application/x-sketchdiffuse-layer-row"
@@ -79,21 +79,21 @@ def _checks() -> QPixmap:
 class LayerModel(QAbstractListModel):
     """Row 0 is the top layer. Structural changes reset the model; it follows undo and menus alike."""
 
-    def __init__(self, doc: Document, stack: UndoStack, parent: QObject | None = None) -> None:
+    def __init__(self, doc: Document, history: History, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.doc, self.stack = doc, stack
+        self.doc, self.history = doc, history
         self._thumbs: dict[int, QPixmap] = {}
         self._stale: set[int] = set()
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(300)  # thumbnails follow strokes without costing each dab
         self._thumb_timer.timeout.connect(self._refresh_thumbnails)
-        self.attach(doc, stack)
+        self.attach(doc, history)
 
-    def attach(self, doc: Document, stack: UndoStack) -> None:
+    def attach(self, doc: Document, history: History) -> None:
         self.beginResetModel()
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
-        self.doc, self.stack = doc, stack
+        self.doc, self.history = doc, history
         self._thumbs.clear()
         doc.add_layers_listener(self._on_layers)
         doc.add_dirty_listener(self._on_dirty)
@@ -152,10 +152,10 @@ class LayerModel(QAbstractListModel):
             if role == Qt.ItemDataRole.EditRole:
                 if str(value).strip() == self.doc.layers[i].name:
                     return False
-                self.stack.run(cmd.set_layer_property(self.doc, i, "name", value))
+                self.history.push(cmd.set_layer_property(self.doc, i, "name", value))
             elif role == Qt.ItemDataRole.CheckStateRole:
                 visible = Qt.CheckState(value) == Qt.CheckState.Checked
-                self.stack.run(cmd.set_layer_property(self.doc, i, "visible", visible))
+                self.history.push(cmd.set_layer_property(self.doc, i, "visible", visible))
             else:
                 return False
         except DocumentError:
@@ -202,7 +202,7 @@ class LayerModel(QAbstractListModel):
             target_row -= 1
         if target_row == source:
             return
-        self.stack.run(cmd.move_layer(self.doc, self.layer_index(source), self.layer_index(target_row)))
+        self.history.push(cmd.move_layer(self.doc, self.layer_index(source), self.layer_index(target_row)))
 
 
 class LayerPanel(QWidget):
@@ -210,9 +210,9 @@ class LayerPanel(QWidget):
 
     message = Signal(str)
 
-    def __init__(self, doc: Document, stack: UndoStack, parent: QWidget | None = None) -> None:
+    def __init__(self, doc: Document, history: History, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = LayerModel(doc, stack, self)  # owned by the panel: its timer dies with the window
+        self.model = LayerModel(doc, history, self)  # owned by the panel: its timer dies with the window
         self.view = QListView()
         self.view.setModel(self.model)
         self.view.setIconSize(QSize(THUMB, THUMB))
@@ -278,13 +278,13 @@ class LayerPanel(QWidget):
     def doc(self) -> Document:
         return self.model.doc
 
-    def attach(self, doc: Document, stack: UndoStack) -> None:
-        self.model.attach(doc, stack)
+    def attach(self, doc: Document, history: History) -> None:
+        self.model.attach(doc, history)
         self.sync_from_document()
 
     def _run(self, make: Any) -> None:
         try:
-            self.model.stack.run(make(self.doc))
+            self.model.history.push(make(self.doc))
         except DocumentError as exc:
             self.message.emit(str(exc))
 

@@ -14,6 +14,7 @@ from sketchdiffuse import __version__
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.recovery import Recoverable
@@ -22,7 +23,7 @@ from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, NewDocumentDialog, S
 from sketchdiffuse.qt.icons import icon
 from sketchdiffuse.qt.layer_panel import LayerPanel
 from sketchdiffuse.qt.tool_options import ToolOptions
-from sketchdiffuse.qt.undo import UndoStack
+from sketchdiffuse.qt.undo import HistorySignals
 
 ORA_FILTER = "OpenRaster (*.ora)"
 OPEN_FILTER = "Images and projects (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -48,10 +49,11 @@ class MainWindow(QMainWindow):
         self.doc = doc or default_document()
         self.path: Path | None = None
         self.settings = QSettings()
-        self.stack = UndoStack(self.doc, self)
-        self.canvas = CanvasView(self.doc, self.stack)
+        self.history = History(self.doc)
+        self.history_signals = HistorySignals(self.history, self)
+        self.canvas = CanvasView(self.doc, self.history)
         self.setCentralWidget(self.canvas)
-        self.layers = LayerPanel(self.doc, self.stack)
+        self.layers = LayerPanel(self.doc, self.history)
         dock = QDockWidget("Layers", self)
         dock.setObjectName("layers-dock")
         dock.setWidget(self.layers)
@@ -75,7 +77,7 @@ class MainWindow(QMainWindow):
         self.canvas.cursorMoved.connect(lambda x, y: self.pos_label.setText(f"{x}, {y}"))
         self.canvas.message.connect(self.show_message)
         self.layers.message.connect(self.show_message)
-        self.stack.cleanChanged.connect(self._update_title)
+        self.history_signals.cleanChanged.connect(self._update_title)
 
         self._build_actions()
         from sketchdiffuse.qt.generation_ui import GenerationUi
@@ -163,9 +165,11 @@ class MainWindow(QMainWindow):
             "about": self._action("&About sketchdiffuse", self.about),
             "shortcuts": self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"),
         }
-        a["undo"] = self.stack.createUndoAction(self, "&Undo")
+        a["undo"] = self.history_signals.undo_action(self)
+        self.addAction(a["undo"])
         a["undo"].setShortcut(QKeySequence(std.Undo))
-        a["redo"] = self.stack.createRedoAction(self, "&Redo")
+        a["redo"] = self.history_signals.redo_action(self)
+        self.addAction(a["redo"])
         a["redo"].setShortcut(QKeySequence(std.Redo))
         self.recent_menu = None
 
@@ -227,9 +231,9 @@ class MainWindow(QMainWindow):
         self.saver.wait()  # a save of the previous document finishes with that document
         self.doc = doc
         self.path = path
-        self.stack.reset(doc)
-        self.canvas.set_document(doc, self.stack)
-        self.layers.attach(doc, self.stack)
+        self.history.reset(doc)
+        self.canvas.set_document(doc, self.history)
+        self.layers.attach(doc, self.history)
         self.canvas.fit()
         self.generation.restore(extras or {})
         self.autosaver.document_replaced()
@@ -252,14 +256,14 @@ class MainWindow(QMainWindow):
             return False
         original = Path(entry.original) if entry.original else None
         self.set_document(contents.document, original, contents.extras)
-        self.stack.resetClean()  # differs from the file on disk until saved
+        self.history.set_unsaved()  # differs from the file on disk until saved
         self.autosaver.mark_changed()
         self.show_message(f"Restored '{entry.title}' from its autosaved copy. Save it to keep it.")
         return True
 
     def maybe_save(self) -> bool:
         """True when it is fine to drop the current document (saved, discarded, or unchanged)."""
-        if self.stack.isClean():
+        if self.history.is_clean():
             return True
         answer = self.ask_unsaved()
         if answer == QMessageBox.StandardButton.Save:
@@ -337,8 +341,8 @@ class MainWindow(QMainWindow):
                 self.show_error("Save", f"'{path.name}' could not be saved: {message}. The previous file is unchanged.")
                 return
             if self.doc is doc:
-                if self.stack.index() == index:  # nothing painted while it was written
-                    self.stack.setClean()
+                if self.history.index == index:  # nothing painted while it was written
+                    self.history.set_clean()
                 if self.path != path:
                     self.path = path
                     self._update_title()
@@ -351,7 +355,7 @@ class MainWindow(QMainWindow):
             doc,
             lambda copy, extras: write_ora(copy, path, extras),
             self.generation.project_extras,
-            self.stack.index,
+            lambda: self.history.index,
             done,
             "Save",
         )
@@ -381,7 +385,7 @@ class MainWindow(QMainWindow):
     # -- layers --------------------------------------------------------------------------
     def _run(self, make: Callable[[Document], object]) -> None:
         try:
-            self.stack.run(make(self.doc))  # type: ignore[arg-type]
+            self.history.push(make(self.doc))  # type: ignore[arg-type]
         except DocumentError as exc:
             self.show_message(str(exc))
 
@@ -393,11 +397,11 @@ class MainWindow(QMainWindow):
         dialog = LayerPropertiesDialog(layer, self)
         if not dialog.exec():
             return
-        self.stack.beginMacro(f"Properties of '{layer.name}'")
+        self.history.begin_macro(f"Properties of '{layer.name}'")
         for prop, value in dialog.values().items():
             if getattr(layer, prop) != value and not (prop == "blend_mode" and layer.blend_mode.value == value):
                 self._set_active_property(prop, value)
-        self.stack.endMacro()
+        self.history.end_macro()
 
     # -- tools ---------------------------------------------------------------------------
     def _brush_changed(self, brush: object) -> None:
@@ -413,7 +417,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.display_name()}[*] — sketchdiffuse")
-        self.setWindowModified(not self.stack.isClean())
+        self.setWindowModified(not self.history.is_clean())
 
     def _update_size_label(self) -> None:
         self.size_label.setText(f"{self.doc.width} × {self.doc.height}")
@@ -521,10 +525,10 @@ class MainWindow(QMainWindow):
     def _add_layers(self, layers: list[Layer]) -> None:
         if not layers:
             return
-        self.stack.beginMacro(f"Import {len(layers)} image(s)")
+        self.history.begin_macro(f"Import {len(layers)} image(s)")
         for layer in layers:
             self._run(partial(cmd.add_layer, layer=layer))
-        self.stack.endMacro()
+        self.history.end_macro()
 
     def paste(self) -> None:
         from PySide6.QtCore import QBuffer, QIODevice

@@ -32,7 +32,7 @@ def test_a_mouse_stroke_paints_exactly_the_expected_pixels_and_undoes(qtbot, win
     assert np.array_equal(layer.pixels, expected_doc.active_layer.pixels)
     assert layer.pixels[..., 3].any() and not window.doc.layers[0].pixels.any()  # only the active layer
     assert window.isWindowModified()
-    assert window.stack.count() == 1  # the whole stroke is one command
+    assert len(window.history) == 1  # the whole stroke is one command
     window.actions_by_name["undo"].trigger()
     assert np.array_equal(layer.pixels, before)
     assert not window.isWindowModified()
@@ -108,7 +108,7 @@ def test_tablet_pressure_sets_size_and_the_eraser_end_erases(window: MainWindow)
     alpha = window.doc.active_layer.pixels[..., 3]
     thin, thick = int((alpha[:, 25] > 0).sum()), int((alpha[:, 175] > 0).sum())
     assert 0 < thin < thick and thick >= 28
-    assert window.stack.count() == 1
+    assert len(window.history) == 1
     eraser = _stylus(QPointingDevice.PointerType.Eraser)
     for kind in (QTabletEvent.Type.TabletPress, QTabletEvent.Type.TabletRelease):
         QApplication.sendEvent(canvas, _tablet(kind, QPointF(175, 75), 1.0, eraser))

@@ -63,7 +63,7 @@ def test_an_unchanged_drawing_and_settings_start_nothing(qtbot, live_window: Mai
     started: list[int] = []
     ui.ensure_controller().started.connect(started.append)
     assert not ui.live.run_now()
-    window.stack.run(cmd.add_layer(window.doc))  # a new empty layer changes no pixel
+    window.history.push(cmd.add_layer(window.doc))  # a new empty layer changes no pixel
     qtbot.wait(600)  # longer than the debounce
     assert started == []
     ui.panel.set_values({"prompt": "a dog"})  # a changed setting does start a job
@@ -94,7 +94,7 @@ def test_live_results_apply_pin_and_render_full_size(qtbot, live_window: MainWin
     ui.actions["apply_live"].trigger()
     assert len(window.doc.layers) == layers + 1
     assert np.array_equal(window.doc.active_layer.pixels[..., :3], live.image)
-    window.stack.undo()
+    window.history.undo()
     assert len(window.doc.layers) == layers
     ui.actions["pin_live"].trigger()
     assert len(ui.strip.entries) == 1 and ui.strip.entries[0].pinned and ui.strip.entries[0].result is live

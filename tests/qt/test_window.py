@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QMessageBox
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.qt.main_window import MainWindow
-from sketchdiffuse.qt.undo import UndoStack
 
 
 def names(window: MainWindow) -> list[str]:
@@ -34,7 +33,7 @@ def test_panel_buttons_change_the_document_and_undo_follows(window: MainWindow):
     window.layers.buttons["layer-delete"].click()
     assert names(window) == ["Ink", "Background"]
     for expected in (["Layer 1", "Ink", "Background"], ["Layer 1 copy", "Layer 1", "Ink", "Background"]):
-        window.stack.undo()
+        window.history.undo()
         assert names(window) == expected
 
 
@@ -51,15 +50,15 @@ def test_rename_visibility_opacity_blend_from_the_panel(window: MainWindow):
     window.layers.blend.setCurrentIndex(window.layers.blend.findData("multiply"))
     window.layers.blend.activated.emit(window.layers.blend.currentIndex())
     assert window.doc.active_layer.blend_mode is BlendMode.MULTIPLY
-    assert window.stack.count() == 4  # rename, visibility, one merged opacity drag, blend
-    window.stack.undo()
-    window.stack.undo()
+    assert len(window.history) == 4  # rename, visibility, one merged opacity drag, blend
+    window.history.undo()
+    window.history.undo()
     assert window.layers.opacity.value() == 100  # the panel follows undo
     assert window.doc.active_layer.opacity == 1.0
 
 
 def test_panel_follows_changes_made_elsewhere(window: MainWindow):
-    window.stack.run(cmd.set_layer_property(window.doc, 0, "name", "Paper"))
+    window.history.push(cmd.set_layer_property(window.doc, 0, "name", "Paper"))
     assert names(window) == ["Ink", "Paper"]
     window.actions_by_name["layer_new"].trigger()
     window.actions_by_name["layer_down"].trigger()
@@ -76,7 +75,7 @@ def test_drag_reorder_through_the_model(window: MainWindow):
     data = model.mimeData([model.index(0)])
     model.dropMimeData(data, Qt.DropAction.MoveAction, 3, 0, model.index(-1))  # drop below the last row
     assert names(window) == ["Ink", "Background", "Layer 1"]
-    window.stack.undo()
+    window.history.undo()
     assert names(window) == ["Layer 1", "Ink", "Background"]
 
 
@@ -97,7 +96,7 @@ def test_save_and_open_round_trip_through_the_menu(
     qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(30, 30))
     qtbot.mouseMove(window.canvas, QPoint(120, 90))
     qtbot.mouseRelease(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(120, 90))
-    window.stack.run(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
+    window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
     assert window.windowTitle().startswith("Untitled") and window.isWindowModified()
     target = tmp_path / "drawing"
     monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
@@ -117,7 +116,7 @@ def test_save_and_open_round_trip_through_the_menu(
     assert names(window) == ["Ink", "Background"]
     assert all(np.array_equal(a.pixels, b) for a, b in zip(window.doc.layers, pixels, strict=True))
     assert window.doc.layers[1].opacity == 0.5 and not window.isWindowModified()
-    assert window.stack.count() == 0
+    assert len(window.history) == 0
     assert window.recent_files()[0] == str(saved.resolve())
 
 
@@ -184,13 +183,14 @@ def test_new_document_with_a_chosen_size(window: MainWindow, monkeypatch: pytest
 
 
 def test_undo_history_is_bounded_by_memory(window: MainWindow):
-    stack = UndoStack(window.doc, window, limit_bytes=4 * 200 * 150 * 4)
+    history = window.history
+    history.limit_bytes = 4 * 200 * 150 * 4
     for _ in range(10):
-        stack.run(cmd.add_layer(window.doc))
-    assert stack.memory_bytes() <= stack.limit_bytes and stack.count() < 10
-    while stack.canUndo():
-        stack.undo()
-    assert len(window.doc.layers) == 2 + 10 - stack.count()
+        history.push(cmd.add_layer(window.doc))
+    assert history.memory_bytes() <= history.limit_bytes and len(history) < 10
+    while history.can_undo():
+        history.undo()
+    assert len(window.doc.layers) == 2 + 10 - len(history)
 
 
 def test_shortcuts_follow_platform_conventions(window: MainWindow):
