@@ -31,6 +31,21 @@ from sketchdiffuse.qt.icons import icon
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 
 
+class SeedBox(QDoubleSpinBox):
+    """Seeds 0..2^32-1. QSpinBox is 32-bit signed; a double holds every such integer exactly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setDecimals(0)
+        self.setRange(0, MAX_SEED)
+
+    def seed(self) -> int:
+        return int(self.value())
+
+    def set_seed(self, seed: int) -> None:
+        self.setValue(min(max(0, seed), MAX_SEED))
+
+
 class PromptPanel(QWidget):
     generateRequested = Signal()
     cancelRequested = Signal()
@@ -58,8 +73,7 @@ class PromptPanel(QWidget):
         self.guidance.setRange(0.0, 30.0)
         self.guidance.setSingleStep(0.5)
         self.guidance.setValue(7.0)
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)  # QSpinBox is 32-bit signed; seeds above are kept as text
+        self.seed = SeedBox()
         self.seed_lock = QCheckBox("Lock")
         self.seed_lock.setToolTip("Locked: the same seed every time. Unlocked: a new random seed each generation.")
         self.reuse_seed = QToolButton()
@@ -142,11 +156,11 @@ class PromptPanel(QWidget):
         self.scheduler.setCurrentText(family.default_scheduler)
 
     def seed_for_next(self) -> int:
-        return self.seed.value() if self.seed_lock.isChecked() else RANDOM_SEED
+        return self.seed.seed() if self.seed_lock.isChecked() else RANDOM_SEED
 
     def _reuse_last_seed(self) -> None:
         if self.last_seed is not None:
-            self.seed.setValue(min(self.last_seed, self.seed.maximum()))
+            self.seed.set_seed(self.last_seed)
             self.seed_lock.setChecked(True)
 
     def values(self) -> dict[str, Any]:
@@ -156,7 +170,7 @@ class PromptPanel(QWidget):
             "strength": self.strength.value() / 100,
             "steps": self.steps.value(),
             "guidance_scale": self.guidance.value(),
-            "seed": self.seed.value(),
+            "seed": self.seed.seed(),
             "seed_locked": self.seed_lock.isChecked(),
             "scheduler": self.scheduler.currentText(),
             "model": self.model,
@@ -175,7 +189,7 @@ class PromptPanel(QWidget):
         if "guidance_scale" in values:
             self.guidance.setValue(float(values["guidance_scale"]))
         if "seed" in values and int(values["seed"]) >= 0:
-            self.seed.setValue(min(int(values["seed"]), MAX_SEED, self.seed.maximum()))
+            self.seed.set_seed(int(values["seed"]))
         if "seed_locked" in values:
             self.seed_lock.setChecked(values["seed_locked"] in (True, "true", "1", 1))
         if values.get("scheduler") in SCHEDULER_NAMES:

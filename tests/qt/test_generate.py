@@ -342,3 +342,41 @@ def test_save_as_png_keeps_the_parameters_and_the_record(qtbot, gen_window: Main
         prompt, _negative, settings = parse_parameters(image.text[PARAMETERS_KEY])
     assert (prompt, settings["Seed"]) == ("a cat", str(result.seed))
     assert entry_from_png(saved).result.seed == result.seed  # Import Results reads it back
+
+
+@pytest.mark.parametrize("seed", [0, 2**31 - 1, 2**31, 4_000_000_000, 2**32 - 1])
+def test_every_seed_survives_the_panel(window: MainWindow, seed: int):
+    panel = window.generation.panel
+    panel.set_values({"seed": seed, "seed_locked": True})
+    assert panel.values()["seed"] == seed and panel.seed_for_next() == seed
+    panel.last_seed = seed
+    panel.set_values({"seed": 1})
+    panel.reuse_seed.click()
+    assert panel.seed_for_next() == seed
+
+
+def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
+    qtbot, gen_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from sketchdiffuse.generation.history_store import entry_from_png
+    from sketchdiffuse.io.png_meta import parse_parameters
+
+    window, ui = gen_window, gen_window.generation
+    seed = 4_000_000_000
+    ui.panel.set_values({"seed": seed, "seed_locked": True})
+    assert generate(qtbot, window).seed == seed
+    path = tmp_path / "project.ora"
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(path))
+    assert window.save_as(wait=True)
+    window.set_document(window.doc, None)
+    assert window.open_path(path)
+    entry = ui.strip.entries[0]
+    assert entry.result.seed == seed
+    ui.panel.set_values({"seed": 5})
+    ui.reuse(entry)
+    assert ui.panel.values()["seed"] == seed
+    png = tmp_path / "result.png"
+    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(png))
+    ui.save_entry(entry)
+    assert parse_parameters(Image.open(png).text["parameters"])[2]["Seed"] == str(seed)
+    assert entry_from_png(png.read_bytes()).result.seed == seed
