@@ -170,8 +170,10 @@ class Engine:
             raise
         except Exception as exc:
             if _is_oom(exc):
+                where = "The computer" if self.model is None or self.model.device == "cpu" else "The GPU"
                 raise OutOfMemoryError(
-                    "The GPU ran out of memory even with tiling and CPU offload. Try a smaller canvas, "
+                    f"{where} ran out of memory even with VAE tiling"
+                    f"{'' if where == 'The computer' else ' and CPU offload'}. Try a smaller canvas, "
                     "fewer steps, or fp16 precision in the settings."
                 ) from exc
             raise
@@ -224,13 +226,11 @@ class Engine:
         else:
             shortcuts.append("cached prompt")
         timings["text_encode"] = time.perf_counter() - t
-        generator = torch.Generator("cpu").manual_seed(seed)
         kwargs: dict[str, Any] = {
             "prompt_embeds": emb.prompt,
             "negative_prompt_embeds": emb.negative,
             "num_inference_steps": total,
             "guidance_scale": request.guidance_scale,
-            "generator": generator,
             "output_type": "latent",
         }
         if model.is_sdxl:
@@ -238,9 +238,6 @@ class Engine:
             kwargs["negative_pooled_prompt_embeds"] = emb.negative_pooled
 
         if img2img:
-            t = time.perf_counter()
-            kwargs["image"] = self._drawing_latents(model, request, width, height, generator, tiny, shortcuts)
-            timings["vae_encode"] = time.perf_counter() - t
             kwargs["strength"] = request.strength
         else:
             kwargs["height"], kwargs["width"] = height, width
@@ -248,6 +245,18 @@ class Engine:
         step_times: list[float] = []
         denoise_start = time.perf_counter()
         last = [denoise_start]
+
+        def denoise() -> Any:
+            """One attempt from the recorded seed: a retry after out-of-memory gives the same picture."""
+            generator = torch.Generator("cpu").manual_seed(seed)
+            kwargs["generator"] = generator
+            if img2img:
+                t = time.perf_counter()
+                kwargs["image"] = self._drawing_latents(model, request, width, height, generator, tiny, shortcuts)
+                timings["vae_encode"] = time.perf_counter() - t
+            step_times.clear()  # progress restarts with the attempt and never exceeds the total
+            last[0] = time.perf_counter()
+            return target(**kwargs).images
 
         def on_step_end(p: Any, i: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
             now = time.perf_counter()
@@ -268,16 +277,29 @@ class Engine:
             return callback_kwargs
 
         kwargs["callback_on_step_end"] = on_step_end
-        latents = self._with_memory_fallbacks(model, lambda: target(**kwargs).images)
-        timings["denoise"] = time.perf_counter() - denoise_start
-        if cancel.cancelled:
-            return Cancelled(request, len(step_times))
-        t = time.perf_counter()
-        if tiny is not None:
-            image = self._with_memory_fallbacks(model, lambda: _to_uint8(pipe, tiny.decode(latents)))
-        else:
-            image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents))
-        timings["vae_decode"] = time.perf_counter() - t
+        used: list[str] = []
+        try:
+            latents = self._with_memory_fallbacks(model, denoise, used)
+            timings["denoise"] = time.perf_counter() - denoise_start
+            if cancel.cancelled:
+                return Cancelled(request, len(step_times))
+            t = time.perf_counter()
+            if tiny is not None:
+                image = self._with_memory_fallbacks(model, lambda: _to_uint8(pipe, tiny.decode(latents)), used)
+            else:
+                image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents), used)
+            timings["vae_decode"] = time.perf_counter() - t
+        finally:
+            if "VAE tiling" in used and not model.ref.vae_tiling:
+                pipe.vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
+        warnings = list(emb.warnings)
+        if used:
+            warnings.append(f"Ran out of memory; this picture was finished with {' and '.join(used)}.")
+        if model.memory_fallbacks:
+            warnings.append(
+                f"The model still runs with {' and '.join(model.memory_fallbacks)} after running out of memory "
+                "(slower); load it again to return to full speed."
+            )
         if (width, height) != (canvas_w, canvas_h):
             from PIL import Image
 
@@ -295,8 +317,9 @@ class Engine:
             model.identity,
             width,
             height,
-            emb.warnings,
-            tuple(shortcuts),
+            tuple(warnings),
+            tuple(dict.fromkeys(shortcuts)),  # a retry meets the same caches again
+            memory_fallbacks=tuple(used),
         )
 
     def _drawing_latents(
@@ -384,22 +407,29 @@ class Engine:
         return _to_uint8(pipe, image)
 
     @staticmethod
-    def _with_memory_fallbacks(model: LoadedModel, call: Callable[[], Any]) -> Any:
-        """Run ``call``; on GPU out-of-memory free the cache and retry with VAE tiling, then CPU offload."""
-        fallbacks = [
-            ("VAE tiling", lambda: model.pipe.vae.enable_tiling()),
-            ("model CPU offload", lambda: model.pipe.enable_model_cpu_offload()),
-        ]
+    def _with_memory_fallbacks(model: LoadedModel, call: Callable[[], Any], used: list[str]) -> Any:
+        """Run ``call``; on out-of-memory free the cache and retry with VAE tiling, then (GPU) CPU offload.
+
+        ``used`` collects what was turned on. Tiling is undone after the job by the caller; CPU offload
+        stays and is recorded on the model, so every later result says so."""
+        fallbacks: list[tuple[str, Callable[[], None]]] = []
+        if not model.pipe.vae.use_tiling:
+            fallbacks.append(("VAE tiling", model.pipe.vae.enable_tiling))
+        if model.device != "cpu" and "model CPU offload" not in model.memory_fallbacks and not model.ref.cpu_offload:
+            fallbacks.append(("model CPU offload", model.pipe.enable_model_cpu_offload))
         while True:
             try:
                 return call()
             except Exception as exc:
-                if not _is_oom(exc) or not fallbacks or model.device == "cpu":
+                if not _is_oom(exc) or not fallbacks:
                     raise
                 name, apply = fallbacks.pop(0)
                 log.warning("Out of memory; retrying with %s", name)
                 free_memory()
                 apply()
+                used.append(name)
+                if name == "model CPU offload":
+                    model.memory_fallbacks.append(name)
 
 
 def _channel_tensor(values: Any, like: Any) -> Any:

@@ -138,6 +138,8 @@ class LoadedModel:
     identity: ModelIdentity
     device: str
     dtype: Any
+    # Turned on by an out-of-memory retry and still on (CPU offload cannot be undone cheaply).
+    memory_fallbacks: list[str] = field(default_factory=list)
     _txt2img: Any = field(default=None, repr=False)
 
     @property

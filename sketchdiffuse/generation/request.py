@@ -94,6 +94,7 @@ class GenerationResult:
     height: int
     warnings: tuple[str, ...] = ()
     shortcuts: tuple[str, ...] = ()  # the fast-path items this job used, e.g. "cached prompt", "tiny autoencoder"
+    memory_fallbacks: tuple[str, ...] = ()  # what an out-of-memory retry turned on, e.g. "VAE tiling"
     saved_path: str | None = None  # where the worker wrote it as soon as it arrived (the results folder)
     saved_png: bytes | None = field(default=None, repr=False, compare=False)  # those bytes, reused by saves
 

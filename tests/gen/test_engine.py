@@ -178,7 +178,7 @@ def test_sdxl_img2img_and_txt2img(tiny_sdxl: Path):
     assert long.warnings and "zebra" in long.warnings[0]
 
 
-def test_out_of_memory_falls_back_to_tiling_then_offload(engine: Engine, tiny_sd: Path):
+def test_out_of_memory_on_a_gpu_falls_back_to_tiling_first(engine: Engine, tiny_sd: Path):
     run(engine, request(tiny_sd))
     model = engine.model
     assert model is not None
@@ -190,10 +190,11 @@ def test_out_of_memory_falls_back_to_tiling_then_offload(engine: Engine, tiny_sd
             raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return "ok"
 
-    model.device = "cuda"  # the fallbacks only apply on accelerators
+    model.device = "cuda"  # on a GPU, tiling comes first and CPU offload would be next
+    used: list[str] = []
     try:
-        assert Engine._with_memory_fallbacks(model, flaky) == "ok"
-        assert model.pipe.vae.use_tiling
+        assert Engine._with_memory_fallbacks(model, flaky, used) == "ok"
+        assert model.pipe.vae.use_tiling and used == ["VAE tiling"] and model.memory_fallbacks == []
     finally:
         model.device = "cpu"
         model.pipe.vae.disable_tiling()
@@ -222,3 +223,32 @@ def test_an_unloaded_model_is_freed(tiny_sd: Path):
     assert unet() is None
     free_memory()
     assert cyclic_ref() is None  # frozen cycles are thawed before the collection
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0])
+def test_an_out_of_memory_retry_reproduces_the_seed_and_says_so(engine: Engine, tiny_sd: Path, strength: float):
+    """A real out-of-memory cannot be caused here, so the UNet's first forward raises torch's own error."""
+    reference = run(engine, request(tiny_sd, strength=strength, seed=99))
+    unet = engine.model.pipe.unet
+    calls = [0]
+
+    def fail_once(module, args):
+        calls[0] += 1
+        if calls[0] == 2:  # part-way through the first attempt's steps
+            raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    handle = unet.register_forward_pre_hook(fail_once)
+    steps: list[tuple[int, int]] = []
+    try:
+        result = run(
+            engine, request(tiny_sd, strength=strength, seed=99), on_progress=lambda p: steps.append((p.step, p.total))
+        )
+    finally:
+        handle.remove()
+    assert np.array_equal(result.image, reference.image)  # the retry started again from the seed
+    assert result.memory_fallbacks == ("VAE tiling",)
+    assert any("out of memory" in w and "VAE tiling" in w for w in result.warnings)
+    assert all(step <= total for step, total in steps) and steps[-1][0] == steps[-1][1] == result.steps_run
+    assert not engine.model.pipe.vae.use_tiling  # the next job starts as configured
+    later = run(engine, request(tiny_sd, strength=strength, seed=99))
+    assert later.memory_fallbacks == () and not later.warnings
