@@ -2,8 +2,9 @@
 
 Each running window owns one folder named after its process and start time, holding
 ``document.ora`` (layers, history strip and panel settings, like a project) and ``info.json``
-(title, the user's own file, when it was written). A folder whose process is gone was left by a
-crash: it is offered for recovery at the next start. The user's own files are never written here.
+(title, the user's own file, when it was written). A folder whose process is gone, or whose PID now
+belongs to a process started after the folder was made, was left by a crash: it is offered for
+recovery at the next start. The user's own files are never written here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.io.atomic import atomic_writer
@@ -45,18 +48,18 @@ class Recoverable:
             return None
 
 
-def _process_alive(pid: int) -> bool:
+def _window_alive(pid: int, folder_ms: int) -> bool:
+    """Whether the process that made a folder still runs: its PID exists and that process started before
+    the folder was made (a PID can be reused by a later program, after a reboot or within one boot)."""
     if pid == os.getpid():
         return True
     try:
-        os.kill(pid, 0)  # signal 0: asks whether the process exists
-    except ProcessLookupError:
+        started = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
         return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    except OSError:
-        return False
-    return True
+    except psutil.Error:
+        return True  # exists, but cannot be inspected (another user's): leave its copy alone
+    return started <= folder_ms / 1000 + 1.0  # a second of slack for clock granularity
 
 
 class RecoveryStore:
@@ -82,10 +85,10 @@ class RecoveryStore:
         if not self.root.is_dir():
             return found
         for folder in self.root.iterdir():
-            pid_text = folder.name.split("-", 1)[0]
-            if not folder.is_dir() or folder == self.folder or not pid_text.isdigit():
+            pid_text, _, ms_text = folder.name.partition("-")
+            if not folder.is_dir() or folder == self.folder or not (pid_text.isdigit() and ms_text.isdigit()):
                 continue
-            if _process_alive(int(pid_text)) or not (folder / DOCUMENT).is_file():
+            if _window_alive(int(pid_text), int(ms_text)) or not (folder / DOCUMENT).is_file():
                 continue
             try:
                 info = json.loads((folder / INFO).read_text(encoding="utf-8"))

@@ -257,5 +257,5 @@ def test_closing_during_a_generation_stops_the_worker(qtbot, window: MainWindow,
         ui.actions["generate"].trigger()
     window.history.set_clean()
     assert window.close()
-    assert not controller.worker_thread.isRunning()
+    qtbot.waitUntil(lambda: not controller.worker_thread.isRunning(), timeout=TIMEOUT)
     assert steps and steps[-1][0] < steps[-1][1] == 150  # cancelled, not run to the end

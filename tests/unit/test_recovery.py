@@ -64,3 +64,32 @@ def test_a_normal_close_removes_the_copy(tmp_path: Path):
     assert json.loads((store.folder / "info.json").read_text())["title"] == "x"
     store.remove()
     assert not store.folder.exists()
+
+
+def test_a_pid_reused_by_a_later_process_does_not_hide_a_crash_copy(tmp_path: Path):
+    """After a reboot the crashed window's PID may belong to another program, started after the copy."""
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        store = RecoveryStore(tmp_path)
+        store.folder = tmp_path / f"{other.pid}-1000"  # written in 1970 by a process with that PID
+        store.write(doc_with_mark(), {}, "before the reboot", None)
+        (entry,) = RecoveryStore(tmp_path).recoverable()
+        assert entry.title == "before the reboot"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_copy_of_a_window_still_running_in_another_process_is_left_alone(tmp_path: Path):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        import psutil
+
+        started_ms = int(psutil.Process(other.pid).create_time() * 1000)
+        store = RecoveryStore(tmp_path)
+        store.folder = tmp_path / f"{other.pid}-{started_ms + 500}"  # made just after that process started
+        store.write(doc_with_mark(), {}, "still open", None)
+        assert RecoveryStore(tmp_path).recoverable() == []
+    finally:
+        other.kill()
+        other.wait()
