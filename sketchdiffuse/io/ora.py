@@ -12,8 +12,10 @@ import io
 import logging
 import os
 import posixpath
+import struct
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,6 +42,21 @@ MAX_MEMBER_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 4 << 30
 MAX_STACK_XML_BYTES = 4 << 20
 MAX_LAYERS = 1000
+# What a damaged archive raises from zipfile, zlib and the XML parser: corrupted deflate streams
+# (zlib.error), unknown zip versions or methods (NotImplementedError), a mangled XML encoding
+# declaration (LookupError), bad header fields (ValueError, struct.error).
+DAMAGED_ARCHIVE_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    struct.error,
+    EOFError,
+    RuntimeError,
+    OSError,
+    NotImplementedError,
+    LookupError,
+    ValueError,
+)
 
 
 @dataclass
@@ -122,12 +139,12 @@ def read_ora(path: str | os.PathLike[str]) -> OraContents:
         archive = zipfile.ZipFile(path)
     except FileNotFoundError as exc:
         raise DocumentFormatError(f"{what} does not exist.") from exc
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise DocumentFormatError(f"{what} is not an OpenRaster file (not a valid zip archive).") from exc
     with archive:
         try:
             return _read_archive(archive, what)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, OSError) as exc:
+        except DAMAGED_ARCHIVE_ERRORS as exc:
             raise DocumentFormatError(f"{what} is damaged and cannot be read ({exc}).") from exc
 
 
