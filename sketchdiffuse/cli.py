@@ -4,14 +4,61 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from sketchdiffuse.generation.heap_tuning import share_one_heap
+from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH
+from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+from sketchdiffuse.io.errors import describe_os_error
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
+
+
+def _number_in(low: float, high: float, cast: type, what: str) -> Callable[[str], float]:
+    """An argparse type: a number in [low, high], refused with a sentence before anything loads."""
+
+    def parse(text: str) -> float:
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be from {low:g} to {high:g}, not {text}")
+        return value
+
+    return parse
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value != RANDOM_SEED and not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"the seed must be from 0 to {MAX_SEED}, or -1 for a random one")
+    return value
+
+
+def output_problem(path: str) -> str | None:
+    """Why the output PNG cannot be written there, in plain words; None when it can."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        return f"'{target}' is a folder; give a file name such as '{target / 'out.png'}'"
+    if target.suffix.lower() != ".png":
+        return f"the output must be a .png file, not '{target.name}'"
+    if not folder.is_dir():
+        return f"the folder '{folder}' does not exist"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write into '{folder}' ({describe_os_error(exc)})"
+    return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,12 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("sketch", help="the drawing: an image file or an .ora project")
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--negative", default="")
-    gen.add_argument("--strength", type=float, default=0.6, help="0 keeps the drawing, 1 ignores it (default 0.6)")
-    gen.add_argument("--steps", type=int, default=None, help="default: the model family's")
-    gen.add_argument("--guidance", type=float, default=None, help="default: the model family's")
-    gen.add_argument("--seed", type=int, default=-1, help="-1 (default) picks a random seed")
     gen.add_argument(
-        "--scheduler", default=None, help="Euler, Euler a, DPM++ 2M, DPM++ 2M Karras, DDIM, LMS, UniPC, LCM"
+        "--strength",
+        type=_number_in(*STRENGTH, float, "the strength"),
+        default=0.6,
+        help="0 keeps the drawing, 1 ignores it (default 0.6)",
+    )
+    gen.add_argument("--steps", type=_number_in(*STEPS, int, "steps"), default=None, help="default: the model family's")
+    gen.add_argument(
+        "--guidance", type=_number_in(*GUIDANCE, float, "guidance"), default=None, help="default: the model family's"
+    )
+    gen.add_argument("--seed", type=_seed, default=RANDOM_SEED, help="-1 (default) picks a random seed")
+    gen.add_argument(
+        "--scheduler", default=None, choices=SCHEDULER_NAMES, metavar="SAMPLER", help=", ".join(SCHEDULER_NAMES)
     )
     gen.add_argument("--model", default=DEFAULT_MODEL, help="Hub id, diffusers folder or .safetensors file")
     gen.add_argument("--config", default=None, help="diffusers config folder for an unusual single-file model")
@@ -65,6 +119,10 @@ def generate_command(args: argparse.Namespace) -> int:
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
 
+    problem = output_problem(args.output)
+    if problem:
+        print(f"sketchdiffuse: {problem}.", file=sys.stderr)
+        return 2
     try:
         sketch = _load_sketch(args.sketch)
         ref = ModelRef.parse(args.model, args.device, args.precision)
@@ -89,7 +147,7 @@ def generate_command(args: argparse.Namespace) -> int:
             model=ref,
             init_image=sketch,
             strength=args.strength,
-            steps=args.steps or family.default_steps,
+            steps=family.default_steps if args.steps is None else args.steps,
             guidance_scale=family.default_guidance if args.guidance is None else args.guidance,
             seed=args.seed,
             scheduler=args.scheduler or family.default_scheduler,
@@ -107,7 +165,11 @@ def generate_command(args: argparse.Namespace) -> int:
 
         assert isinstance(result, GenerationResult)
         rgba = np.concatenate([result.image, np.full((*result.image.shape[:2], 1), 255, np.uint8)], axis=2)
-        export_image(rgba, args.output, text=png_text(result))
+        try:
+            export_image(rgba, args.output, text=png_text(result))
+        except OSError as exc:
+            print(f"\nsketchdiffuse: '{args.output}' could not be written: {describe_os_error(exc)}.", file=sys.stderr)
+            return 1
     except (GenerationError, DocumentError, OSError) as exc:
         print(f"\nsketchdiffuse: {exc}", file=sys.stderr)
         return 1

@@ -10,10 +10,18 @@ import numpy as np
 
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.fast_path import image_digest
+from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH, WORK_SIDE
 from sketchdiffuse.generation.model_ref import ModelRef
 
-RANDOM_SEED = -1
-MAX_SEED = 2**32 - 1
+__all__ = [
+    "MAX_SEED",
+    "RANDOM_SEED",
+    "Cancelled",
+    "GenerationRequest",
+    "GenerationResult",
+    "ModelIdentity",
+    "SizePolicy",
+]
 
 
 class SizePolicy(str, Enum):
@@ -49,14 +57,16 @@ class GenerationRequest:
     preview_decoder: str | None = None  # AutoencoderTiny source used only to draw progress previews
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.strength <= 1.0:
+        if not STRENGTH[0] <= self.strength <= STRENGTH[1]:
             raise InvalidRequestError(f"Strength must be between 0 and 1, not {self.strength}.")
-        if not 1 <= self.steps <= 500:
-            raise InvalidRequestError(f"Steps must be between 1 and 500, not {self.steps}.")
-        if not 0.0 <= self.guidance_scale <= 50.0:
-            raise InvalidRequestError(f"Guidance must be between 0 and 50, not {self.guidance_scale}.")
-        if self.work_side is not None and not 8 <= self.work_side <= 8192:
-            raise InvalidRequestError(f"The working size must be between 8 and 8192 pixels, not {self.work_side}.")
+        if not STEPS[0] <= self.steps <= STEPS[1]:
+            raise InvalidRequestError(f"Steps must be between {STEPS[0]} and {STEPS[1]}, not {self.steps}.")
+        if not GUIDANCE[0] <= self.guidance_scale <= GUIDANCE[1]:
+            raise InvalidRequestError(f"Guidance must be between 0 and {GUIDANCE[1]:g}, not {self.guidance_scale}.")
+        if self.work_side is not None and not WORK_SIDE[0] <= self.work_side <= WORK_SIDE[1]:
+            raise InvalidRequestError(
+                f"The working size must be between {WORK_SIDE[0]} and {WORK_SIDE[1]} pixels, not {self.work_side}."
+            )
         if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
         if self.init_image is not None and self.init_image.flags.writeable:

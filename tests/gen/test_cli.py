@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
+from sketchdiffuse.cli import main
 from sketchdiffuse.document import Document
 from sketchdiffuse.io.ora import write_ora
 from sketchdiffuse.io.png_meta import parse_parameters
@@ -73,3 +75,59 @@ def test_generate_from_an_ora_and_clear_errors(tiny_sd: Path, tmp_path: Path):
     bad.write_text("text")
     broken = run_cli(str(bad), "--prompt", "sea", "--model", str(tiny_sd), "-o", str(out))
     assert broken.returncode == 1 and "not an image" in broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strength", "2"], "strength must be from 0 to 1"),
+        (["--strength", "lots"], "'lots' is not a number"),
+        (["--steps", "0"], "steps must be from 1 to 500"),
+        (["--guidance", "-1"], "guidance must be from 0 to 50"),
+        (["--seed", str(2**32)], "seed must be from 0 to 4294967295"),
+        (["--scheduler", "Heun"], "invalid choice: 'Heun'"),
+    ],
+)
+def test_bad_arguments_are_refused_before_any_model_loads(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], message: str
+):
+    """The default model is a Hub id: reaching the loader would try a download. Nothing may get that far."""
+    sketch = tmp_path / "s.png"
+    Image.new("RGB", (8, 8)).save(sketch)
+    with pytest.raises(SystemExit) as stopped:
+        main(["generate", str(sketch), "--prompt", "x", "-o", str(tmp_path / "o.png"), *args])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and message in err
+    assert "downloading" not in err and "loading" not in err
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        ("missing-folder/out.png", "the folder"),
+        ("out.jpg", "must be a .png file"),
+        (".", "is a folder"),
+        ("locked/out.png", "cannot write into"),
+    ],
+)
+def test_an_unusable_output_is_reported_first_and_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, output: str, message: str
+):
+    import tempfile
+
+    sketch = tmp_path / "s.png"
+    Image.new("RGB", (8, 8)).save(sketch)
+    (tmp_path / "locked").mkdir()
+    real = tempfile.TemporaryFile
+
+    def refuse_locked(*a, dir=None, **kw):  # root may write anywhere, so the refusal is the OS's answer, injected
+        if dir is not None and Path(dir).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real(*a, dir=dir, **kw)
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse_locked)
+    monkeypatch.chdir(tmp_path)
+    code = main(["generate", str(sketch), "--prompt", "x", "-o", output])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "tmp" not in err.replace(str(tmp_path), "")
+    assert "loading" not in err
