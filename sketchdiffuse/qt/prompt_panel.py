@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from sketchdiffuse.generation.family import Family
 from sketchdiffuse.generation.request import MAX_SEED, RANDOM_SEED
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+from sketchdiffuse.qt.elided_label import ElidedLabel
 from sketchdiffuse.qt.icons import icon
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
@@ -97,8 +98,7 @@ class PromptPanel(QWidget):
         self.cancel_button.clicked.connect(self.cancelRequested)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = ElidedLabel("")  # a long error must not widen the dock and push the canvas aside
 
         strength_row = QHBoxLayout()
         strength_row.addWidget(self.strength, 1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
@@ -201,3 +201,20 @@ def test_shortcuts_follow_platform_conventions(window: MainWindow):
     assert a["save"].shortcut() == QKeySequence(QKeySequence.StandardKey.Save)
     assert a["fit"].shortcut().toString() == "0" and a["size_up"].shortcut().toString() == "]"
     assert "Ctrl+S" in a["save"].toolTip()
+
+
+def test_a_long_status_text_is_elided_and_never_widens_the_prompt_dock(qtbot, window: MainWindow):
+    window.show()
+    qtbot.waitExposed(window)
+    ui = window.generation
+    dock_width, canvas_width = ui.panel.width(), window.canvas.width()
+    text = (  # as seen with the default model offline
+        "Cannot load the model 'stabilityai/sd-turbo': it is not in the Hugging Face cache and there is no "
+        "network connection (HTTPSConnectionPool(host='huggingface.co', port=443): Max retries exceeded "
+        "with url: /api/models/stabilityai/sd-turbo/revision/main)"
+    )
+    ui._status(text, error=True)
+    QApplication.processEvents()  # the layout pass the new text asks for
+    assert (ui.panel.width(), window.canvas.width()) == (dock_width, canvas_width)
+    shown = ui.panel.status.elided_text()
+    assert ui.panel.status.toolTip() == text and "…" in shown and len(shown) < len(text)
