@@ -214,7 +214,8 @@ def test_a_long_status_text_is_elided_and_never_widens_the_prompt_dock(qtbot, wi
         "with url: /api/models/stabilityai/sd-turbo/revision/main)"
     )
     ui._status(text, error=True)
-    QApplication.processEvents()  # the layout pass the new text asks for
+    for _ in range(3):  # the layout passes the new text asks for (label, dock, main window)
+        QApplication.processEvents()
     assert (ui.panel.width(), window.canvas.width()) == (dock_width, canvas_width)
     shown = ui.panel.status.elided_text()
     assert ui.panel.status.toolTip() == text and "…" in shown and len(shown) < len(text)
