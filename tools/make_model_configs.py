@@ -17,6 +17,9 @@ SCHEDULER = {
     "beta_end": 0.012,
     "beta_schedule": "scaled_linear",
     "beta_start": 0.00085,
+    # As in the models' own repositories: DDIM must neither clip its predictions nor use alpha=1 at t=0.
+    "clip_sample": False,
+    "set_alpha_to_one": False,
     "interpolation_type": "linear",
     "num_train_timesteps": 1000,
     "prediction_type": "epsilon",

@@ -206,7 +206,7 @@ class Engine:
             total, run_steps = request.steps, request.steps
         guidance = request.guidance_scale > 1.0
         target = pipe if img2img else model.txt2img()
-        target.scheduler = make_scheduler(request.scheduler, pipe.scheduler.config)
+        target.scheduler = make_scheduler(request.scheduler, model.scheduler_config)
         shortcuts: list[str] = []
         if model.device == "cpu" and model.dtype == torch.bfloat16:
             shortcuts.append("bf16")

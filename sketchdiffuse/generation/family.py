@@ -42,7 +42,15 @@ def with_distillation(family: Family, distilled: str) -> Family:
     from dataclasses import replace
 
     if distilled == "turbo":
-        return replace(family, distilled="turbo", default_steps=2, default_guidance=0.0, default_scheduler="Euler a")
+        native = 512 if family.kind == "sdxl" else family.native_size  # SDXL-Turbo was distilled at 512 px
+        return replace(
+            family,
+            distilled="turbo",
+            native_size=native,
+            default_steps=2,
+            default_guidance=0.0,
+            default_scheduler="Euler a",
+        )
     if distilled == "lcm":
         return replace(family, distilled="lcm", default_steps=4, default_guidance=1.0, default_scheduler="LCM")
     if distilled == "lightning":

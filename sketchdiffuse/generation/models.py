@@ -140,7 +140,14 @@ class LoadedModel:
     dtype: Any
     # Turned on by an out-of-memory retry and still on (CPU offload cannot be undone cheaply).
     memory_fallbacks: list[str] = field(default_factory=list)
+    # The model's own scheduler config as loaded: every job's sampler is built from it, never from
+    # the previous job's scheduler (whose options, e.g. Karras sigmas, would leak into the next).
+    scheduler_config: dict[str, Any] = field(default_factory=dict)
     _txt2img: Any = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.scheduler_config and self.pipe is not None:
+            self.scheduler_config = dict(self.pipe.scheduler.config)
 
     @property
     def is_sdxl(self) -> bool:
@@ -152,7 +159,8 @@ class LoadedModel:
             from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
             cls = StableDiffusionXLPipeline if self.is_sdxl else StableDiffusionPipeline
-            self._txt2img = cls.from_pipe(self.pipe)
+            # Without a dtype, from_pipe converts the shared components to fp32.
+            self._txt2img = cls.from_pipe(self.pipe, torch_dtype=self.dtype)
             self._txt2img.set_progress_bar_config(disable=True)
         return self._txt2img
 
@@ -339,11 +347,19 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     keep_freed_buffers(device == "cpu")
     # The loaded configuration is the truth about the native size (a config folder may override the family's).
     native = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
+    if family.kind == "sdxl" and family.distilled == "turbo":
+        native = 512  # SDXL-Turbo was distilled at 512 px; its UNet config still says 1024
     family = replace(family, native_size=native)
+    scheduler_config = dict(pipe.scheduler.config)
+    if family.distilled and ref.kind is SourceKind.FILE:
+        # Few-step models sample from the last timestep; the shipped configs' "leading" spacing would
+        # give [501, 1] at 2 steps, and img2img at half strength would run t=1 alone.
+        scheduler_config["timestep_spacing"] = "trailing"
+        pipe.scheduler = type(pipe.scheduler).from_config(scheduler_config)
     if on_progress:
         on_progress("load", 1, 1)
     identity = ModelIdentity(ref.name, short_hash, family.label)
-    return LoadedModel(ref, pipe, family, identity, device, dtype)
+    return LoadedModel(ref, pipe, family, identity, device, dtype, scheduler_config=scheduler_config)
 
 
 def _quiet_libraries() -> None:

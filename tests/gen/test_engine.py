@@ -252,3 +252,23 @@ def test_an_out_of_memory_retry_reproduces_the_seed_and_says_so(engine: Engine, 
     assert not engine.model.pipe.vae.use_tiling  # the next job starts as configured
     later = run(engine, request(tiny_sd, strength=strength, seed=99))
     assert later.memory_fallbacks == () and not later.warnings
+
+
+def test_a_sampler_does_not_inherit_the_previous_jobs_options(tiny_sd: Path):
+    """Euler after DPM++ 2M Karras equals a fresh Euler: every scheduler starts from the model's own config."""
+    fresh = run(Engine(), request(tiny_sd, scheduler="Euler", seed=5))
+    engine = Engine()
+    run(engine, request(tiny_sd, scheduler="DPM++ 2M Karras", seed=5))
+    after = run(engine, request(tiny_sd, scheduler="Euler", seed=5))
+    assert np.array_equal(after.image, fresh.image)
+    assert not engine.model.pipe.scheduler.config.get("use_karras_sigmas", False)
+
+
+def test_text_to_image_keeps_the_models_precision(tiny_sd: Path):
+    engine = Engine()
+    dtypes = []
+    for strength in (0.5, 1.0, 0.5):
+        run(engine, request(tiny_sd, precision="bf16", strength=strength))
+        pipe = engine.model.pipe
+        dtypes.append({pipe.unet.dtype, pipe.vae.dtype, pipe.text_encoder.dtype})
+    assert dtypes == [{torch.bfloat16}] * 3

@@ -93,7 +93,7 @@ ATTN = "model.diffusion_model.input_blocks.1.1.transformer_blocks.0.attn2.to_k.w
             "sd_xl_turbo.safetensors",
             {ATTN: (320, 2048), "conditioner.embedders.1.model.ln_final.weight": (8,)},
             "SDXL",
-            1024,
+            512,
             "sdxl",
         ),
     ],
@@ -184,3 +184,35 @@ def test_hub_ids_load_from_the_cache_offline_and_uncached_ones_explain(
     assert np.array_equal(result.image, generate(ModelRef.parse(str(tiny_sd))).image)
     with pytest.raises(ModelNotCachedError, match=r"'artist/not-downloaded'.*offline.*local model folder"):
         load_model(ModelRef.parse("artist/not-downloaded"))
+
+
+def test_a_single_file_turbo_samples_from_the_last_timestep(tiny_sd: Path, tmp_path: Path):
+    """At 2 steps and strength 0.5, leading spacing ([501, 1]) would run t=1 alone and change nothing."""
+    from sketchdiffuse.generation import Engine
+    from tests.gen.requests import img2img_request, run
+
+    path = single_file_from(tiny_sd, tmp_path / "tiny-sd-turbo.safetensors")
+    engine = Engine()
+    request = img2img_request(tmp_path, steps=2, strength=0.5, scheduler="Euler")
+    request = request.with_(model=replace(ModelRef.parse(str(path)), config_dir=str(tiny_sd)))
+    engine.ensure_model(request.model)
+    assert engine.model.family.distilled == "turbo"
+    ran: list[int] = []
+    hook = engine.model.pipe.unet.register_forward_pre_hook(lambda module, args: ran.append(int(args[1])))
+    try:
+        run(engine, request)
+    finally:
+        hook.remove()
+    assert engine.model.scheduler_config["timestep_spacing"] == "trailing"
+    assert ran and max(ran) >= 400  # trailing at 4 planned steps: [999, 749, 499, 249], the last two run
+
+
+@pytest.mark.parametrize("config", ["sd1", "sd2-512", "sd2-768-v", "sdxl"])
+def test_ddim_from_a_shipped_config_neither_clips_nor_sets_alpha_to_one(config: str):
+    import json
+
+    from sketchdiffuse.generation.schedulers import make_scheduler
+
+    base = json.loads((resource("model_configs", config) / "scheduler" / "scheduler_config.json").read_text())
+    ddim = make_scheduler("DDIM", base)
+    assert ddim.config.clip_sample is False and ddim.config.set_alpha_to_one is False
