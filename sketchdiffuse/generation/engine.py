@@ -6,7 +6,6 @@ No Qt here: the window's worker thread, the command line and the tests drive the
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
 from collections.abc import Callable
@@ -17,13 +16,12 @@ import numpy as np
 
 from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
 from sketchdiffuse.generation.fast_path import OneEntryCache, TinyAutoencoder, load_tiny_autoencoder
+from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
 from sketchdiffuse.generation.preview import latents_to_rgb
 from sketchdiffuse.generation.prompts import Embeddings, encode
 from sketchdiffuse.generation.request import (
-    MAX_SEED,
-    RANDOM_SEED,
     Cancelled,
     GenerationRequest,
     GenerationResult,
@@ -59,10 +57,6 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
-
-
-def resolve_seed(seed: int) -> int:
-    return random.SystemRandom().randint(0, MAX_SEED) if seed == RANDOM_SEED else seed
 
 
 def work_size(width: int, height: int, policy: SizePolicy, native: int, longest: int | None = None) -> tuple[int, int]:

@@ -160,7 +160,7 @@ class LoadedModel:
 
             cls = StableDiffusionXLPipeline if self.is_sdxl else StableDiffusionPipeline
             # Without a dtype, from_pipe converts the shared components to fp32.
-            self._txt2img = cls.from_pipe(self.pipe, torch_dtype=self.dtype)
+            self._txt2img = cls.from_pipe(self.pipe, dtype=self.dtype)
             self._txt2img.set_progress_bar_config(disable=True)
         return self._txt2img
 

@@ -12,8 +12,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from sketchdiffuse.generation.engine import resolve_seed
 from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
 

@@ -20,6 +20,7 @@ from sketchdiffuse.generation.request import Cancelled, GenerationRequest, Gener
 from sketchdiffuse.generation.results_folder import save_result
 from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.qt.thread_priority import lower_thread_priority
+from sketchdiffuse.session.jobs import Job, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ class GenerationWorker(QObject):
 
 
 class GenerationController(QObject):
-    """Window-side driver: at most one job runs and at most one waits; a newer request replaces the waiting
-    one and cancels the running one at its next step, so repeated presses never pile up."""
+    """Window-side driver of the worker. The policy (one job runs, a newer press replaces what waits and
+    cancels what runs, live jobs never displace the artist's, batches) is the headless JobQueue's;
+    this class only carries its decisions across the thread boundary."""
 
     request_job = Signal(int, object, bool)  # job id, request, whether the result is kept (not live)
     request_preload = Signal()
@@ -126,82 +128,45 @@ class GenerationController(QObject):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.failed.connect(self._on_failed)
         self.worker_thread.start()
-        self._next_id = 0
-        self.current: int | None = None  # the running job
-        self._pending: GenerationRequest | None = None
-        self._pending_live = False
-        self.live_jobs: set[int] = set()  # live mode's jobs, which the window shows apart from the history
+        self.queue = JobQueue(self._start, lambda job: self.worker.token_for(job).cancel(), self.busyChanged.emit)
 
     def _on_progress(self, job: int, progress: object) -> None:
-        if job == self.current and self._pending is None:
+        if self.queue.wants(job):
             self.progress.emit(job, progress)
 
     def _on_preview(self, job: int, image: object) -> None:
-        if job == self.current and self._pending is None:
+        if self.queue.wants(job):
             self.preview.emit(job, image)
 
     def _on_loading(self, job: int, stage: str, done: int, total: int) -> None:
-        if job == self.current:
+        if self.queue.current is not None and self.queue.current.id == job:
             self.loading.emit(job, stage, done, total)
 
     @property
     def busy(self) -> bool:
-        return self.current is not None
+        return self.queue.busy
 
     def is_live(self, job: int) -> bool:
-        return job in self.live_jobs
-
-    @property
-    def running_live(self) -> bool:
-        return self.current is not None and self.current in self.live_jobs
+        return self.queue.is_live(job)
 
     def submit(self, request: GenerationRequest, live: bool = False) -> bool:
         """Run ``request`` next; False (nothing queued) when a live request would displace the artist's own."""
-        if (
-            live
-            and self.current is not None
-            and (self.current not in self.live_jobs or (self._pending is not None and not self._pending_live))
-        ):
-            return False
-        if self.current is not None:
-            self._pending, self._pending_live = request, live
-            self.worker.token_for(self.current).cancel()
-            return True
-        self._start(request, live)
-        return True
+        return self.queue.submit(request, live) is not None
+
+    def submit_batch(self, request: GenerationRequest, count: int) -> list[Job]:
+        return self.queue.submit_batch(request, count)
 
     def cancel(self) -> None:
-        self._pending = None
-        if self.current is not None:
-            self.worker.token_for(self.current).cancel()
+        self.queue.cancel()
 
     def cancel_live(self) -> None:
         """Stop live mode's work; the artist's own job, running or waiting, goes on."""
-        if self._pending is not None and self._pending_live:
-            self._pending = None
-        if self.running_live and self._pending is None:
-            assert self.current is not None
-            self.worker.token_for(self.current).cancel()
+        self.queue.cancel_live()
 
-    def _start(self, request: GenerationRequest, live: bool = False) -> None:
-        self._next_id += 1
-        job = self.current = self._next_id
-        if live:
-            self.live_jobs.add(job)
-        self.worker.token_for(job)
-        self.busyChanged.emit(True)
-        self.started.emit(job)
-        self.request_job.emit(job, request, not live)
-
-    def _done(self) -> None:
-        if self.current is not None:
-            self.live_jobs.discard(self.current)
-        self.current = None
-        if self._pending is not None:
-            request, self._pending = self._pending, None
-            self._start(request, self._pending_live)
-        else:
-            self.busyChanged.emit(False)
+    def _start(self, job: Job) -> None:
+        self.worker.token_for(job.id)  # made here, before the job is queued, so a cancel is never lost
+        self.started.emit(job.id)
+        self.request_job.emit(job.id, job.request, not job.live)
 
     def _on_finished(self, job: int, result: object) -> None:
         self._end(self.finished, job, result)
@@ -213,11 +178,10 @@ class GenerationController(QObject):
         self._end(self.failed, job, message, model_problem)
 
     def _end(self, signal: SignalInstance, job: int, *details: object) -> None:
-        """A job's last message (result, cancel or failure): passed on unless a newer job waits."""
-        if job == self.current:
-            if self._pending is None:
-                signal.emit(job, *details)
-            self._done()
+        """A job's last message (result, cancel or failure): passed on unless a newer request replaced it."""
+        if self.queue.wants(job):
+            signal.emit(job, *details)
+        self.queue.ended(job)
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
         """Cancel what runs and stop the thread; True when it stopped in time.
