@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from sketchdiffuse.generation.caches import OneEntryCache
 from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
-from sketchdiffuse.generation.fast_path import OneEntryCache, TinyAutoencoder, load_tiny_autoencoder
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
@@ -29,6 +29,7 @@ from sketchdiffuse.generation.request import (
     SizePolicy,
 )
 from sketchdiffuse.generation.schedulers import make_scheduler
+from sketchdiffuse.generation.tiny_autoencoder import TinyAutoencoder, load_tiny_autoencoder
 
 log = logging.getLogger(__name__)
 

@@ -7,38 +7,30 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import io
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from sketchdiffuse.generation.cpu_features import cpu_has_fast_bf16
 from sketchdiffuse.generation.errors import (
-    CorruptWeightsError,
-    DownloadError,
     ModelError,
-    ModelNotCachedError,
     ModelNotFoundError,
-    NotAStableDiffusionModelError,
-    OutOfMemoryError,
-    UnsupportedModelFileError,
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
 from sketchdiffuse.generation.heap_tuning import keep_freed_buffers
+from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, fetch_hub_model
 from sketchdiffuse.generation.identity import file_hash, folder_hash
+from sketchdiffuse.generation.load_errors import translate_load_error
 from sketchdiffuse.generation.mapped_weights import released_outside_gil
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import ModelIdentity
+
+__all__ = ["LoadProgress", "fetch_hub_model", "translate_load_error"]
 from sketchdiffuse.resources import resource
 
 log = logging.getLogger(__name__)
-
-# (stage, done, total): stage "download" counts bytes, "load" counts components.
-LoadProgress = Callable[[str, int, int], None]
-
-# Hub files a pipeline never needs: pickles, other frameworks, and single-file copies at the top level.
-HUB_IGNORE = ["*.bin", "*.ckpt", "*.pt", "*.pth", "*.msgpack", "*.onnx", "*.onnx_data", "*.pb", "*.h5", "*.gguf"]
 
 
 def preload_libraries() -> None:
@@ -124,7 +116,6 @@ def pick_dtype(device: str, preference: str = "auto") -> Any:
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device == "mps":
         return torch.float16
-    from sketchdiffuse.generation.fast_path import cpu_has_fast_bf16
 
     # About twice as fast as fp32 where the CPU multiplies bf16 natively (benchmarks/bench_generation.py).
     return torch.bfloat16 if cpu_has_fast_bf16() else torch.float32
@@ -198,59 +189,6 @@ def _clip_tokenizer(pad_token: str) -> Any:
     )
 
 
-def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
-    """A tqdm class that forwards the Hub's byte counters to ``on_progress``."""
-    if on_progress is None:
-        return None
-    from tqdm.auto import tqdm
-
-    report = on_progress
-
-    class Reporter(tqdm):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["disable"] = False
-            kwargs["file"] = io.StringIO()  # counted, never shown
-            super().__init__(*args, **kwargs)
-
-        def update(self, n: float | None = 1) -> bool | None:
-            shown = super().update(n)
-            if self.unit == "B" and (self.desc or "").startswith("Downloading"):
-                report("download", int(self.n), int(self.total or 0))
-            return shown
-
-    return Reporter
-
-
-def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None) -> Path:
-    """The local snapshot folder of a Hub model, downloading it into the standard Hub cache if needed."""
-    from huggingface_hub import constants, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
-
-    try:
-        return Path(snapshot_download(repo_id, local_files_only=True, ignore_patterns=HUB_IGNORE))
-    except LocalEntryNotFoundError:
-        pass
-    except (OSError, ValueError) as exc:
-        raise ModelNotCachedError(f"The downloaded copy of '{repo_id}' cannot be read ({exc}).") from exc
-    if constants.is_offline_mode():
-        raise ModelNotCachedError(
-            f"'{repo_id}' has not been downloaded yet and sketchdiffuse is offline (HF_HUB_OFFLINE). "
-            "Connect to the internet once to download it, or choose a local model folder or .safetensors file."
-        )
-    try:
-        path = snapshot_download(repo_id, ignore_patterns=HUB_IGNORE, tqdm_class=_progress_tqdm(on_progress))
-    except RepositoryNotFoundError as exc:
-        raise ModelNotFoundError(
-            f"There is no model '{repo_id}' on the Hub (or it is private or gated); check the name."
-        ) from exc
-    except (OSError, ConnectionError) as exc:
-        raise DownloadError(
-            f"'{repo_id}' could not be downloaded ({exc}). Check the internet connection, "
-            "or choose a local model folder or .safetensors file."
-        ) from exc
-    return Path(path)
-
-
 def detect_family(ref: ModelRef) -> Family | None:
     """The family of a model without loading it (configs or a file header); None when that cannot be told yet,
     e.g. a Hub model that is not downloaded."""
@@ -265,29 +203,6 @@ def detect_family(ref: ModelRef) -> Family | None:
         return family_of_folder(folder, ref.source)
     except Exception:  # unknown now; loading will report the real problem with a full sentence
         return None
-
-
-def translate_load_error(exc: BaseException, what: str) -> ModelError | OutOfMemoryError:
-    """A library's loading failure as one sentence about ``what`` (a model, a tiny autoencoder)."""
-    text = str(exc)
-    lowered = text.lower()
-    if "out of memory" in lowered or isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryError":
-        return OutOfMemoryError(
-            f"There is not enough memory to load {what}. Close other programs, choose lower precision "
-            "(fp16) or CPU offload in the settings, or use a smaller model."
-        )
-    if "deserializ" in lowered or "safetensor" in lowered or "header" in lowered or "incomplete" in lowered:
-        return CorruptWeightsError(f"The weights of {what} are damaged or incomplete ({text.splitlines()[0]}).")
-    if "size mismatch" in lowered or "shape" in lowered:
-        return NotAStableDiffusionModelError(
-            f"The weights of {what} do not fit its architecture ({text.splitlines()[0][:200]})."
-        )
-    if "safetensors weights" in lowered or "no file named" in lowered or "does not appear to have" in lowered:
-        return UnsupportedModelFileError(
-            f"{what} has no .safetensors weights (only pickle files, which sketchdiffuse does not open) "
-            f"or is missing files: {text.splitlines()[0][:200]}"
-        )
-    return ModelError(f"{what} could not be loaded: {text.splitlines()[0][:300] if text else type(exc).__name__}")
 
 
 def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> LoadedModel:

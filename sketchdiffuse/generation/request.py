@@ -8,8 +8,8 @@ from functools import cached_property
 
 import numpy as np
 
+from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.generation.errors import InvalidRequestError
-from sketchdiffuse.generation.fast_path import image_digest
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH, WORK_SIDE
 from sketchdiffuse.generation.model_ref import ModelRef
 

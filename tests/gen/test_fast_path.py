@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from sketchdiffuse.generation import Engine, GenerationResult, ModelError, fast_path
+from sketchdiffuse.generation import Engine, GenerationResult, ModelError, models
 from sketchdiffuse.generation.models import pick_dtype
 from tests.gen.requests import img2img_request, plain_img2img, run
 
@@ -93,9 +93,9 @@ def test_bf16_stays_within_tolerance_of_fp32(tiny_sd: Path):
 
 
 def test_auto_precision_picks_bf16_only_where_the_cpu_has_it(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(fast_path, "cpu_has_fast_bf16", lambda: False)
+    monkeypatch.setattr(models, "cpu_has_fast_bf16", lambda: False)
     assert pick_dtype("cpu", "auto") == torch.float32
-    monkeypatch.setattr(fast_path, "cpu_has_fast_bf16", lambda: True)
+    monkeypatch.setattr(models, "cpu_has_fast_bf16", lambda: True)
     assert pick_dtype("cpu", "auto") == torch.bfloat16
     assert pick_dtype("cpu", "fp32") == torch.float32  # an explicit choice wins
 
