@@ -15,6 +15,8 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
 from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.background_save import SaveJob
+from sketchdiffuse.qt.settings_storage import QSettingsStorage
+from sketchdiffuse.session.settings import read_run
 
 if TYPE_CHECKING:
     from sketchdiffuse.qt.main_window import MainWindow
@@ -44,10 +46,7 @@ class Autosaver(QObject):
         self.apply_interval()
 
     def minutes(self) -> float:
-        try:
-            return max(0.0, float(str(self.window.settings.value("generation/autosave_minutes", DEFAULT_MINUTES))))
-        except (TypeError, ValueError):
-            return DEFAULT_MINUTES
+        return read_run(QSettingsStorage(self.window.settings)).autosave_minutes
 
     def apply_interval(self) -> None:
         minutes = self.minutes()

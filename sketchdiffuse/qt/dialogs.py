@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE
 from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.session.settings import RunSettings
 
 
 def ok_cancel(dialog: QDialog) -> QDialogButtonBox:
@@ -142,11 +143,18 @@ RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def _choice_text(value: object) -> str:
+    """A setting as the combo boxes' data spells it ("2" for 2.0 minutes)."""
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
 class GenerationSettingsDialog(QDialog):
     """Where and how the model runs; stored in the user's settings."""
 
-    def __init__(self, values: dict[str, str], parent: QWidget | None = None) -> None:
+    def __init__(self, current: RunSettings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.current = current
+        values = {key: _choice_text(value) for key, value in current.as_dict().items()}
         self.setWindowTitle("Generation settings")
         self.boxes: dict[str, QComboBox] = {}
         form = QFormLayout(self)
@@ -171,7 +179,7 @@ class GenerationSettingsDialog(QDialog):
             ("vae_tiling", "Decode in tiles (less memory for big images)"),
         ):
             check = QCheckBox(text)
-            check.setChecked(values.get(key) == "true")
+            check.setChecked(bool(getattr(current, key)))
             form.addRow("", check)
             self.checks[key] = check
         self.tiny_autoencoder = QLineEdit(values.get("tiny_autoencoder", ""))
@@ -201,7 +209,8 @@ class GenerationSettingsDialog(QDialog):
                 return
         super().accept()
 
-    def values(self) -> dict[str, str]:
-        chosen = {key: str(box.currentData()) for key, box in self.boxes.items()}
+    def values(self) -> RunSettings:
+        chosen: dict[str, object] = {key: box.currentData() for key, box in self.boxes.items()}
         chosen["tiny_autoencoder"] = self.tiny_autoencoder.text().strip()
-        return chosen | {key: "true" if check.isChecked() else "false" for key, check in self.checks.items()}
+        chosen |= {key: check.isChecked() for key, check in self.checks.items()}
+        return RunSettings.from_mapping(chosen)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,14 +16,17 @@ from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import GenerationError
 from sketchdiffuse.generation.family import family_from_name
 from sketchdiffuse.generation.model_ref import ModelRef
-from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, SizePolicy
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.qt.convert import rgb_to_qimage
 from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip, layer_name_for
 from sketchdiffuse.qt.image_import import result_layer
 from sketchdiffuse.qt.live_mode import LiveMode
 from sketchdiffuse.qt.prompt_panel import PromptPanel
+from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.worker import GenerationController
+from sketchdiffuse.session.requests import build_request
+from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 if TYPE_CHECKING:
     from sketchdiffuse.qt.main_window import MainWindow
@@ -34,9 +36,10 @@ class GenerationUi(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
+        self.storage = QSettingsStorage(window.settings)
         self.panel = PromptPanel()
         if window.settings.contains("prompt/steps"):
-            self.panel.load_settings(window.settings)
+            self.panel.set_values(read_panel(self.storage).as_dict())
         else:  # first run: steps and guidance suited to the default model (few steps for SD-Turbo)
             self.panel.apply_family_defaults(family_from_name(self.panel.model))
         self.strip = HistoryStrip()
@@ -129,30 +132,11 @@ class GenerationUi(QObject):
         self.ensure_controller().request_preload.emit()
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
-        values = self.panel.values()
-        run = self.run_settings()
+        # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
+        sketch = flatten_on(self.window.canvas.composite())
+        sketch.setflags(write=False)  # owned here: the request keeps it without another copy
         try:
-            model = replace(
-                ModelRef.parse(values["model"], run["device"], run["precision"]),
-                cpu_offload=run["cpu_offload"] == "true",
-                vae_tiling=run["vae_tiling"] == "true",
-            )
-            # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
-            sketch = flatten_on(self.window.canvas.composite())
-            sketch.setflags(write=False)  # owned here: the request keeps it without another copy
-            return GenerationRequest(
-                prompt=values["prompt"],
-                negative_prompt=values["negative_prompt"],
-                model=model,
-                init_image=sketch,
-                strength=values["strength"],
-                steps=values["steps"],
-                guidance_scale=values["guidance_scale"],
-                seed=self.panel.seed_for_next() if seed is None else seed,
-                scheduler=values["scheduler"],
-                size_policy=SizePolicy(run["size_policy"]),
-                preview_decoder=run["tiny_autoencoder"] or None,  # sharper progress previews when one is set
-            )
+            return build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None
@@ -161,7 +145,7 @@ class GenerationUi(QObject):
         request = self.build_request(seed)
         if request is None:
             return
-        self.panel.save_settings(self.window.settings)
+        write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
         self._status("Starting…")
         self.ensure_controller().submit(request)
 
@@ -392,20 +376,10 @@ class GenerationUi(QObject):
         if text:
             self.set_model(text)
 
-    def run_settings(self) -> dict[str, str]:
-        s = self.window.settings
-        return {
-            "device": str(s.value("generation/device", "auto")),
-            "precision": str(s.value("generation/precision", "auto")),
-            "size_policy": str(s.value("generation/size_policy", "native")),
-            "cpu_offload": str(s.value("generation/cpu_offload", "false")),
-            "vae_tiling": str(s.value("generation/vae_tiling", "false")),
-            "live_side": str(s.value("generation/live_side", "384")),
-            "tiny_autoencoder": str(s.value("generation/tiny_autoencoder", "")),
-            "autosave_minutes": str(s.value("generation/autosave_minutes", "2")),
-        }
+    def run_settings(self) -> RunSettings:
+        return read_run(self.storage)
 
-    def ask_settings(self, current: dict[str, str]) -> dict[str, str] | None:
+    def ask_settings(self, current: RunSettings) -> RunSettings | None:
         from sketchdiffuse.qt.dialogs import GenerationSettingsDialog
 
         dialog = GenerationSettingsDialog(current, self.window)
@@ -415,8 +389,7 @@ class GenerationUi(QObject):
         chosen = self.ask_settings(self.run_settings())
         if chosen is None:
             return
-        for key, value in chosen.items():
-            self.window.settings.setValue(f"generation/{key}", value)
+        write_run(self.storage, chosen)
         self.window.autosaver.apply_interval()
         self._status("Settings saved; the model is reloaded at the next generation if device or precision changed.")
 
@@ -435,7 +408,7 @@ class GenerationUi(QObject):
             family = detect_family(ref) or family_from_name(ref.name)
             self.panel.apply_family_defaults(family)
             self._status(f"{ref.name}: {family.label}{', ' + family.distilled if family.distilled else ''}.")
-        self.panel.save_settings(self.window.settings)
+        write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
         return True
 
     # -- the project file ---------------------------------------------------------------

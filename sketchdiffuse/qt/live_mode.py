@@ -4,7 +4,6 @@ beside the canvas. Live results stay out of the history until the artist pins on
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -16,6 +15,7 @@ from sketchdiffuse.generation.errors import GenerationError
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
+from sketchdiffuse.session.requests import live_request
 
 if TYPE_CHECKING:
     from sketchdiffuse.qt.generation_ui import GenerationUi
@@ -128,7 +128,7 @@ class LiveMode(QObject):
             self.pane.info.setText("Live mode is off.")
 
     def _decoder_note(self) -> str:
-        if self.ui.run_settings()["tiny_autoencoder"]:
+        if self.ui.run_settings().tiny_autoencoder:
             return "Live: tiny autoencoder (fast, a little rougher than the final image)."
         return "Live: the model's full VAE. A tiny autoencoder (TAESD) in Generation Settings makes live mode faster."
 
@@ -151,10 +151,8 @@ class LiveMode(QObject):
         request = self.ui.build_request(seed=self.seed)
         if request is None:
             return None
-        run = self.ui.run_settings()
-        side = int(run["live_side"]) if run["live_side"].isdigit() else 0
         try:
-            return replace(request, work_side=side or None, tiny_autoencoder=run["tiny_autoencoder"] or None)
+            return live_request(request, self.ui.run_settings())
         except GenerationError as exc:
             self.failed(str(exc))
             return None

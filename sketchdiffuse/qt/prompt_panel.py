@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -196,15 +195,6 @@ class PromptPanel(QWidget):
             self.scheduler.setCurrentText(str(values["scheduler"]))
         if values.get("model"):
             self.model = str(values["model"])
-
-    def save_settings(self, settings: QSettings) -> None:
-        for key, value in self.values().items():
-            settings.setValue(f"prompt/{key}", value)
-
-    def load_settings(self, settings: QSettings) -> None:
-        stored = {k.split("/", 1)[1]: settings.value(k) for k in settings.allKeys() if k.startswith("prompt/")}
-        with contextlib.suppress(TypeError, ValueError):  # damaged preferences fall back to the defaults
-            self.set_values(stored)
 
     def set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)

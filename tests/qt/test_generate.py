@@ -17,6 +17,7 @@ from sketchdiffuse.io.images import export_image
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.io.png_meta import format_parameters
 from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.session.settings import RunSettings
 
 TIMEOUT = 60_000
 
@@ -283,7 +284,7 @@ def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypat
         "cpu_offload": "false",
         "vae_tiling": "true",
     }
-    monkeypatch.setattr(ui, "ask_settings", lambda current: chosen)
+    monkeypatch.setattr(ui, "ask_settings", lambda current: RunSettings.from_mapping(chosen))
     ui.actions["settings"].trigger()
     request = ui.build_request()
     assert request is not None

@@ -8,12 +8,13 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[2] / "sketchdiffuse"
-HEADLESS = ("document", "brush", "io", "generation")
+HEADLESS = ("document", "brush", "io", "generation", "session")
 
 
 def test_importing_the_headless_packages_loads_neither_qt_nor_torch():
     code = (
         "import sys, sketchdiffuse.document, sketchdiffuse.brush, sketchdiffuse.io\n"
+        "import sketchdiffuse.session.jobs, sketchdiffuse.session.settings, sketchdiffuse.session.requests\n"
         "import importlib.util\n"
         "if importlib.util.find_spec('sketchdiffuse.generation'): import sketchdiffuse.generation\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'torch', 'diffusers', 'transformers'))\n"

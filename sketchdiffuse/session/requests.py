@@ -1,0 +1,44 @@
+"""A GenerationRequest from the panel's values, the run settings and the drawing: what Generate sends."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from sketchdiffuse.generation.limits import RANDOM_SEED
+from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.request import GenerationRequest
+from sketchdiffuse.session.settings import PanelValues, RunSettings
+
+
+def build_request(
+    panel: PanelValues, run: RunSettings, drawing: np.ndarray | None, seed: int | None = None
+) -> GenerationRequest:
+    """``seed`` None: the panel's seed when locked, otherwise a random one. Raises GenerationError for
+    values the request refuses, with the sentence the window shows."""
+    model = replace(
+        ModelRef.parse(panel.model, run.device, run.precision),
+        cpu_offload=run.cpu_offload,
+        vae_tiling=run.vae_tiling,
+    )
+    if seed is None:
+        seed = panel.seed if panel.seed_locked else RANDOM_SEED
+    return GenerationRequest(
+        prompt=panel.prompt,
+        negative_prompt=panel.negative_prompt,
+        model=model,
+        init_image=drawing,
+        strength=panel.strength,
+        steps=panel.steps,
+        guidance_scale=panel.guidance_scale,
+        seed=seed,
+        scheduler=panel.scheduler,
+        size_policy=run.size_policy,
+        preview_decoder=run.tiny_autoencoder or None,  # sharper progress previews when one is set
+    )
+
+
+def live_request(request: GenerationRequest, run: RunSettings) -> GenerationRequest:
+    """Live mode's variant: the reduced working size and the tiny autoencoder when one is set."""
+    return replace(request, work_side=run.live_side or None, tiny_autoencoder=run.tiny_autoencoder or None)
