@@ -422,10 +422,8 @@ class GenerationUi(QObject):
         from sketchdiffuse.generation.history_store import decode_history
 
         self.compare(None)
-        self.strip.clear_entries()
         entries, settings, warnings = decode_history(extras)
-        for entry in reversed(entries):  # stored newest first; adding puts each at the front
-            self.strip.add(entry.result, entry.pinned, entry.created, entry.png)
+        self.strip.history.replace_all(entries)  # stored newest first, as the history keeps them
         self.last_result = entries[0].result if entries else None
         if settings:
             with contextlib.suppress(TypeError, ValueError):

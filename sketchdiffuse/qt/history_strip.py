@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
@@ -11,9 +9,9 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
 from sketchdiffuse.generation.history_store import StoredEntry
 from sketchdiffuse.generation.request import GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
+from sketchdiffuse.session.history_model import HistoryModel
 
 THUMB = 96
-MAX_ENTRIES = 60  # memory cap: the oldest unpinned results go first
 
 
 def layer_name_for(result: GenerationResult) -> str:
@@ -22,30 +20,30 @@ def layer_name_for(result: GenerationResult) -> str:
     return f"{words} ({result.seed})"
 
 
-class HistoryEntry(StoredEntry):
-    """A stored result plus what the strip shows of it."""
+HistoryEntry = StoredEntry  # what the strip shows; the session's HistoryModel owns the list
 
-    def tooltip(self) -> str:
-        r, res = self.result.request, self.result
-        h, w = res.image.shape[:2]
-        rows = [
-            ("Prompt", r.prompt or "(none)"),
-            ("Negative", r.negative_prompt or "(none)"),
-            ("Seed", str(res.seed)),
-            ("Strength", f"{round(r.strength * 100)} %"),
-            ("Steps", f"{r.steps} ({res.steps_run} run)"),
-            ("Guidance", f"{r.guidance_scale:g}"),
-            ("Sampler", r.scheduler),
-            ("Model", f"{res.model.name} [{res.model.short_hash}]"),
-            ("Size", f"{w} × {h}"),
-            ("Time", f"{res.timings.get('total', 0.0):.1f} s"),
-        ]
-        body = "".join(f"<tr><td><b>{k}</b></td><td>{_escape(v)}</td></tr>" for k, v in rows)
-        return f"<table>{body}</table>" + ("<i>Pinned</i>" if self.pinned else "")
+
+def tooltip(entry: StoredEntry) -> str:
+    r, res = entry.result.request, entry.result
+    h, w = res.image.shape[:2]
+    rows = [
+        ("Prompt", r.prompt or "(none)"),
+        ("Negative", r.negative_prompt or "(none)"),
+        ("Seed", str(res.seed)),
+        ("Strength", f"{round(r.strength * 100)} %"),
+        ("Steps", f"{r.steps} ({res.steps_run} run)"),
+        ("Guidance", f"{r.guidance_scale:g}"),
+        ("Sampler", r.scheduler),
+        ("Model", f"{res.model.name} [{res.model.short_hash}]"),
+        ("Size", f"{w} × {h}"),
+        ("Time", f"{res.timings.get('total', 0.0):.1f} s"),
+    ]
+    body = "".join(f"<tr><td><b>{k}</b></td><td>{_escape(v)}</td></tr>" for k, v in rows)
+    return f"<table>{body}</table>" + ("<i>Pinned</i>" if entry.pinned else "")
 
 
 def _describe(item: QListWidgetItem, entry: HistoryEntry) -> None:
-    item.setToolTip(entry.tooltip())
+    item.setToolTip(tooltip(entry))
     item.setText("📌" if entry.pinned else "")
 
 
@@ -59,7 +57,7 @@ class HistoryStrip(QListWidget):
     reuseRequested = Signal(object)
     saveRequested = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, model: HistoryModel | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setViewMode(QListWidget.ViewMode.IconMode)
         self.setFlow(QListWidget.Flow.LeftToRight)
@@ -69,50 +67,58 @@ class HistoryStrip(QListWidget):
         self.setFixedHeight(THUMB + 36)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.entries: list[HistoryEntry] = []  # newest first, like the strip
+        self.history = model or HistoryModel()
+        self.history.listeners.append(self._model_changed)
+        self._model_changed("reset", -1)
         self.itemClicked.connect(lambda item: self.previewRequested.emit(self._entry(item)))
         self.itemDoubleClicked.connect(lambda item: self.applyRequested.emit(self._entry(item)))
         self.currentRowChanged.connect(self._row_changed)
         self.customContextMenuRequested.connect(self._menu)
 
+    @property
+    def entries(self) -> list[HistoryEntry]:
+        """Newest first, like the strip."""
+        return self.history.entries
+
     def _entry(self, item: QListWidgetItem) -> HistoryEntry:
         return self.entries[self.row(item)]
 
+    # The model decides; these forward the window's and the menu's requests to it.
     def add(
         self, result: GenerationResult, pinned: bool = False, created: float | None = None, png: bytes | None = None
     ) -> HistoryEntry:
+        return self.history.add(result, pinned, created, png)
+
+    def remove(self, entry: HistoryEntry) -> None:
+        self.history.remove(entry)
+
+    def set_pinned(self, entry: HistoryEntry, pinned: bool) -> None:
+        self.history.set_pinned(entry, pinned)
+
+    def clear_entries(self) -> None:
+        self.history.replace_all([])
+
+    def _item(self, entry: HistoryEntry) -> QListWidgetItem:
         from PySide6.QtGui import QIcon, QPixmap
 
-        entry = HistoryEntry(result, pinned, time.time() if created is None else created, png)
-        self.entries.insert(0, entry)
-        image = rgb_to_qimage(result.image).scaled(
+        image = rgb_to_qimage(entry.result.image).scaled(
             THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
         )
         item = QListWidgetItem(QIcon(QPixmap.fromImage(image)), "")
         _describe(item, entry)
-        self.insertItem(0, item)
-        self._enforce_cap()
-        return entry
+        return item
 
-    def clear_entries(self) -> None:
-        self.entries.clear()
-        self.clear()
-
-    def remove(self, entry: HistoryEntry) -> None:
-        row = self.entries.index(entry)
-        self.entries.pop(row)
-        self.takeItem(row)
-
-    def _enforce_cap(self) -> None:
-        while len(self.entries) > MAX_ENTRIES:
-            unpinned = [e for e in self.entries if not e.pinned]
-            if not unpinned:
-                return
-            self.remove(unpinned[-1])  # the oldest unpinned
-
-    def set_pinned(self, entry: HistoryEntry, pinned: bool) -> None:
-        entry.pinned = pinned
-        _describe(self.item(self.entries.index(entry)), entry)
+    def _model_changed(self, what: str, row: int) -> None:
+        if what == "inserted":
+            self.insertItem(row, self._item(self.entries[row]))
+        elif what == "removed":
+            self.takeItem(row)
+        elif what == "changed":
+            _describe(self.item(row), self.entries[row])
+        else:
+            self.clear()
+            for entry in self.entries:
+                self.addItem(self._item(entry))
 
     def _row_changed(self, row: int) -> None:
         if 0 <= row < len(self.entries) and self.hasFocus():
