@@ -15,13 +15,11 @@ from sketchdiffuse.generation.errors import GenerationError
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
+from sketchdiffuse.session.live import LiveScheduler
 from sketchdiffuse.session.requests import live_request
 
 if TYPE_CHECKING:
     from sketchdiffuse.qt.generation_ui import GenerationUi
-
-FAST_ENOUGH_S = 1.5  # a live job quicker than this starts right after the stroke
-DEBOUNCE_MS = 400  # otherwise wait this long for the next stroke before starting
 
 
 class LivePane(QWidget):
@@ -85,7 +83,7 @@ class LivePane(QWidget):
 
 
 class LiveMode(QObject):
-    """Decides when a live job starts; the generation controller runs it."""
+    """Starts live jobs when the session's LiveScheduler says so; the generation controller runs them."""
 
     resultShown = Signal(object)  # GenerationResult
 
@@ -93,13 +91,8 @@ class LiveMode(QObject):
         super().__init__(ui)
         self.ui = ui
         self.pane = LivePane()
-        self.enabled = False
-        self.seed = RANDOM_SEED
+        self.scheduler = LiveScheduler()
         self.result: GenerationResult | None = None
-        self._last_key: tuple[object, ...] | None = None  # the state last submitted
-        self._shown_key: tuple[object, ...] | None = None  # the state the pane shows
-        self._last_seconds: float | None = None
-        self._waiting = False  # a change arrived while the artist's own job ran
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.run_now)
@@ -107,22 +100,29 @@ class LiveMode(QObject):
         self.pane.pinRequested.connect(self.pin)
         self.pane.fullSizeRequested.connect(self.render_full_size)
 
+    @property
+    def enabled(self) -> bool:
+        return self.scheduler.enabled
+
+    @property
+    def seed(self) -> int:
+        return self.scheduler.seed
+
     # -- switching ------------------------------------------------------------------------
     def set_enabled(self, on: bool) -> None:
         if on == self.enabled:
             return
-        self.enabled = on
         if on:
             # The seed stays fixed while live, so the picture changes only with the drawing.
             values = self.ui.panel.values()
             last = self.ui.last_result
-            self.seed = values["seed"] if values["seed_locked"] else (last.seed if last else resolve_seed(RANDOM_SEED))
-            self._last_key = None
+            seed = values["seed"] if values["seed_locked"] else (last.seed if last else resolve_seed(RANDOM_SEED))
             self.pane.info.setText(self._decoder_note())
-            self.changed()
+            self.scheduler.enable(seed)
+            self._arm()
         else:
+            self.scheduler.disable()
             self._timer.stop()
-            self._waiting = False
             if self.ui.controller is not None:
                 self.ui.controller.cancel_live()
             self.pane.info.setText("Live mode is off.")
@@ -135,17 +135,17 @@ class LiveMode(QObject):
     # -- scheduling -----------------------------------------------------------------------
     def changed(self) -> None:
         """The drawing or the settings changed: start now if live jobs are quick, else after a short pause."""
-        if not self.enabled:
-            return
-        fast = self._last_seconds is not None and self._last_seconds < FAST_ENOUGH_S
-        self._timer.start(0 if fast else DEBOUNCE_MS)
+        self.scheduler.changed()
+        self._arm()
+
+    def _arm(self) -> None:
+        if self.enabled:
+            self._timer.start(round(self.scheduler.delay() * 1000))
 
     def controller_idle(self) -> None:
         """Catch up after the artist's own job: a change waited, or the live job shown is not the latest."""
-        if self.enabled and (self._waiting or self._last_key != self._shown_key):
-            self._waiting = False
-            self._last_key = None
-            self.changed()
+        if self.scheduler.idle():
+            self._arm()
 
     def request(self) -> GenerationRequest | None:
         request = self.ui.build_request(seed=self.seed)
@@ -164,31 +164,28 @@ class LiveMode(QObject):
         request = self.request()
         if request is None:
             return False
-        key = (request, request.drawing_digest)
-        if key == self._last_key:
+        state = (request, request.drawing_digest)
+        if not self.scheduler.should_submit(state):
             return False  # unchanged drawing and settings: nothing to do
         if not self.ui.ensure_controller().submit(request, live=True):
-            self._waiting = True  # the artist's own generation runs first
+            self.scheduler.refused()  # the artist's own generation runs first
             return False
-        self._last_key = key
+        self.scheduler.submitted(state)
         return True
 
     # -- results --------------------------------------------------------------------------
     def finished(self, result: GenerationResult) -> None:
-        # A live job's result arrives only when no newer job waits, so it is the latest state submitted.
-        self._shown_key = self._last_key
+        seconds = result.timings.get("total", 0.0) - result.timings.get("load", 0.0)
+        self.scheduler.shown(seconds)
         self.result = result
-        self._last_seconds = result.timings.get("total", 0.0) - result.timings.get("load", 0.0)
         self.pane.show_image(result.image)
         self.pane.set_result_available(True)
         used = ", ".join(result.shortcuts) or "no shortcuts"
-        self.pane.info.setText(
-            f"{self._last_seconds:.1f} s at {result.width} x {result.height} ({used}). {self._decoder_note()}"
-        )
+        self.pane.info.setText(f"{seconds:.1f} s at {result.width} x {result.height} ({used}). {self._decoder_note()}")
         self.resultShown.emit(result)
 
     def failed(self, message: str) -> None:
-        self._last_key = None  # the same state may be tried again after the problem is fixed
+        self.scheduler.failed()
         self.pane.info.setText(message)
 
     def apply(self) -> None:
