@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from bench_document import painted_document
 
 from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.prompter import ScriptedPrompter
 
 
 def mouse(kind: QMouseEvent.Type, pos: QPointF, buttons: Qt.MouseButton) -> QMouseEvent:
@@ -51,7 +52,7 @@ def main() -> int:
     app = QApplication(sys.argv)
     t = time.perf_counter()
     doc = painted_document(4096, 8)
-    window = MainWindow(doc)
+    window = MainWindow(doc, ScriptedPrompter())
     window.resize(1600, 1000)
     window.show()
     app.processEvents()

@@ -61,7 +61,7 @@ def main() -> int:
         ("Ctrl+S (background)", lambda: window.save_as(), lambda quit: window.saved.connect(quit)),
         ("autosave (background)", window.autosaver.autosave_now, lambda quit: window.autosaver.saved.connect(quit)),
     ):
-        window.ask_save_path = lambda *a: str(target)  # type: ignore[method-assign]
+        window.prompter.answers["save_path"] = str(target)  # type: ignore[attr-defined]
         window.history.set_unsaved()  # modified, so autosave has something to do
         window.autosaver.mark_changed()
         seconds, gap = gaps_until_done(lambda a=action: QTimer.singleShot(30, a), finished)

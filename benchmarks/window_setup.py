@@ -19,6 +19,7 @@ from sketchdiffuse.document.document import Document
 from sketchdiffuse.generation.heap_tuning import share_one_heap
 from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.prompter import ScriptedPrompter
 
 
 def wait(signal: object, timeout_s: float = 120) -> list[object]:
@@ -59,7 +60,7 @@ def sketch_document(width: int, height: int) -> Document:
 
 def bench_window(doc: Document, folder: Path, width: int = 900, height: int = 600) -> MainWindow:
     """A shown window on ``doc``, one document pixel per widget pixel, so strokes land where aimed."""
-    window = MainWindow(doc)
+    window = MainWindow(doc, ScriptedPrompter())
     window.resize(width, height)
     window.show()
     window.canvas.zoom, window.canvas.offset = 1.0, QPointF(0, 0)

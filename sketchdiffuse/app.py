@@ -26,8 +26,11 @@ def run_app(path: str | None = None) -> int:
     window.show()
     from PySide6.QtCore import QTimer
 
-    from sketchdiffuse.qt.recovery_dialog import offer_recovery
+    from sketchdiffuse.session.recovery import offer_recovery
 
-    QTimer.singleShot(0, lambda: offer_recovery(window))  # after the window is on screen
+    # After the window is on screen.
+    QTimer.singleShot(
+        0, lambda: offer_recovery(window.autosaver.store, window.prompter.recovery, window.restore_recovered)
+    )
     QTimer.singleShot(500, window.generation.warm_up)
     return app.exec()

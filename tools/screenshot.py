@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.prompter import ScriptedPrompter
 from sketchdiffuse.qt.theme import apply_theme
 
 
@@ -72,7 +73,7 @@ def main() -> None:
     app = QApplication(sys.argv)
     app.setOrganizationName("sketchdiffuse-screenshots")
     apply_theme(app)
-    w = MainWindow()
+    w = MainWindow(prompter=ScriptedPrompter())
     w.show()
 
     def grab() -> None:

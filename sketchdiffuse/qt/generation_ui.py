@@ -224,25 +224,7 @@ class GenerationUi(QObject):
             self.explain_models(message)
 
     def explain_models(self, problem: str) -> None:
-        """A friendly page instead of a stack trace when no usable model is set."""
-        from PySide6.QtWidgets import QMessageBox
-
-        box = QMessageBox(self.window)
-        box.setWindowTitle("Choose a model")
-        box.setIcon(QMessageBox.Icon.Information)
-        box.setText(problem)
-        box.setInformativeText(
-            "sketchdiffuse turns drawings into pictures with a Stable Diffusion model on this computer. "
-            "You can use:\n"
-            "• a model folder in diffusers layout (it contains model_index.json),\n"
-            "• a single .safetensors checkpoint, the format most models are shared in,\n"
-            "• a Hugging Face Hub id such as stabilityai/sd-turbo, downloaded once when online.\n\n"
-            "Fast models (SD-Turbo, SDXL-Turbo, LCM) need only 1–4 steps and suit slower computers."
-        )
-        choose = box.addButton("Choose a model…", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton(QMessageBox.StandardButton.Close)
-        box.exec()
-        if box.clickedButton() is choose:
+        if self.window.prompter.explain_models(problem):
             self.choose_model()
 
     def _toggle_previews(self, on: bool) -> None:
@@ -314,7 +296,9 @@ class GenerationUi(QObject):
         from sketchdiffuse.io.atomic import atomic_writer
         from sketchdiffuse.io.errors import describe_os_error
 
-        chosen = self.window.ask_save_path("Save result", "PNG (*.png)", f"sketchdiffuse-{entry.result.seed}.png")
+        chosen = self.window.prompter.save_path(
+            "Save result", "PNG (*.png)", str(self.results_folder() / f"sketchdiffuse-{entry.result.seed}.png")
+        )
         if not chosen:
             return
         path = Path(chosen).with_suffix(".png")
@@ -379,14 +363,8 @@ class GenerationUi(QObject):
     def run_settings(self) -> RunSettings:
         return read_run(self.storage)
 
-    def ask_settings(self, current: RunSettings) -> RunSettings | None:
-        from sketchdiffuse.qt.dialogs import GenerationSettingsDialog
-
-        dialog = GenerationSettingsDialog(current, self.window)
-        return dialog.values() if dialog.exec() else None
-
     def edit_settings(self) -> None:
-        chosen = self.ask_settings(self.run_settings())
+        chosen = self.window.prompter.run_settings(self.run_settings())
         if chosen is None:
             return
         write_run(self.storage, chosen)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
 from sketchdiffuse import __version__
 from sketchdiffuse.document import commands as cmd
@@ -19,9 +19,10 @@ from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.recovery import Recoverable
 from sketchdiffuse.qt.canvas import CanvasView, Tool
-from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, NewDocumentDialog, ShortcutsDialog
+from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, ShortcutsDialog
 from sketchdiffuse.qt.icons import icon
 from sketchdiffuse.qt.layer_panel import LayerPanel
+from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
 
@@ -44,8 +45,9 @@ def default_document(width: int = 1024, height: int = 1024) -> Document:
 class MainWindow(QMainWindow):
     saved = Signal(str)  # a save to the artist's file completed
 
-    def __init__(self, doc: Document | None = None) -> None:
+    def __init__(self, doc: Document | None = None, prompter: Prompter | None = None) -> None:
         super().__init__()
+        self.prompter: Prompter = prompter or DialogPrompter(self)
         self.doc = doc or default_document()
         self.path: Path | None = None
         self.settings = QSettings()
@@ -197,31 +199,12 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addActions([a["shortcuts"], a["about"]])
 
-    # -- hooks the tests replace (file dialogs and questions) ----------------------------
-    def ask_open_path(self) -> str | None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open", self._last_folder(), OPEN_FILTER)
-        return path or None
-
-    def ask_save_path(self, title: str, filters: str, suggested: str) -> str | None:
-        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder()) / suggested), filters)
-        return path or None
-
-    def ask_unsaved(self) -> QMessageBox.StandardButton:
-        buttons = QMessageBox.StandardButton
-        return QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"Save the changes to '{self.display_name()}' before closing it?",
-            buttons.Save | buttons.Discard | buttons.Cancel,
-            buttons.Save,
-        )
-
-    def ask_new_size(self) -> tuple[int, int] | None:
-        dialog = NewDocumentDialog(self)
-        return dialog.chosen_size() if dialog.exec() else None
-
+    # -- questions (through the prompter, which tests script) -----------------------------
     def show_error(self, title: str, text: str) -> None:
-        QMessageBox.warning(self, title, text)
+        self.prompter.error(title, text)
+
+    def _save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        return self.prompter.save_path(title, filters, str(Path(self._last_folder()) / suggested))
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -239,11 +222,6 @@ class MainWindow(QMainWindow):
         self.autosaver.document_replaced()
         self._update_title()
         self._update_size_label()
-
-    def ask_recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]:
-        from sketchdiffuse.qt.recovery_dialog import ask_recovery
-
-        return ask_recovery(self, entries)
 
     def restore_recovered(self, entry: Recoverable) -> bool:
         """Open an autosaved copy; it stays marked modified, with the artist's own file as its target."""
@@ -265,15 +243,15 @@ class MainWindow(QMainWindow):
         """True when it is fine to drop the current document (saved, discarded, or unchanged)."""
         if self.history.is_clean():
             return True
-        answer = self.ask_unsaved()
-        if answer == QMessageBox.StandardButton.Save:
+        answer = self.prompter.unsaved(self.display_name())
+        if answer == "save":
             return self.save(wait=True)
-        return answer == QMessageBox.StandardButton.Discard
+        return answer == "discard"
 
     def new_document(self) -> None:
         if not self.maybe_save():
             return
-        size = self.ask_new_size()
+        size = self.prompter.new_size()
         if size is None:
             return
         try:
@@ -284,7 +262,7 @@ class MainWindow(QMainWindow):
     def open_document(self) -> None:
         if not self.maybe_save():
             return
-        path = self.ask_open_path()
+        path = self.prompter.open_path("Open", self._last_folder(), OPEN_FILTER)
         if path:
             self.open_path(path)
 
@@ -320,7 +298,7 @@ class MainWindow(QMainWindow):
 
     def save_as(self, wait: bool = False) -> bool:
         suggested = self.path.name if self.path else "untitled.ora"
-        chosen = self.ask_save_path("Save as", ORA_FILTER, suggested)
+        chosen = self._save_path("Save as", ORA_FILTER, suggested)
         if not chosen:
             return False
         path = Path(chosen)
@@ -369,7 +347,7 @@ class MainWindow(QMainWindow):
         from sketchdiffuse.io.images import export_image
 
         suggested = (self.path.stem if self.path else "untitled") + ".png"
-        chosen = self.ask_save_path("Export image", EXPORT_FILTER, suggested)
+        chosen = self._save_path("Export image", EXPORT_FILTER, suggested)
         if not chosen:
             return
         path = Path(chosen)
@@ -475,11 +453,6 @@ class MainWindow(QMainWindow):
             event.ignore()
 
     # -- drag and drop, paste ------------------------------------------------------------
-    def ask_load_parameters(self, name: str) -> bool:
-        buttons = QMessageBox.StandardButton
-        question = f"'{name}' carries generation settings. Load its prompt and settings into the panel?"
-        return QMessageBox.question(self, "Generation settings", question, buttons.Yes | buttons.No) == buttons.Yes
-
     def import_paths(self, paths: list[str]) -> None:
         """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
         from sketchdiffuse.io.png_meta import PARAMETERS_KEY
@@ -503,7 +476,7 @@ class MainWindow(QMainWindow):
         self._add_layers(layers)
         if errors:
             self.show_error("Import", "\n".join(errors))
-        if parameters and self.ask_load_parameters(parameters[0]):
+        if parameters and self.prompter.load_parameters(parameters[0]):
             self.generation.load_parameters_text(parameters[1])
 
     def import_urls(self, urls: list[str]) -> None:

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from sketchdiffuse.io.recovery import Recoverable
-
-if TYPE_CHECKING:
-    from sketchdiffuse.qt.main_window import MainWindow
-
-RESTORE, DISCARD, LATER = "restore", "discard", "later"
+from sketchdiffuse.session.recovery import DISCARD, LATER, RESTORE
 
 
 def describe(entry: Recoverable) -> str:
@@ -66,24 +61,3 @@ class RecoveryDialog(QDialog):
     def selected(self) -> Recoverable | None:
         row = self.list.currentRow()
         return self.entries[row] if 0 <= row < len(self.entries) else None
-
-
-def ask_recovery(window: MainWindow, entries: list[Recoverable]) -> tuple[str, Recoverable | None]:
-    dialog = RecoveryDialog(entries, window)
-    dialog.exec()
-    return dialog.choice, dialog.selected()
-
-
-def offer_recovery(window: MainWindow) -> None:
-    """Ask about each left-over copy until one is restored, the rest discarded, or the artist decides later."""
-    store = window.autosaver.store
-    while entries := store.recoverable():
-        choice, entry = window.ask_recovery(entries)
-        if entry is None or choice == LATER:
-            return
-        if choice == DISCARD:
-            store.discard(entry)
-            continue
-        if window.restore_recovered(entry):
-            store.discard(entry)  # this window autosaves it again under its own folder
-        return

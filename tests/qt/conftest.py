@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QPointF, QSettings
-from PySide6.QtWidgets import QMessageBox
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.prompter import ScriptedPrompter
 
 
 @pytest.fixture(autouse=True)
@@ -20,13 +20,11 @@ def isolated_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:  # type: ignore[no-untyped-def]
+def window(qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
     doc = Document(200, 150)
     doc.layers.append(doc.new_layer("Ink"))
     doc.active_index = 1
-    w = MainWindow(doc)
-    # Closing a modified window at teardown must not wait on a modal question.
-    monkeypatch.setattr(w, "ask_unsaved", lambda: QMessageBox.StandardButton.Discard)
+    w = MainWindow(doc, ScriptedPrompter())
     qtbot.addWidget(w)
     w.resize(900, 600)
     w.show()
@@ -40,6 +38,4 @@ def window(qtbot, monkeypatch: pytest.MonkeyPatch) -> MainWindow:  # type: ignor
 @pytest.fixture
 def no_dialogs(window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Errors are collected instead of shown in modal boxes."""
-    errors: list[str] = []
-    monkeypatch.setattr(window, "show_error", lambda title, text: errors.append(text))
-    return errors
+    return window.prompter.errors  # type: ignore[attr-defined]

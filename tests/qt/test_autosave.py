@@ -9,13 +9,13 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.io.ora import read_ora
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY
 from sketchdiffuse.qt.main_window import MainWindow
-from sketchdiffuse.qt.recovery_dialog import DISCARD, RESTORE, offer_recovery
+from sketchdiffuse.qt.prompter import ScriptedPrompter
+from sketchdiffuse.session.recovery import DISCARD, RESTORE, offer_recovery
 
 TIMEOUT = 60_000
 
@@ -85,9 +85,8 @@ def test_after_a_crash_the_copy_is_restored_with_its_history(
     painted = [layer.pixels.copy() for layer in window.doc.layers]
     dead = crash(window)
 
-    fresh = MainWindow()
+    fresh = MainWindow(prompter=ScriptedPrompter())
     qtbot.addWidget(fresh)
-    monkeypatch.setattr(fresh, "ask_unsaved", lambda: QMessageBox.StandardButton.Discard)
     from sketchdiffuse.io.recovery import RecoveryStore
 
     fresh.autosaver.store = RecoveryStore(recovery_root)
@@ -97,22 +96,22 @@ def test_after_a_crash_the_copy_is_restored_with_its_history(
         asked.append([e.title for e in entries])
         return RESTORE, entries[0]
 
-    monkeypatch.setattr(fresh, "ask_recovery", answer)
-    offer_recovery(fresh)
+    fresh.prompter.answers["recovery"] = answer
+    offer_recovery(fresh.autosaver.store, fresh.prompter.recovery, fresh.restore_recovered)
     assert asked == [["mine.ora"]]
     assert all(np.array_equal(a.pixels, b) for a, b in zip(fresh.doc.layers, painted, strict=True))
     assert fresh.doc.layers[1].opacity == 0.5
     assert fresh.isWindowModified() and fresh.path == tmp_path / "mine.ora"  # saving goes to the artist's file
     assert not dead.exists()
-    assert fresh.close()  # asks (Discard, patched above) while the patch is still in place
+    assert fresh.close()  # asks, and the scripted answer discards
 
 
 def test_a_discarded_copy_is_gone(qtbot, window: MainWindow, recovery_root: Path, monkeypatch: pytest.MonkeyPatch):
     stroke(qtbot, window)
     autosave(qtbot, window)
     dead = crash(window)
-    monkeypatch.setattr(window, "ask_recovery", lambda entries: (DISCARD, entries[0]))
-    offer_recovery(window)
+    window.prompter.answers["recovery"] = lambda entries: (DISCARD, entries[0])
+    offer_recovery(window.autosaver.store, window.prompter.recovery, window.restore_recovered)
     assert not dead.exists()
 
 
@@ -145,7 +144,7 @@ def test_saving_runs_in_the_background_and_painting_goes_on(
     qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     path = tmp_path / "bg.ora"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(path))
+    window.prompter.answers["save_path"] = str(path)
     stroke(qtbot, window)
     before = [layer.pixels.copy() for layer in window.doc.layers]
     with qtbot.waitSignal(window.saved, timeout=TIMEOUT):

@@ -164,8 +164,7 @@ def test_a_missing_model_is_a_clear_message_not_a_crash(
     qtbot, gen_window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     ui = gen_window.generation
-    explained: list[str] = []
-    monkeypatch.setattr(ui, "explain_models", explained.append)
+    explained = gen_window.prompter.explained
     assert not ui.set_model(str(tmp_path / "nothing-here"))
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -208,7 +207,7 @@ def test_a_dropped_png_with_parameters_offers_them(
     text = format_parameters("a red fox", "blurry", {"Steps": 9, "Sampler": "DDIM", "CFG scale": 4.5, "Seed": 1234})
     path = tmp_path / "fox.png"
     export_image(np.full((8, 8, 4), 255, np.uint8), path, text={"parameters": text})
-    monkeypatch.setattr(gen_window, "ask_load_parameters", lambda name: True)
+    gen_window.prompter.answers["load_parameters"] = True
     gen_window.import_paths([str(path)])
     values = gen_window.generation.panel.values()
     assert (values["prompt"], values["negative_prompt"], values["steps"], values["scheduler"], values["seed"]) == (
@@ -230,7 +229,7 @@ def test_history_and_settings_are_saved_in_the_project(
     ui.strip.set_pinned(ui.strip.entries[2], True)
     ui.panel.set_values({"prompt": "a castle", "steps": 9})
     path = tmp_path / "project.ora"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(path))
+    window.prompter.answers["save_path"] = str(path)
     assert window.save_as()
     window.set_document(window.doc, None)  # a new, empty strip
     assert ui.strip.entries == []
@@ -284,7 +283,7 @@ def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypat
         "cpu_offload": "false",
         "vae_tiling": "true",
     }
-    monkeypatch.setattr(ui, "ask_settings", lambda current: RunSettings.from_mapping(chosen))
+    ui.window.prompter.answers["run_settings"] = lambda current: RunSettings.from_mapping(chosen)
     ui.actions["settings"].trigger()
     request = ui.build_request()
     assert request is not None
@@ -335,7 +334,7 @@ def test_save_as_png_keeps_the_parameters_and_the_record(qtbot, gen_window: Main
     draw(qtbot, window)
     result = generate(qtbot, window)
     target = tmp_path / "kept"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
+    window.prompter.answers["save_path"] = str(target)
     ui.save_entry(ui.strip.entries[0])
     saved = target.with_suffix(".png").read_bytes()
     with Image.open(io.BytesIO(saved)) as image:
@@ -367,7 +366,7 @@ def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
     ui.panel.set_values({"seed": seed, "seed_locked": True})
     assert generate(qtbot, window).seed == seed
     path = tmp_path / "project.ora"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(path))
+    window.prompter.answers["save_path"] = str(path)
     assert window.save_as(wait=True)
     window.set_document(window.doc, None)
     assert window.open_path(path)
@@ -377,7 +376,7 @@ def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
     ui.reuse(entry)
     assert ui.panel.values()["seed"] == seed
     png = tmp_path / "result.png"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(png))
+    window.prompter.answers["save_path"] = str(png)
     ui.save_entry(entry)
     assert parse_parameters(Image.open(png).text["parameters"])[2]["Seed"] == str(seed)
     assert entry_from_png(png.read_bytes()).result.seed == seed

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
@@ -99,7 +99,7 @@ def test_save_and_open_round_trip_through_the_menu(
     window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
     assert window.windowTitle().startswith("Untitled") and window.isWindowModified()
     target = tmp_path / "drawing"
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(target))
+    window.prompter.answers["save_path"] = str(target)
     with qtbot.waitSignal(window.saved, timeout=10_000):  # written in the background
         window.actions_by_name["save"].trigger()
     saved = tmp_path / "drawing.ora"
@@ -108,9 +108,9 @@ def test_save_and_open_round_trip_through_the_menu(
     pixels = [ly.pixels.copy() for ly in window.doc.layers]
     window.actions_by_name["layer_new"].trigger()
     assert window.isWindowModified()
-    monkeypatch.setattr(window, "ask_open_path", lambda: str(saved))
+    window.prompter.answers["open_path"] = str(saved)
     answers = []
-    monkeypatch.setattr(window, "ask_unsaved", lambda: answers.append(1) or QMessageBox.StandardButton.Discard)
+    window.prompter.answers["unsaved"] = lambda name: answers.append(1) or "discard"
     window.actions_by_name["open"].trigger()
     assert answers == [1]
     assert names(window) == ["Ink", "Background"]
@@ -160,23 +160,23 @@ def test_opening_an_image_makes_a_document(window: MainWindow, tmp_path: Path):
 @pytest.mark.parametrize(
     ("answer", "closes", "saves"),
     [
-        (QMessageBox.StandardButton.Cancel, False, False),
-        (QMessageBox.StandardButton.Discard, True, False),
-        (QMessageBox.StandardButton.Save, True, True),
+        ("cancel", False, False),
+        ("discard", True, False),
+        ("save", True, True),
     ],
 )
 def test_closing_with_unsaved_changes_asks(
     window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, answer, closes, saves
 ):
     window.actions_by_name["layer_new"].trigger()
-    monkeypatch.setattr(window, "ask_unsaved", lambda: answer)
-    monkeypatch.setattr(window, "ask_save_path", lambda *a: str(tmp_path / "x.ora"))
+    window.prompter.answers["unsaved"] = answer
+    window.prompter.answers["save_path"] = str(tmp_path / "x.ora")
     assert window.close() is closes
     assert (tmp_path / "x.ora").exists() is saves
 
 
 def test_new_document_with_a_chosen_size(window: MainWindow, monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setattr(window, "ask_new_size", lambda: (320, 240))
+    window.prompter.answers["new_size"] = (320, 240)
     window.actions_by_name["new"].trigger()
     assert (window.doc.width, window.doc.height) == (320, 240)
     assert names(window) == ["Sketch", "Background"] and window.size_label.text() == "320 × 240"

@@ -1,0 +1,151 @@
+"""Every question the window asks the artist goes through one Prompter: file dialogs, "save changes?",
+the new-document size, crash recovery, the generation settings, error boxes. The window gets a
+DialogPrompter; tests give it a scripted one, so no test replaces attributes of the window."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, Protocol
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from sketchdiffuse.io.recovery import Recoverable
+from sketchdiffuse.qt.dialogs import GenerationSettingsDialog, NewDocumentDialog
+from sketchdiffuse.qt.recovery_dialog import RecoveryDialog
+from sketchdiffuse.session.settings import RunSettings
+
+Unsaved = Literal["save", "discard", "cancel"]
+
+
+class Prompter(Protocol):
+    def open_path(self, title: str, folder: str, filters: str) -> str | None: ...
+    def save_path(self, title: str, filters: str, suggested: str) -> str | None: ...
+    def unsaved(self, name: str) -> Unsaved: ...
+    def new_size(self) -> tuple[int, int] | None: ...
+    def load_parameters(self, name: str) -> bool: ...
+    def recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]: ...
+    def run_settings(self, current: RunSettings) -> RunSettings | None: ...
+    def error(self, title: str, text: str) -> None: ...
+    def explain_models(self, problem: str) -> bool: ...
+
+
+class DialogPrompter:
+    """The real dialogs, parented to ``parent`` (the window)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        self.parent = parent
+
+    def open_path(self, title: str, folder: str, filters: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, filters)
+        return path or None
+
+    def save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
+        return path or None
+
+    def unsaved(self, name: str) -> Unsaved:
+        buttons = QMessageBox.StandardButton
+        answer = QMessageBox.question(
+            self.parent,
+            "Unsaved changes",
+            f"Save the changes to '{name}' before closing it?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")  # type: ignore[return-value]
+
+    def new_size(self) -> tuple[int, int] | None:
+        dialog = NewDocumentDialog(self.parent)
+        return dialog.chosen_size() if dialog.exec() else None
+
+    def load_parameters(self, name: str) -> bool:
+        buttons = QMessageBox.StandardButton
+        question = f"'{name}' carries generation settings. Load its prompt and settings into the panel?"
+        return (
+            QMessageBox.question(self.parent, "Generation settings", question, buttons.Yes | buttons.No) == buttons.Yes
+        )
+
+    def recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]:
+        dialog = RecoveryDialog(entries, self.parent)
+        dialog.exec()
+        return dialog.choice, dialog.selected()
+
+    def run_settings(self, current: RunSettings) -> RunSettings | None:
+        dialog = GenerationSettingsDialog(current, self.parent)
+        return dialog.values() if dialog.exec() else None
+
+    def error(self, title: str, text: str) -> None:
+        QMessageBox.warning(self.parent, title, text)
+
+    def explain_models(self, problem: str) -> bool:
+        """A friendly page instead of a stack trace when no usable model is set; True: choose one now."""
+        box = QMessageBox(self.parent)
+        box.setWindowTitle("Choose a model")
+        box.setIcon(QMessageBox.Icon.Information)
+        box.setText(problem)
+        box.setInformativeText(
+            "sketchdiffuse turns drawings into pictures with a Stable Diffusion model on this computer. "
+            "You can use:\n"
+            "• a model folder in diffusers layout (it contains model_index.json),\n"
+            "• a single .safetensors checkpoint, the format most models are shared in,\n"
+            "• a Hugging Face Hub id such as stabilityai/sd-turbo, downloaded once when online.\n\n"
+            "Fast models (SD-Turbo, SDXL-Turbo, LCM) need only 1–4 steps and suit slower computers."
+        )
+        choose = box.addButton("Choose a model…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        box.exec()
+        return box.clickedButton() is choose
+
+
+class ScriptedPrompter:
+    """For tests, benchmarks and scripted screenshots: answers the window's questions from ``answers``
+    (a value, or a callable given the question's arguments) and records errors and model
+    explanations instead of showing modal boxes."""
+
+    DEFAULTS: ClassVar[dict[str, object]] = {
+        "open_path": None,
+        "save_path": None,
+        "unsaved": "discard",  # closing a modified window at teardown must not wait on a question
+        "new_size": None,
+        "load_parameters": False,
+        "recovery": ("later", None),
+        "run_settings": None,
+    }
+
+    def __init__(self) -> None:
+        self.answers: dict[str, object] = {}
+        self.asked: list[str] = []
+        self.errors: list[str] = []
+        self.explained: list[str] = []
+
+    def _answer(self, question: str, *args: object) -> Any:
+        self.asked.append(question)
+        value = self.answers.get(question, self.DEFAULTS[question])
+        return value(*args) if callable(value) else value
+
+    def open_path(self, title: str, folder: str, filters: str) -> str | None:
+        return self._answer("open_path", title)
+
+    def save_path(self, title: str, filters: str, suggested: str) -> str | None:
+        return self._answer("save_path", title, suggested)
+
+    def unsaved(self, name: str) -> Unsaved:
+        return self._answer("unsaved", name)
+
+    def new_size(self) -> tuple[int, int] | None:
+        return self._answer("new_size")
+
+    def load_parameters(self, name: str) -> bool:
+        return self._answer("load_parameters", name)
+
+    def recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]:
+        return self._answer("recovery", entries)
+
+    def run_settings(self, current: RunSettings) -> RunSettings | None:
+        return self._answer("run_settings", current)
+
+    def error(self, title: str, text: str) -> None:
+        self.errors.append(text)
+
+    def explain_models(self, problem: str) -> bool:
+        self.explained.append(problem)
+        return False
