@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 INDEX = "history/index.json"
 SETTINGS = "settings.json"
-VERSION = 1
+VERSION = 1  # of history/index.json
+SETTINGS_VERSION = 2  # of settings.json: 2 wraps the panel's values ({"version", "panel"}); 0.1 wrote them bare
 
 
 @dataclass(eq=False)  # identity: results hold arrays, which have no single truth value
@@ -112,7 +113,7 @@ def encode_history(entries: list[StoredEntry], settings: dict[str, Any] | None =
         records.append(_record(entry, name))
     out[INDEX] = json.dumps({"version": VERSION, "entries": records}, ensure_ascii=False, indent=1).encode()
     if settings is not None:
-        out[SETTINGS] = json.dumps(settings, ensure_ascii=False).encode()
+        out[SETTINGS] = json.dumps({"version": SETTINGS_VERSION, "panel": settings}, ensure_ascii=False).encode()
     return out
 
 
@@ -125,15 +126,26 @@ def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[st
     if SETTINGS in extras:
         try:
             loaded = json.loads(extras[SETTINGS])
-            settings = loaded if isinstance(loaded, dict) else {}
+            if isinstance(loaded, dict) and isinstance(loaded.get("version"), int):
+                if loaded["version"] > SETTINGS_VERSION:
+                    warnings.append(
+                        "The project was saved by a newer sketchdiffuse; some panel settings may be ignored."
+                    )
+                panel = loaded.get("panel")
+                settings = panel if isinstance(panel, dict) else {}
+            else:  # release 0.1 stored the panel's values as they were, without a version
+                settings = loaded if isinstance(loaded, dict) else {}
         except (ValueError, UnicodeDecodeError):
             warnings.append("The saved generation settings are damaged and were ignored.")
     if INDEX not in extras:
         return [], settings, warnings
     try:
-        records = json.loads(extras[INDEX])["entries"]
+        index = json.loads(extras[INDEX])
+        records = index["entries"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return [], settings, [*warnings, "The saved history is damaged and was not loaded."]
+    if isinstance(index.get("version"), int) and index["version"] > VERSION:
+        warnings.append("The history was saved by a newer sketchdiffuse; entries it cannot read are skipped.")
     entries = []
     for record in records:
         try:

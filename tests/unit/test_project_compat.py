@@ -45,3 +45,23 @@ def test_settings_stored_by_an_earlier_release_still_read():
     assert (run.device, run.precision, run.size_policy.value) == ("cpu", "bf16", "canvas")
     assert (run.cpu_offload, run.vae_tiling, run.live_side, run.autosave_minutes) == (False, True, 256, 5.0)
     assert run.tiny_autoencoder == "madebyollin/taesd"
+
+
+def test_the_current_extras_carry_versions_and_read_back(tmp_path: Path):
+    import json
+
+    from sketchdiffuse.generation.history_store import SETTINGS_VERSION, VERSION, encode_history
+
+    extras = encode_history([], {"prompt": "a cat", "steps": 3})
+    assert json.loads(extras["settings.json"])["version"] == SETTINGS_VERSION
+    assert json.loads(extras["history/index.json"])["version"] == VERSION
+    _, settings, warnings = decode_history(extras)
+    assert settings == {"prompt": "a cat", "steps": 3} and warnings == []
+
+
+def test_extras_from_a_newer_release_are_read_with_a_warning():
+    import json
+
+    newer = {"settings.json": json.dumps({"version": 99, "panel": {"prompt": "x"}}).encode()}
+    _, settings, warnings = decode_history(newer)
+    assert settings == {"prompt": "x"} and "newer sketchdiffuse" in warnings[0]
