@@ -19,12 +19,12 @@ from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.qt.convert import rgb_to_qimage
-from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip, layer_name_for
-from sketchdiffuse.qt.image_import import result_layer
+from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
 from sketchdiffuse.qt.live_mode import LiveMode
 from sketchdiffuse.qt.prompt_panel import PromptPanel
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.worker import GenerationController
+from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 

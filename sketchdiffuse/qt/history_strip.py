@@ -14,12 +14,6 @@ from sketchdiffuse.session.history_model import HistoryModel
 THUMB = 96
 
 
-def layer_name_for(result: GenerationResult) -> str:
-    """A layer made from a result is named from its prompt and seed."""
-    words = " ".join(result.request.prompt.split()[:6]) or "Generated"
-    return f"{words} ({result.seed})"
-
-
 HistoryEntry = StoredEntry  # what the strip shows; the session's HistoryModel owns the list
 
 

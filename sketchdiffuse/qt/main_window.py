@@ -25,6 +25,7 @@ from sketchdiffuse.qt.layer_panel import LayerPanel
 from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
+from sketchdiffuse.session.image_layers import fitted_layer
 
 ORA_FILTER = "OpenRaster (*.ora)"
 OPEN_FILTER = "Images and projects (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -456,7 +457,6 @@ class MainWindow(QMainWindow):
     def import_paths(self, paths: list[str]) -> None:
         """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
         from sketchdiffuse.io.png_meta import PARAMETERS_KEY
-        from sketchdiffuse.qt.image_import import fitted_layer
 
         projects = [p for p in paths if p.lower().endswith(".ora")]
         if projects:
@@ -486,8 +486,6 @@ class MainWindow(QMainWindow):
             self.fetcher.fetch(url)
 
     def import_image_data(self, data: bytes) -> None:
-        from sketchdiffuse.qt.image_import import fitted_layer
-
         try:
             image = open_image(data)
         except DocumentError as exc:

@@ -1,4 +1,4 @@
-"""Images dropped or pasted onto the canvas become layers: scaled to fit, centred, one undoable step."""
+"""Layers made from images: a dropped or pasted image scaled to fit and centred, a generated result."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from PIL import Image
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.generation.request import GenerationResult
 from sketchdiffuse.io.images import ImportedImage
 from sketchdiffuse.io.pixels import premultiply, unpremultiply
 
@@ -35,3 +36,9 @@ def result_layer(doc: Document, rgb: np.ndarray, name: str) -> Layer:
         rgb = np.asarray(Image.fromarray(rgb).resize((doc.width, doc.height), Image.Resampling.LANCZOS))
     alpha = np.full((doc.height, doc.width, 1), 255, np.uint8)
     return Layer(name=name, pixels=np.concatenate([rgb, alpha], axis=2))
+
+
+def layer_name_for(result: GenerationResult) -> str:
+    """A layer made from a result is named from its prompt and seed."""
+    words = " ".join(result.request.prompt.split()[:6]) or "Generated"
+    return f"{words} ({result.seed})"

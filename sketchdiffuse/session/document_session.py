@@ -1,0 +1,91 @@
+"""One open document and what belongs to it, without a window: the layers, the undo history, the
+file it came from and whether it differs from it, the history of results and the panel's values
+that the project file carries. The window shows a DocumentSession; scripts and tests use it alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.history import History
+from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.generation.history_store import decode_history, encode_history
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
+from sketchdiffuse.io.images import open_image
+from sketchdiffuse.io.ora import read_ora, write_ora
+from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.session.history_model import HistoryModel
+from sketchdiffuse.session.image_layers import layer_name_for, result_layer
+from sketchdiffuse.session.requests import build_request
+from sketchdiffuse.session.settings import PanelValues, RunSettings
+
+
+class DocumentSession:
+    def __init__(self, doc: Document, path: Path | None = None) -> None:
+        self.doc = doc
+        self.path = path  # the artist's .ora; None until saved as one
+        self.history = History(doc)
+        self.results = HistoryModel()
+        self.panel = PanelValues()
+        self.run = RunSettings()
+        self.warnings: list[str] = []  # what opening the file reported
+
+    # -- files -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path) -> DocumentSession:
+        """An .ora with its history and panel settings, or an image as a one-layer document (not yet an .ora).
+        Damaged files raise DocumentError with a sentence naming the file."""
+        path = Path(path)
+        if path.suffix.lower() != ".ora":
+            image = open_image(path)
+            return cls(Document(image.width, image.height, [Layer("Background", image.pixels)]))
+        contents = read_ora(path)
+        session = cls(contents.document, path)
+        entries, panel, warnings = decode_history(contents.extras)
+        session.results.replace_all(entries)
+        session.panel = PanelValues.from_mapping(panel, session.panel)
+        session.warnings = contents.warnings + warnings
+        return session
+
+    def project_extras(self) -> dict[str, bytes]:
+        return encode_history(list(self.results.entries), self.panel.as_dict())
+
+    def save(self, path: str | Path | None = None) -> Path:
+        """Write the project atomically (the old file stays whole on failure); the session is then clean."""
+        target = Path(path) if path is not None else self.path
+        if target is None:
+            raise ValueError("This document has no file yet: give a path to save it to.")
+        index = self.history.index
+        write_ora(self.doc, target, self.project_extras())
+        if self.history.index == index:
+            self.history.set_clean()
+        self.path = target
+        return target
+
+    @property
+    def modified(self) -> bool:
+        return not self.history.is_clean()
+
+    # -- generation --------------------------------------------------------------------------
+    def drawing(self) -> np.ndarray:
+        """The composite the model starts from, flattened on white (read-only)."""
+        rgb = flatten_on(self.doc.composite())
+        rgb.setflags(write=False)
+        return rgb
+
+    def request(self, seed: int | None = None) -> GenerationRequest:
+        return build_request(self.panel, self.run, self.drawing(), seed)
+
+    def keep(self, result: GenerationResult) -> None:
+        """A finished result joins the history of results (newest first)."""
+        self.results.add(result, png=result.saved_png)
+
+    def apply(self, result: GenerationResult) -> Layer:
+        """The result as a new layer above the active one: one undoable step."""
+        name = layer_name_for(result)
+        layer = result_layer(self.doc, result.image, name)
+        self.history.push(cmd.add_layer(self.doc, layer, text=f"Apply '{name}'"))
+        return layer

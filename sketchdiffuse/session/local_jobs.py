@@ -1,0 +1,34 @@
+"""The job queue driving a local engine on the calling thread: for the command line, scripts and tests.
+The window drives the same queue from a worker thread (qt/worker.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sketchdiffuse.generation.engine import CancelToken, Engine
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
+from sketchdiffuse.session.jobs import Job, JobQueue
+
+
+class LocalJobs:
+    def __init__(self, engine: Engine, delivered: Callable[[Job, GenerationResult], None]) -> None:
+        self.engine = engine
+        self.delivered = delivered
+        self._tokens: dict[int, CancelToken] = {}
+        self.queue = JobQueue(self._run, lambda job: self._tokens[job].cancel())
+
+    def generate(self, request: GenerationRequest) -> None:
+        self.queue.submit(request)
+
+    def generate_batch(self, request: GenerationRequest, count: int) -> None:
+        self.queue.submit_batch(request, count)
+
+    def _run(self, job: Job) -> None:
+        token = self._tokens[job.id] = CancelToken()
+        try:
+            outcome = self.engine.generate(job.request, cancel=token)
+        finally:
+            del self._tokens[job.id]
+        if self.queue.wants(job.id) and isinstance(outcome, GenerationResult):
+            self.delivered(job, outcome)  # before the queue starts the next job of a batch
+        self.queue.ended(job.id)
