@@ -8,18 +8,16 @@ the folder; folders left by a crash are offered at the next start (qt/recovery_d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.history import History
 from sketchdiffuse.io.recovery import RecoveryStore
-from sketchdiffuse.qt.background_save import SaveJob
-from sketchdiffuse.qt.settings_storage import QSettingsStorage
-from sketchdiffuse.session.settings import read_run
-
-if TYPE_CHECKING:
-    from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.background_save import BackgroundSaver, SaveJob
 
 DEFAULT_MINUTES = 2.0
 
@@ -30,23 +28,43 @@ def data_folder(name: str) -> Path:
     return Path(base or Path.home() / ".sketchdiffuse") / name
 
 
+@dataclass(frozen=True)
+class Autosaved:
+    """What a copy is of, asked at each autosave: the document, its title and the artist's file."""
+
+    doc: Document
+    title: str
+    original: Path | None
+
+
 class Autosaver(QObject):
+    """Copies a changed document into the recovery folder every few minutes, in the background.
+
+    It gets the narrow things it uses: the undo history (is the document saved?), the background
+    saver, and callables for the document, the project extras, the interval and status messages."""
+
     saved = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(
+        self,
+        history: History,
+        saver: BackgroundSaver,
+        target: Callable[[], Autosaved],
+        extras: Callable[[], dict[str, bytes]],
+        minutes: Callable[[], float],
+        notify: Callable[[str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.history, self.saver, self.target, self.extras = history, saver, target, extras
+        self.minutes, self.notify = minutes, notify
         self.store = RecoveryStore(data_folder("recovery"))
         self._changes = 0
         self._saved_changes = 0
         self._pending = False
-        window.history_signals.edited.connect(self.mark_changed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave_now)
         self.apply_interval()
-
-    def minutes(self) -> float:
-        return read_run(QSettingsStorage(self.window.settings)).autosave_minutes
 
     def apply_interval(self) -> None:
         minutes = self.minutes()
@@ -65,21 +83,20 @@ class Autosaver(QObject):
 
     def autosave_now(self) -> bool:
         """Start a background copy when the document changed since the last one; True when started."""
-        w = self.window
         if self._pending:
             return False
-        if w.history.is_clean():
+        if self.history.is_clean():
             self.store.remove()  # the artist's file holds it all now (nothing to do when there is no copy)
             return False
         if self._changes == self._saved_changes:
             return False
-        title, original, store = w.display_name(), w.path, self.store
+        target, store = self.target(), self.store
         self._pending = True
-        w.saver.save(
+        self.saver.save(
             SaveJob(
-                w.doc,
-                lambda copy, extras: store.write(copy, extras, title, original),
-                w.generation.project_extras,
+                target.doc,
+                lambda copy, extras: store.write(copy, extras, target.title, target.original),
+                self.extras,
                 lambda: self._changes,
                 self._done,
                 "Autosave",
@@ -93,11 +110,9 @@ class Autosaver(QObject):
             self._saved_changes = int(changes)  # type: ignore[call-overload]
             self.saved.emit()
         else:
-            self.window.show_message(
-                f"Autosave failed: {message}. Your work is still open: save it where there is room."
-            )
+            self.notify(f"Autosave failed: {message}. Your work is still open: save it where there is room.")
 
     def closed_normally(self) -> None:
         self.timer.stop()
-        self.window.saver.wait()
+        self.saver.wait()
         self.store.remove()

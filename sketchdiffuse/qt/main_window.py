@@ -18,14 +18,18 @@ from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.recovery import Recoverable
+from sketchdiffuse.qt.autosave import Autosaved, Autosaver
+from sketchdiffuse.qt.background_save import BackgroundSaver
 from sketchdiffuse.qt.canvas import CanvasView, Tool
 from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, ShortcutsDialog
 from sketchdiffuse.qt.icons import icon
 from sketchdiffuse.qt.layer_panel import LayerPanel
 from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
+from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
 from sketchdiffuse.session.image_layers import fitted_layer
+from sketchdiffuse.session.settings import read_run
 
 ORA_FILTER = "OpenRaster (*.ora)"
 OPEN_FILTER = "Images and projects (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -86,11 +90,17 @@ class MainWindow(QMainWindow):
         from sketchdiffuse.qt.generation_ui import GenerationUi
 
         self.generation = GenerationUi(self)
-        from sketchdiffuse.qt.autosave import Autosaver
-        from sketchdiffuse.qt.background_save import BackgroundSaver
-
         self.saver = BackgroundSaver(self)
-        self.autosaver = Autosaver(self)
+        self.autosaver = Autosaver(
+            self.history,
+            self.saver,
+            lambda: Autosaved(self.doc, self.display_name(), self.path),
+            self.generation.project_extras,
+            lambda: read_run(QSettingsStorage(self.settings)).autosave_minutes,
+            self.show_message,
+            self,
+        )
+        self.history_signals.edited.connect(self.autosaver.mark_changed)
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.import_paths)
         self.canvas.imageDropped.connect(self.import_image_data)

@@ -131,7 +131,7 @@ def test_a_full_disk_during_autosave_is_a_message_not_a_loss(
     monkeypatch.setattr(atomic.os, "fsync", fsync)
     stroke(qtbot, window)
     messages: list[str] = []
-    monkeypatch.setattr(window, "show_message", messages.append)
+    monkeypatch.setattr(window.autosaver, "notify", messages.append)
     assert window.autosaver.autosave_now()
     qtbot.waitUntil(lambda: any("Autosave failed" in m for m in messages), timeout=TIMEOUT)
     assert any("disk is full" in m for m in messages)
