@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE
 from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.session.settings import RunSettings
 
 
@@ -197,9 +199,6 @@ class GenerationSettingsDialog(QDialog):
         form.addRow(buttons)
 
     def accept(self) -> None:
-        from sketchdiffuse.generation.errors import GenerationError
-        from sketchdiffuse.generation.model_ref import ModelRef
-
         source = self.tiny_autoencoder.text().strip()
         if source:
             try:

@@ -3,42 +3,70 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMenu
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu
 
 from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.history import History
 from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import GenerationError
 from sketchdiffuse.generation.family import family_from_name
+from sketchdiffuse.generation.history_store import decode_history, encode_history, entry_from_png
+from sketchdiffuse.generation.limits import RANDOM_SEED, resolve_seed
 from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.models import detect_family
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
+from sketchdiffuse.io.atomic import atomic_writer
+from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.io.png_meta import parse_parameters
+from sketchdiffuse.qt.autosave import data_folder
+from sketchdiffuse.qt.canvas import CanvasView
 from sketchdiffuse.qt.convert import rgb_to_qimage
 from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
 from sketchdiffuse.qt.live_mode import LiveMode
 from sketchdiffuse.qt.prompt_panel import PromptPanel
+from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.worker import GenerationController
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
-if TYPE_CHECKING:
-    from sketchdiffuse.qt.main_window import MainWindow
-
 
 class GenerationUi(QObject):
-    def __init__(self, window: MainWindow) -> None:
+    """The prompt panel, the history strip, live mode and the Generate menu, wired to the worker.
+
+    It receives the narrow things it uses: the main window only as the QMainWindow its docks and
+    menu go into, the canvas (drawing and overlay), the undo history and a document getter (to
+    apply results), the prompter, the settings and a status callback. ``applied`` and
+    ``settings_saved`` are hooks the window sets (autosave reacts to both)."""
+
+    def __init__(
+        self,
+        window: QMainWindow,
+        canvas: CanvasView,
+        document: Callable[[], Document],
+        history: History,
+        edited: SignalInstance,
+        prompter: Prompter,
+        settings: QSettings,
+        notify: Callable[[str], None],
+    ) -> None:
         super().__init__(window)
-        self.window = window
-        self.storage = QSettingsStorage(window.settings)
+        self.window, self.canvas, self.document, self.history = window, canvas, document, history
+        self.prompter, self.notify = prompter, notify
+        self.applied: Callable[[], object] = lambda: None
+        self.settings_saved: Callable[[], object] = lambda: None
+        self.storage = QSettingsStorage(settings)
         self.panel = PromptPanel()
-        if window.settings.contains("prompt/steps"):
+        if settings.contains("prompt/steps"):
             self.panel.set_values(read_panel(self.storage).as_dict())
         else:  # first run: steps and guidance suited to the default model (few steps for SD-Turbo)
             self.panel.apply_family_defaults(family_from_name(self.panel.model))
@@ -57,13 +85,13 @@ class GenerationUi(QObject):
         strip_dock.setWidget(self.strip)
         window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, strip_dock)
 
-        self.live = LiveMode(self)
+        self.live = LiveMode(self, self)
         self.live_dock = QDockWidget("Live", window)
         self.live_dock.setObjectName("live-dock")
         self.live_dock.setWidget(self.live.pane)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.live_dock)
         self.live_dock.hide()
-        window.history_signals.edited.connect(self.live.changed)
+        edited.connect(self.live.changed)
         self.panel.changed.connect(self.live.changed)
 
         self.panel.generateRequested.connect(self.generate)
@@ -112,6 +140,24 @@ class GenerationUi(QObject):
         return action
 
     # -- jobs ----------------------------------------------------------------------------
+    # -- what live mode asks (qt/live_mode.LiveHost) -------------------------------------
+    def live_seed(self) -> int:
+        """The panel's seed when locked, else the last result's, else a new random one."""
+        values = self.panel.values()
+        if values["seed_locked"]:
+            return int(values["seed"])
+        return self.last_result.seed if self.last_result else resolve_seed(RANDOM_SEED)
+
+    def submit_live(self, request: GenerationRequest) -> bool:
+        return self.ensure_controller().submit(request, live=True)
+
+    def cancel_live(self) -> None:
+        if self.controller is not None:
+            self.controller.cancel_live()
+
+    def pin_result(self, result: GenerationResult) -> None:
+        self.strip.add(result, pinned=True)
+
     def ensure_controller(self) -> GenerationController:
         """The worker and its thread, started on first use."""
         if self.controller is None:
@@ -133,7 +179,7 @@ class GenerationUi(QObject):
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
-        sketch = flatten_on(self.window.canvas.composite())
+        sketch = flatten_on(self.canvas.composite())
         sketch.setflags(write=False)  # owned here: the request keeps it without another copy
         try:
             return build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
@@ -163,7 +209,7 @@ class GenerationUi(QObject):
     def _status(self, text: str, error: bool = False) -> None:
         self.panel.status.setText(text)
         self.panel.status.setStyleSheet("color: #ff8a70;" if error else "")
-        self.window.show_message(text)
+        self.notify(text)
 
     def _on_loading(self, job: int, stage: str, done: int, total: int) -> None:
         if stage == "download" and total:
@@ -181,8 +227,8 @@ class GenerationUi(QObject):
 
     def _on_preview(self, job: int, image: np.ndarray) -> None:
         if self.show_previews and not self._is_live(job):
-            self.window.canvas.overlay = rgb_to_qimage(image)
-            self.window.canvas.update()
+            self.canvas.overlay = rgb_to_qimage(image)
+            self.canvas.update()
 
     def _busy_changed(self, busy: bool) -> None:
         if not busy:
@@ -208,8 +254,8 @@ class GenerationUi(QObject):
             return
         self.last_result = result
         self.panel.last_seed = result.seed
-        self.window.canvas.overlay = None
-        self.window.canvas.update()
+        self.canvas.overlay = None
+        self.canvas.update()
         self.strip.add(result, png=result.saved_png)
         note = " ".join(result.warnings)
         self._status(f"Done in {result.timings.get('total', 0):.1f} s (seed {result.seed}). {note}".strip())
@@ -217,21 +263,21 @@ class GenerationUi(QObject):
     def _on_failed(self, job: int, message: str, model_problem: bool = False) -> None:
         if self._is_live(job):
             self.live.failed(message)
-        self.window.canvas.overlay = None
-        self.window.canvas.update()
+        self.canvas.overlay = None
+        self.canvas.update()
         self._status(message, error=True)
         if model_problem:
             self.explain_models(message)
 
     def explain_models(self, problem: str) -> None:
-        if self.window.prompter.explain_models(problem):
+        if self.prompter.explain_models(problem):
             self.choose_model()
 
     def _toggle_previews(self, on: bool) -> None:
         self.show_previews = on
         if not on:
-            self.window.canvas.overlay = None
-            self.window.canvas.update()
+            self.canvas.overlay = None
+            self.canvas.update()
 
     # -- history -------------------------------------------------------------------------
     def apply(self, entry: HistoryEntry) -> None:
@@ -240,21 +286,21 @@ class GenerationUi(QObject):
 
     def apply_result(self, result: GenerationResult) -> None:
         """The result as a new layer above the active one: one undoable command."""
-        doc = self.window.doc
+        doc = self.document()
         name = layer_name_for(result)
         layer = result_layer(doc, result.image, name)
-        self.window.history.push(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
-        self.window.autosaver.autosave_now()  # an applied result is worth keeping at once
+        self.history.push(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
+        self.applied()  # an applied result is worth an autosave at once
 
     def compare(self, entry: HistoryEntry | None) -> None:
         """Show a result over the canvas without changing anything; the same click again hides it."""
         if entry is None or entry is self._compare:
             self._compare = None
-            self.window.canvas.overlay = None
+            self.canvas.overlay = None
         else:
             self._compare = entry
-            self.window.canvas.overlay = rgb_to_qimage(entry.result.image)
-        self.window.canvas.update()
+            self.canvas.overlay = rgb_to_qimage(entry.result.image)
+        self.canvas.update()
 
     def reuse(self, entry: HistoryEntry) -> None:
         r = entry.result.request
@@ -274,8 +320,6 @@ class GenerationUi(QObject):
 
     def load_parameters_text(self, text: str) -> None:
         """Prompt and settings from an AUTOMATIC1111-style ``parameters`` text (a dropped PNG's)."""
-        from sketchdiffuse.io.png_meta import parse_parameters
-
         prompt, negative, settings = parse_parameters(text)
         values: dict[str, object] = {"prompt": prompt, "negative_prompt": negative}
         keys = {
@@ -293,10 +337,7 @@ class GenerationUi(QObject):
 
     def save_entry(self, entry: HistoryEntry) -> None:
         """The result's PNG as the strip keeps it: A1111 ``parameters`` plus the record Import Results reads."""
-        from sketchdiffuse.io.atomic import atomic_writer
-        from sketchdiffuse.io.errors import describe_os_error
-
-        chosen = self.window.prompter.save_path(
+        chosen = self.prompter.save_path(
             "Save result", "PNG (*.png)", str(self.results_folder() / f"sketchdiffuse-{entry.result.seed}.png")
         )
         if not chosen:
@@ -306,12 +347,10 @@ class GenerationUi(QObject):
             with atomic_writer(path) as handle:
                 handle.write(entry.encoded())
         except OSError as exc:
-            self.window.show_error("Save result", f"'{path.name}' could not be saved: {describe_os_error(exc)}.")
+            self.prompter.error("Save result", f"'{path.name}' could not be saved: {describe_os_error(exc)}.")
 
     def import_results(self, paths: list[str] | None = None) -> int:
         """Rebuild history entries from result PNGs (the results folder, or a project's); returns how many."""
-        from sketchdiffuse.generation.history_store import entry_from_png
-
         if paths is None:
             folder = str(self.results_folder())
             paths, _ = QFileDialog.getOpenFileNames(self.window, "Import results", folder, "PNG (*.png)")
@@ -331,8 +370,6 @@ class GenerationUi(QObject):
         return added
 
     def results_folder(self) -> Path:
-        from sketchdiffuse.qt.autosave import data_folder
-
         return self.results_dir or data_folder("results")
 
     def open_results_folder(self) -> None:
@@ -364,17 +401,15 @@ class GenerationUi(QObject):
         return read_run(self.storage)
 
     def edit_settings(self) -> None:
-        chosen = self.window.prompter.run_settings(self.run_settings())
+        chosen = self.prompter.run_settings(self.run_settings())
         if chosen is None:
             return
         write_run(self.storage, chosen)
-        self.window.autosaver.apply_interval()
+        self.settings_saved()
         self._status("Settings saved; the model is reloaded at the next generation if device or precision changed.")
 
     def set_model(self, text: str) -> bool:
         """Use another model; its family's defaults (few steps for Turbo, LCM...) are applied when they can be told."""
-        from sketchdiffuse.generation.models import detect_family
-
         try:
             ref = ModelRef.parse(text)
         except GenerationError as exc:
@@ -391,14 +426,10 @@ class GenerationUi(QObject):
 
     # -- the project file ---------------------------------------------------------------
     def project_extras(self) -> dict[str, bytes]:
-        from sketchdiffuse.generation.history_store import encode_history
-
         return encode_history(list(self.strip.entries), self.panel.values())
 
     def restore(self, extras: dict[str, bytes]) -> None:
         """Show the history (and panel settings) saved in a project; an empty dict clears the strip."""
-        from sketchdiffuse.generation.history_store import decode_history
-
         self.compare(None)
         entries, settings, warnings = decode_history(extras)
         self.strip.history.replace_all(entries)  # stored newest first, as the history keeps them

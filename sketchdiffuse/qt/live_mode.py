@@ -4,7 +4,7 @@ beside the canvas. Live results stay out of the history until the artist pins on
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -12,14 +12,24 @@ from PySide6.QtGui import QPixmap, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from sketchdiffuse.generation.errors import GenerationError
-from sketchdiffuse.generation.limits import resolve_seed
-from sketchdiffuse.generation.request import RANDOM_SEED, GenerationRequest, GenerationResult
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.qt.convert import rgb_to_qimage
 from sketchdiffuse.session.live import LiveScheduler
 from sketchdiffuse.session.requests import live_request
+from sketchdiffuse.session.settings import RunSettings
 
-if TYPE_CHECKING:
-    from sketchdiffuse.qt.generation_ui import GenerationUi
+
+class LiveHost(Protocol):
+    """What live mode asks of the generation side of the window (GenerationUi provides it)."""
+
+    def build_request(self, seed: int | None = None) -> GenerationRequest | None: ...
+    def run_settings(self) -> RunSettings: ...
+    def live_seed(self) -> int: ...
+    def submit_live(self, request: GenerationRequest) -> bool: ...
+    def cancel_live(self) -> None: ...
+    def apply_result(self, result: GenerationResult) -> None: ...
+    def pin_result(self, result: GenerationResult) -> None: ...
+    def generate(self, seed: int | None = None) -> None: ...
 
 
 class LivePane(QWidget):
@@ -87,8 +97,8 @@ class LiveMode(QObject):
 
     resultShown = Signal(object)  # GenerationResult
 
-    def __init__(self, ui: GenerationUi) -> None:
-        super().__init__(ui)
+    def __init__(self, ui: LiveHost, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.ui = ui
         self.pane = LivePane()
         self.scheduler = LiveScheduler()
@@ -114,17 +124,13 @@ class LiveMode(QObject):
             return
         if on:
             # The seed stays fixed while live, so the picture changes only with the drawing.
-            values = self.ui.panel.values()
-            last = self.ui.last_result
-            seed = values["seed"] if values["seed_locked"] else (last.seed if last else resolve_seed(RANDOM_SEED))
             self.pane.info.setText(self._decoder_note())
-            self.scheduler.enable(seed)
+            self.scheduler.enable(self.ui.live_seed())
             self._arm()
         else:
             self.scheduler.disable()
             self._timer.stop()
-            if self.ui.controller is not None:
-                self.ui.controller.cancel_live()
+            self.ui.cancel_live()
             self.pane.info.setText("Live mode is off.")
 
     def _decoder_note(self) -> str:
@@ -167,7 +173,7 @@ class LiveMode(QObject):
         state = (request, request.drawing_digest)
         if not self.scheduler.should_submit(state):
             return False  # unchanged drawing and settings: nothing to do
-        if not self.ui.ensure_controller().submit(request, live=True):
+        if not self.ui.submit_live(request):
             self.scheduler.refused()  # the artist's own generation runs first
             return False
         self.scheduler.submitted(state)
@@ -194,7 +200,7 @@ class LiveMode(QObject):
 
     def pin(self) -> None:
         if self.result is not None:
-            self.ui.strip.add(self.result, pinned=True)
+            self.ui.pin_result(self.result)
 
     def render_full_size(self) -> None:
         """The current drawing at the normal work size with the live seed, into the history."""

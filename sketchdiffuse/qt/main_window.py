@@ -16,18 +16,22 @@ from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
-from sketchdiffuse.io.images import open_image
+from sketchdiffuse.io.images import export_image, open_image
+from sketchdiffuse.io.ora import read_ora, write_ora
+from sketchdiffuse.io.png_meta import PARAMETERS_KEY
 from sketchdiffuse.io.recovery import Recoverable
 from sketchdiffuse.qt.autosave import Autosaved, Autosaver
-from sketchdiffuse.qt.background_save import BackgroundSaver
+from sketchdiffuse.qt.background_save import BackgroundSaver, SaveJob
 from sketchdiffuse.qt.canvas import CanvasView, Tool
 from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, ShortcutsDialog
+from sketchdiffuse.qt.generation_ui import GenerationUi
 from sketchdiffuse.qt.icons import icon
 from sketchdiffuse.qt.layer_panel import LayerPanel
 from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
+from sketchdiffuse.qt.url_fetch import UrlFetcher
 from sketchdiffuse.session.image_layers import fitted_layer
 from sketchdiffuse.session.settings import read_run
 
@@ -87,9 +91,16 @@ class MainWindow(QMainWindow):
         self.history_signals.cleanChanged.connect(self._update_title)
 
         self._build_actions()
-        from sketchdiffuse.qt.generation_ui import GenerationUi
-
-        self.generation = GenerationUi(self)
+        self.generation = GenerationUi(
+            self,
+            self.canvas,
+            lambda: self.doc,
+            self.history,
+            self.history_signals.edited,
+            self.prompter,
+            self.settings,
+            self.show_message,
+        )
         self.saver = BackgroundSaver(self)
         self.autosaver = Autosaver(
             self.history,
@@ -101,10 +112,11 @@ class MainWindow(QMainWindow):
             self,
         )
         self.history_signals.edited.connect(self.autosaver.mark_changed)
+        self.generation.applied = self.autosaver.autosave_now
+        self.generation.settings_saved = self.autosaver.apply_interval
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.import_paths)
         self.canvas.imageDropped.connect(self.import_image_data)
-        from sketchdiffuse.qt.url_fetch import UrlFetcher
 
         self.fetcher = UrlFetcher(self)
         self.canvas.urlsDropped.connect(self.import_urls)
@@ -236,8 +248,6 @@ class MainWindow(QMainWindow):
 
     def restore_recovered(self, entry: Recoverable) -> bool:
         """Open an autosaved copy; it stays marked modified, with the artist's own file as its target."""
-        from sketchdiffuse.io.ora import read_ora
-
         try:
             contents = read_ora(entry.document)
         except (DocumentError, OSError) as exc:
@@ -278,8 +288,6 @@ class MainWindow(QMainWindow):
             self.open_path(path)
 
     def open_path(self, path: str | Path) -> bool:
-        from sketchdiffuse.io.ora import read_ora
-
         path = Path(path)
         try:
             if path.suffix.lower() == ".ora":
@@ -318,9 +326,6 @@ class MainWindow(QMainWindow):
         return self._write(path, wait)
 
     def _write(self, path: Path, wait: bool) -> bool:
-        from sketchdiffuse.io.ora import write_ora
-        from sketchdiffuse.qt.background_save import SaveJob
-
         doc = self.doc
         outcome: list[bool] = []
 
@@ -355,8 +360,6 @@ class MainWindow(QMainWindow):
         return True
 
     def export_image(self) -> None:
-        from sketchdiffuse.io.images import export_image
-
         suggested = (self.path.stem if self.path else "untitled") + ".png"
         chosen = self._save_path("Export image", EXPORT_FILTER, suggested)
         if not chosen:
@@ -466,8 +469,6 @@ class MainWindow(QMainWindow):
     # -- drag and drop, paste ------------------------------------------------------------
     def import_paths(self, paths: list[str]) -> None:
         """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
-        from sketchdiffuse.io.png_meta import PARAMETERS_KEY
-
         projects = [p for p in paths if p.lower().endswith(".ora")]
         if projects:
             if self.maybe_save():

@@ -156,17 +156,17 @@ def test_saving_runs_in_the_background_and_painting_goes_on(
     # document stays modified.
     import threading
 
-    import sketchdiffuse.io.ora as ora
+    import sketchdiffuse.qt.main_window as main_window
 
     writing, release = threading.Event(), threading.Event()
-    real_write = ora.write_ora
+    real_write = main_window.write_ora
 
     def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
         writing.set()
         release.wait(10)
         real_write(*args, **kwargs)
 
-    monkeypatch.setattr(ora, "write_ora", slow_write)
+    monkeypatch.setattr(main_window, "write_ora", slow_write)
     before = [layer.pixels.copy() for layer in window.doc.layers]
     with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
         window.save()

@@ -283,7 +283,7 @@ def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypat
         "cpu_offload": "false",
         "vae_tiling": "true",
     }
-    ui.window.prompter.answers["run_settings"] = lambda current: RunSettings.from_mapping(chosen)
+    ui.prompter.answers["run_settings"] = lambda current: RunSettings.from_mapping(chosen)
     ui.actions["settings"].trigger()
     request = ui.build_request()
     assert request is not None
