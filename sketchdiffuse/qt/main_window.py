@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -18,7 +17,6 @@ from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import export_image, open_image
 from sketchdiffuse.io.ora import read_ora, write_ora
-from sketchdiffuse.io.png_meta import PARAMETERS_KEY
 from sketchdiffuse.io.recovery import Recoverable
 from sketchdiffuse.qt.autosave import Autosaved, Autosaver
 from sketchdiffuse.qt.background_save import BackgroundSaver, SaveJob
@@ -26,13 +24,12 @@ from sketchdiffuse.qt.canvas import CanvasView, Tool
 from sketchdiffuse.qt.dialogs import LayerPropertiesDialog, ShortcutsDialog
 from sketchdiffuse.qt.generation_ui import GenerationUi
 from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.qt.image_drop import ImageDrop
 from sketchdiffuse.qt.layer_panel import LayerPanel
 from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
-from sketchdiffuse.qt.url_fetch import UrlFetcher
-from sketchdiffuse.session.image_layers import fitted_layer
 from sketchdiffuse.session.settings import read_run
 
 ORA_FILTER = "OpenRaster (*.ora)"
@@ -114,14 +111,19 @@ class MainWindow(QMainWindow):
         self.history_signals.edited.connect(self.autosaver.mark_changed)
         self.generation.applied = self.autosaver.autosave_now
         self.generation.settings_saved = self.autosaver.apply_interval
+        self.drop = ImageDrop(
+            lambda: self.doc,
+            self.history,
+            self.prompter,
+            self.show_message,
+            self._open_if_saved,
+            self.generation.load_parameters_text,
+            self,
+        )
         self.canvas.setAcceptDrops(True)
-        self.canvas.filesDropped.connect(self.import_paths)
-        self.canvas.imageDropped.connect(self.import_image_data)
-
-        self.fetcher = UrlFetcher(self)
-        self.canvas.urlsDropped.connect(self.import_urls)
-        self.fetcher.fetched.connect(lambda url, data: self.import_image_data(data))
-        self.fetcher.failed.connect(lambda url, message: self.show_error("Import", message))
+        self.canvas.filesDropped.connect(self.drop.import_paths)
+        self.canvas.imageDropped.connect(self.drop.import_image_data)
+        self.canvas.urlsDropped.connect(self.drop.import_urls)
         self._update_title()
         self._update_size_label()
         self.resize(1280, 860)
@@ -153,7 +155,7 @@ class MainWindow(QMainWindow):
             "save_as": self._action("Save &As…", self.save_as, std.SaveAs),
             "export": self._action("&Export Image…", self.export_image, "Ctrl+Shift+E"),
             "quit": self._action("&Quit", self.close, std.Quit),
-            "paste": self._action("&Paste Image", self.paste, std.Paste),
+            "paste": self._action("&Paste Image", lambda: self.drop.paste(), std.Paste),
             "clear": self._action(
                 "&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete
             ),
@@ -436,6 +438,10 @@ class MainWindow(QMainWindow):
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def _open_recent(self, path: str) -> None:
+        self._open_if_saved(path)
+
+    def _open_if_saved(self, path: str) -> None:
+        """Open another file once the current one is saved, discarded or unchanged."""
         if self.maybe_save():
             self.open_path(path)
 
@@ -465,64 +471,3 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
-
-    # -- drag and drop, paste ------------------------------------------------------------
-    def import_paths(self, paths: list[str]) -> None:
-        """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
-        projects = [p for p in paths if p.lower().endswith(".ora")]
-        if projects:
-            if self.maybe_save():
-                self.open_path(projects[0])
-            return
-        layers, errors, parameters = [], [], None
-        for path in paths:
-            try:
-                image = open_image(path)
-            except DocumentError as exc:
-                errors.append(str(exc))
-                continue
-            layers.append(fitted_layer(self.doc, image, Path(path).stem))
-            if PARAMETERS_KEY in image.text and parameters is None:
-                parameters = (Path(path).name, image.text[PARAMETERS_KEY])
-        self._add_layers(layers)
-        if errors:
-            self.show_error("Import", "\n".join(errors))
-        if parameters and self.prompter.load_parameters(parameters[0]):
-            self.generation.load_parameters_text(parameters[1])
-
-    def import_urls(self, urls: list[str]) -> None:
-        """Web images download in the background; each arrives as its own undoable layer."""
-        for url in urls:
-            self.show_message(f"Downloading {url} …")
-            self.fetcher.fetch(url)
-
-    def import_image_data(self, data: bytes) -> None:
-        try:
-            image = open_image(data)
-        except DocumentError as exc:
-            self.show_error("Import", str(exc))
-            return
-        self._add_layers([fitted_layer(self.doc, image, "Pasted image")])
-
-    def _add_layers(self, layers: list[Layer]) -> None:
-        if not layers:
-            return
-        self.history.begin_macro(f"Import {len(layers)} image(s)")
-        for layer in layers:
-            self._run(partial(cmd.add_layer, layer=layer))
-        self.history.end_macro()
-
-    def paste(self) -> None:
-        from PySide6.QtCore import QBuffer, QIODevice
-        from PySide6.QtWidgets import QApplication
-
-        mime = QApplication.clipboard().mimeData()
-        if mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
-            self.import_paths([u.toLocalFile() for u in mime.urls()])
-        elif mime.hasImage():
-            buffer = QBuffer()
-            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            QApplication.clipboard().image().save(buffer, b"PNG")
-            self.import_image_data(bytes(buffer.data().data()))
-        else:
-            self.show_message("The clipboard holds no image.")

@@ -236,7 +236,7 @@ def test_fifty_dropped_files_are_one_undo_step(window: MainWindow, tmp_path: Pat
         Image.new("RGB", (40 + i, 30), (i * 5, 0, 0)).save(path)
         paths.append(str(path))
     layers = len(window.doc.layers)
-    window.import_paths(paths)
+    window.drop.import_paths(paths)
     assert len(window.doc.layers) == layers + 50
     window.history.undo()
     assert len(window.doc.layers) == layers

@@ -185,10 +185,10 @@ def test_drops_add_layers_and_report_bad_files(
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff garbage")
     layers = len(window.doc.layers)
-    window.import_paths([str(png), str(bad)])
+    window.drop.import_paths([str(png), str(bad)])
     buf = io.BytesIO()
     Image.new("RGBA", (10, 10), (255, 0, 0, 255)).save(buf, "PNG")
-    window.import_image_data(buf.getvalue())
+    window.drop.import_image_data(buf.getvalue())
     assert len(window.doc.layers) == layers + 2
     assert len(no_dialogs) == 1 and "broken.jpg" in no_dialogs[0]
     ref = window.doc.layers[layers]
@@ -208,7 +208,7 @@ def test_a_dropped_png_with_parameters_offers_them(
     path = tmp_path / "fox.png"
     export_image(np.full((8, 8, 4), 255, np.uint8), path, text={"parameters": text})
     gen_window.prompter.answers["load_parameters"] = True
-    gen_window.import_paths([str(path)])
+    gen_window.drop.import_paths([str(path)])
     values = gen_window.generation.panel.values()
     assert (values["prompt"], values["negative_prompt"], values["steps"], values["scheduler"], values["seed"]) == (
         "a red fox",

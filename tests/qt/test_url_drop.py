@@ -52,14 +52,14 @@ def test_dropped_image_links_become_layers_and_bad_links_explain(
     qtbot, window: MainWindow, server: str, no_dialogs: list[str]
 ):
     layers = len(window.doc.layers)
-    with qtbot.waitSignal(window.fetcher.fetched, timeout=10_000):
-        window.import_urls([f"{server}/cat.png"])
+    with qtbot.waitSignal(window.drop.fetcher.fetched, timeout=10_000):
+        window.drop.import_urls([f"{server}/cat.png"])
     assert len(window.doc.layers) == layers + 1
     assert window.doc.active_layer.pixels[75, 100].tolist() == [0, 0, 255, 255]  # centred on the canvas
     for path, words in (("/page.html", "not an image"), ("/missing.png", "could not be downloaded")):
-        with qtbot.waitSignal(window.fetcher.failed, timeout=10_000):
-            window.import_urls([f"{server}{path}"])
+        with qtbot.waitSignal(window.drop.fetcher.failed, timeout=10_000):
+            window.drop.import_urls([f"{server}{path}"])
         assert words in no_dialogs[-1]
-    window.import_urls(["ftp://example.invalid/x.png"])
+    window.drop.import_urls(["ftp://example.invalid/x.png"])
     assert "not a web address" in no_dialogs[-1]
     assert len(window.doc.layers) == layers + 1

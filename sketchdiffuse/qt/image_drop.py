@@ -1,0 +1,99 @@
+"""Images arriving by drop, paste or download become layers (one undo step per drop); a dropped
+.ora opens instead; a dropped PNG made by a Stable Diffusion tool offers its settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QBuffer, QIODevice, QObject
+from PySide6.QtWidgets import QApplication
+
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.history import History
+from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.io.images import open_image
+from sketchdiffuse.io.png_meta import PARAMETERS_KEY
+from sketchdiffuse.qt.prompter import Prompter
+from sketchdiffuse.qt.url_fetch import UrlFetcher
+from sketchdiffuse.session.image_layers import fitted_layer
+
+
+class ImageDrop(QObject):
+    def __init__(
+        self,
+        document: Callable[[], Document],
+        history: History,
+        prompter: Prompter,
+        notify: Callable[[str], None],
+        open_project: Callable[[str], object],
+        load_parameters: Callable[[str], None],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document, self.history, self.prompter, self.notify = document, history, prompter, notify
+        self.open_project, self.load_parameters = open_project, load_parameters
+        self.fetcher = UrlFetcher(self)
+        self.fetcher.fetched.connect(lambda url, data: self.import_image_data(data))
+        self.fetcher.failed.connect(lambda url, message: self.prompter.error("Import", message))
+
+    def import_paths(self, paths: list[str]) -> None:
+        """Dropped files: an .ora opens; images become layers (one undo step for the whole drop)."""
+        projects = [p for p in paths if p.lower().endswith(".ora")]
+        if projects:
+            self.open_project(projects[0])
+            return
+        layers, errors, parameters = [], [], None
+        for path in paths:
+            try:
+                image = open_image(path)
+            except DocumentError as exc:
+                errors.append(str(exc))
+                continue
+            layers.append(fitted_layer(self.document(), image, Path(path).stem))
+            if PARAMETERS_KEY in image.text and parameters is None:
+                parameters = (Path(path).name, image.text[PARAMETERS_KEY])
+        self._add_layers(layers)
+        if errors:
+            self.prompter.error("Import", "\n".join(errors))
+        if parameters and self.prompter.load_parameters(parameters[0]):
+            self.load_parameters(parameters[1])
+
+    def import_urls(self, urls: list[str]) -> None:
+        """Web images download in the background; each arrives as its own undoable layer."""
+        for url in urls:
+            self.notify(f"Downloading {url} …")
+            self.fetcher.fetch(url)
+
+    def import_image_data(self, data: bytes) -> None:
+        try:
+            image = open_image(data)
+        except DocumentError as exc:
+            self.prompter.error("Import", str(exc))
+            return
+        self._add_layers([fitted_layer(self.document(), image, "Pasted image")])
+
+    def _add_layers(self, layers: list[Layer]) -> None:
+        if not layers:
+            return
+        doc = self.document()
+        try:
+            with self.history.macro(f"Import {len(layers)} image(s)"):
+                for layer in layers:
+                    self.history.push(cmd.add_layer(doc, layer=layer))
+        except DocumentError as exc:
+            self.notify(str(exc))
+
+    def paste(self) -> None:
+        mime = QApplication.clipboard().mimeData()
+        if mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
+            self.import_paths([u.toLocalFile() for u in mime.urls()])
+        elif mime.hasImage():
+            buffer = QBuffer()
+            buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+            QApplication.clipboard().image().save(buffer, b"PNG")
+            self.import_image_data(bytes(buffer.data().data()))
+        else:
+            self.notify("The clipboard holds no image.")
