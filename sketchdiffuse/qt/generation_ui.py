@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Qt, SignalInstance
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu
 
 from sketchdiffuse.document import commands as cmd
@@ -34,6 +34,7 @@ from sketchdiffuse.qt.live_mode import LiveMode
 from sketchdiffuse.qt.prompt_panel import PromptPanel
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
+from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.qt.worker import GenerationController
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request
@@ -129,15 +130,8 @@ class GenerationUi(QObject):
         window.menuBar().insertMenu(window.menuBar().actions()[-1], menu)
         self.last_result: GenerationResult | None = None
 
-    def _action(self, text: str, slot: object, shortcut: str) -> QAction:
-        action = QAction(text, self.window)
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
-        action.triggered.connect(lambda _=False: slot())  # type: ignore[operator]
-        self.window.addAction(action)
-        return action
+    def _action(self, text: str, slot: Callable[[], object], shortcut: str) -> QAction:
+        return make_action(self.window, text, slot, shortcut or None)
 
     # -- jobs ----------------------------------------------------------------------------
     # -- what live mode asks (qt/live_mode.LiveHost) -------------------------------------

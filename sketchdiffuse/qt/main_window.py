@@ -6,8 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
+from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox
 
 from sketchdiffuse import __version__
 from sketchdiffuse.document import commands as cmd
@@ -30,6 +30,7 @@ from sketchdiffuse.qt.prompter import DialogPrompter, Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.tool_options import ToolOptions
 from sketchdiffuse.qt.undo import HistorySignals
+from sketchdiffuse.qt.window_menus import build_menus, make_actions
 from sketchdiffuse.session.settings import read_run
 
 ORA_FILTER = "OpenRaster (*.ora)"
@@ -129,100 +130,53 @@ class MainWindow(QMainWindow):
         self.resize(1280, 860)
 
     # -- actions and menus ---------------------------------------------------------------
-    def _action(
-        self,
-        text: str,
-        slot: Callable[[], object],
-        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
-        icon_name: str | None = None,
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-            action.setToolTip(f"{text.replace('&', '')} ({action.shortcut().toString()})")
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        action.triggered.connect(lambda _=False: slot())
-        self.addAction(action)  # shortcuts work whatever has focus
-        return action
+    def _on_active(self, make: Callable[..., object], *extra: int) -> Callable[[], None]:
+        """An action applying a layer command to the active layer (``extra``: offsets to it, e.g. a move)."""
+        return lambda: self._run(lambda d: make(d, d.active_index, *(d.active_index + e for e in extra)))
 
     def _build_actions(self) -> None:
         std = QKeySequence.StandardKey
-        a = self.actions_by_name = {
-            "new": self._action("&New…", self.new_document, std.New),
-            "open": self._action("&Open…", self.open_document, std.Open),
-            "save": self._action("&Save", self.save, std.Save),
-            "save_as": self._action("Save &As…", self.save_as, std.SaveAs),
-            "export": self._action("&Export Image…", self.export_image, "Ctrl+Shift+E"),
-            "quit": self._action("&Quit", self.close, std.Quit),
-            "paste": self._action("&Paste Image", lambda: self.drop.paste(), std.Paste),
-            "clear": self._action(
-                "&Clear Layer", lambda: self._run(lambda d: cmd.clear_layer(d, d.active_index)), std.Delete
-            ),
-            "layer_new": self._action(
-                "&New Layer", lambda: self._run(lambda d: cmd.add_layer(d)), "Ctrl+Shift+N", "layer-add"
-            ),
-            "layer_duplicate": self._action(
-                "&Duplicate Layer",
-                lambda: self._run(lambda d: cmd.duplicate_layer(d, d.active_index)),
-                "Ctrl+J",
-                "layer-duplicate",
-            ),
-            "layer_delete": self._action(
-                "De&lete Layer", lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)), None, "layer-delete"
-            ),
-            "layer_merge": self._action(
-                "&Merge Down", lambda: self._run(lambda d: cmd.merge_down(d, d.active_index)), "Ctrl+E", "layer-merge"
-            ),
-            "layer_up": self._action(
-                "Move &Up", lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index + 1)), "Ctrl+]"
-            ),
-            "layer_down": self._action(
-                "Move Do&wn",
-                lambda: self._run(lambda d: cmd.move_layer(d, d.active_index, d.active_index - 1)),
-                "Ctrl+[",
-            ),
-            "layer_props": self._action("&Properties…", self.layer_properties),
-            "zoom_in": self._action("Zoom &In", self.canvas.zoom_in, std.ZoomIn),
-            "zoom_out": self._action("Zoom &Out", self.canvas.zoom_out, std.ZoomOut),
-            "fit": self._action("&Fit to Window", self.canvas.fit, "0"),
-            "actual": self._action("&100 %", self.canvas.actual_size, "1"),
-            "size_down": self._action("Smaller Brush", lambda: self.tools.scale_size(1 / 1.2), "["),
-            "size_up": self._action("Bigger Brush", lambda: self.tools.scale_size(1.2), "]"),
-            "about": self._action("&About sketchdiffuse", self.about),
-            "shortcuts": self._action("&Keyboard Shortcuts", self.show_shortcuts, "F1"),
-        }
-        a["undo"] = self.history_signals.undo_action(self)
-        self.addAction(a["undo"])
-        a["undo"].setShortcut(QKeySequence(std.Undo))
-        a["redo"] = self.history_signals.redo_action(self)
-        self.addAction(a["redo"])
-        a["redo"].setShortcut(QKeySequence(std.Redo))
-        self.recent_menu = None
-
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addActions([a["new"], a["open"]])
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        file_menu.addActions([a["save"], a["save_as"], a["export"]])
-        file_menu.addSeparator()
-        file_menu.addAction(a["quit"])
-        edit = bar.addMenu("&Edit")
-        edit.addActions([a["undo"], a["redo"]])
-        edit.addSeparator()
-        edit.addActions([a["paste"], a["clear"]])
-        layer = bar.addMenu("&Layer")
-        layer.addActions([a["layer_new"], a["layer_duplicate"], a["layer_delete"], a["layer_merge"]])
-        layer.addSeparator()
-        layer.addActions([a["layer_up"], a["layer_down"], a["layer_props"]])
-        view = bar.addMenu("&View")
-        view.addActions([a["zoom_in"], a["zoom_out"], a["fit"], a["actual"]])
-        tools = bar.addMenu("&Tools")
-        tools.addActions(list(self.tools.tool_actions.values()))
-        tools.addActions([a["size_down"], a["size_up"]])
-        help_menu = bar.addMenu("&Help")
-        help_menu.addActions([a["shortcuts"], a["about"]])
+        a = self.actions_by_name = make_actions(
+            self,
+            {
+                "new": ("&New…", self.new_document, std.New, None),
+                "open": ("&Open…", self.open_document, std.Open, None),
+                "save": ("&Save", self.save, std.Save, None),
+                "save_as": ("Save &As…", self.save_as, std.SaveAs, None),
+                "export": ("&Export Image…", self.export_image, "Ctrl+Shift+E", None),
+                "quit": ("&Quit", self.close, std.Quit, None),
+                "paste": ("&Paste Image", lambda: self.drop.paste(), std.Paste, None),
+                "clear": ("&Clear Layer", self._on_active(cmd.clear_layer), std.Delete, None),
+                "layer_new": ("&New Layer", lambda: self._run(cmd.add_layer), "Ctrl+Shift+N", "layer-add"),
+                "layer_duplicate": (
+                    "&Duplicate Layer",
+                    self._on_active(cmd.duplicate_layer),
+                    "Ctrl+J",
+                    "layer-duplicate",
+                ),
+                "layer_delete": ("De&lete Layer", self._on_active(cmd.delete_layer), None, "layer-delete"),
+                "layer_merge": ("&Merge Down", self._on_active(cmd.merge_down), "Ctrl+E", "layer-merge"),
+                "layer_up": ("Move &Up", self._on_active(cmd.move_layer, 1), "Ctrl+]", None),
+                "layer_down": ("Move Do&wn", self._on_active(cmd.move_layer, -1), "Ctrl+[", None),
+                "layer_props": ("&Properties…", self.layer_properties, None, None),
+                "zoom_in": ("Zoom &In", self.canvas.zoom_in, std.ZoomIn, None),
+                "zoom_out": ("Zoom &Out", self.canvas.zoom_out, std.ZoomOut, None),
+                "fit": ("&Fit to Window", self.canvas.fit, "0", None),
+                "actual": ("&100 %", self.canvas.actual_size, "1", None),
+                "size_down": ("Smaller Brush", lambda: self.tools.scale_size(1 / 1.2), "[", None),
+                "size_up": ("Bigger Brush", lambda: self.tools.scale_size(1.2), "]", None),
+                "about": ("&About sketchdiffuse", self.about, None, None),
+                "shortcuts": ("&Keyboard Shortcuts", self.show_shortcuts, "F1", None),
+            },
+        )
+        for name, make, key in (
+            ("undo", self.history_signals.undo_action, std.Undo),
+            ("redo", self.history_signals.redo_action, std.Redo),
+        ):
+            a[name] = make(self)
+            a[name].setShortcut(QKeySequence(key))
+            self.addAction(a[name])
+        build_menus(self.menuBar(), a, list(self.tools.tool_actions.values()), self._fill_recent)
 
     # -- questions (through the prompter, which tests script) -----------------------------
     def show_error(self, title: str, text: str) -> None:
@@ -428,14 +382,13 @@ class MainWindow(QMainWindow):
         files = [str(path.resolve())] + [f for f in self.recent_files() if f != str(path.resolve())]
         self.settings.setValue("recent_files", files[:MAX_RECENT])
 
-    def _fill_recent(self) -> None:
-        assert self.recent_menu is not None
-        self.recent_menu.clear()
+    def _fill_recent(self, menu: QMenu) -> None:
+        menu.clear()
         for f in self.recent_files():
-            action = self.recent_menu.addAction(f)
+            action = menu.addAction(f)
             action.triggered.connect(lambda _=False, p=f: self._open_recent(p))
         if not self.recent_files():
-            self.recent_menu.addAction("(none)").setEnabled(False)
+            menu.addAction("(none)").setEnabled(False)
 
     def _open_recent(self, path: str) -> None:
         self._open_if_saved(path)
