@@ -61,13 +61,22 @@ class CancelToken:
 
 
 def work_size(width: int, height: int, policy: SizePolicy, native: int, longest: int | None = None) -> tuple[int, int]:
-    """The size the model works at: multiples of 8, aspect kept; ``longest`` caps the longer side (live mode)."""
-    scale = native / max(width, height) if policy is SizePolicy.NATIVE else 1.0
-    if longest is not None:
-        scale = min(scale, longest / max(width, height))
-    w = max(8, round(width * scale / 8) * 8)
-    h = max(8, round(height * scale / 8) * 8)
-    return w, h
+    """The size the model works at, aspect kept as far as the grid allows.
+
+    At the native size the area stays near native² (a 16:9 canvas on SD 1.5 works at 704 x 384, not
+    512 x 288, which would be below the training resolution), with sides in multiples of 64 for
+    full-size models (8 for tiny ones). ``longest`` then caps the longer side (live mode)."""
+    if policy is SizePolicy.NATIVE:
+        grid = 64 if native >= 512 else 8
+        scale = native / (width * height) ** 0.5
+        w = max(grid, round(width * scale / grid) * grid)
+        h = max(grid, round(height * scale / grid) * grid)
+    else:
+        w, h = width, height
+    if longest is not None and max(w, h) > longest:
+        cap = longest / max(w, h)
+        w, h = w * cap, h * cap
+    return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
 
 
 def plan_steps(steps: int, strength: float) -> tuple[int, int]:

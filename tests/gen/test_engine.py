@@ -143,13 +143,17 @@ def test_schedulers_give_different_pictures(engine: Engine, tiny_sd: Path):
 
 
 def test_sizes_follow_the_policy(engine: Engine, tiny_sd: Path):
-    assert work_size(1000, 500, SizePolicy.NATIVE, 512) == (512, 256)
+    # The area stays near native² in multiples of 64: a 16:9 canvas on SD 1.5 is not shrunk to 512 x 288.
+    assert work_size(1920, 1080, SizePolicy.NATIVE, 512) == (704, 384)
+    assert work_size(1000, 500, SizePolicy.NATIVE, 512) == (704, 384)
+    assert work_size(1024, 1024, SizePolicy.NATIVE, 1024) == (1024, 1024)
+    assert work_size(4000, 1000, SizePolicy.NATIVE, 1024, longest=384) == (384, 96)
     assert work_size(333, 101, SizePolicy.CANVAS, 512) == (336, 104)
     assert work_size(1, 1, SizePolicy.CANVAS, 512) == (8, 8)
     wide = np.zeros((30, 100, 3), np.uint8)
     result = run(engine, request(tiny_sd, init_image=wide))
     assert result.image.shape == (30, 100, 3)  # back at the canvas size
-    assert (result.width, result.height) == (64, 16)  # native 64 on the longer side, 19.2 rounds to 16
+    assert (result.width, result.height) == (120, 32)  # area near 64², multiples of 8 for a tiny model
     kept = run(engine, request(tiny_sd, init_image=wide, size_policy=SizePolicy.CANVAS))
     assert (kept.width, kept.height) == (96, 32)
 
