@@ -104,6 +104,18 @@ def pick_device(preference: str = "auto") -> str:
     return "cpu"
 
 
+def cuda_has_native_bf16() -> bool:
+    """bf16 in hardware: NVIDIA Ampere (compute capability 8.0) or newer. torch's own check also says yes
+    where bf16 is emulated (Turing, Volta: slower than fp16), and ROCm builds report NVIDIA-style
+    capabilities that say nothing about bf16 speed, so those keep fp16."""
+    import torch
+
+    if getattr(torch.version, "hip", None):
+        return False
+    major, _minor = torch.cuda.get_device_capability()
+    return major >= 8
+
+
 def pick_dtype(device: str, preference: str = "auto") -> Any:
     import torch
 
@@ -113,7 +125,7 @@ def pick_dtype(device: str, preference: str = "auto") -> Any:
     if preference != "auto":
         raise ModelError(f"Unknown precision '{preference}'; choose auto, fp16, bf16 or fp32.")
     if device == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if cuda_has_native_bf16() else torch.float16
     if device == "mps":
         return torch.float16
 

@@ -176,3 +176,23 @@ def test_previews_use_the_tiny_autoencoder_when_there_is_one(tiny_sd: Path, tiny
     assert isinstance(only, GenerationResult) and "tiny autoencoder" not in only.shortcuts
     assert previews[0].shape == (side, side, 3)
     assert np.array_equal(only.image, run(Engine(), req.with_(tiny_autoencoder=None)).image)
+
+
+@pytest.mark.parametrize(
+    ("capability", "hip", "expected"),
+    [
+        ((7, 5), None, "float16"),
+        ((7, 0), None, "float16"),
+        ((8, 0), None, "bfloat16"),
+        ((9, 0), None, "bfloat16"),
+        ((9, 0), "6.2", "float16"),
+    ],
+)
+def test_auto_precision_on_a_gpu_picks_bf16_only_where_it_is_native(
+    monkeypatch: pytest.MonkeyPatch, capability: tuple[int, int], hip: str | None, expected: str
+):
+    """No GPU here: the device's answers are what differs between machines, so they are given."""
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what torch says even when emulated
+    monkeypatch.setattr(torch.version, "hip", hip)
+    assert pick_dtype("cuda", "auto") == getattr(torch, expected)
