@@ -61,7 +61,8 @@ def encode(pipe: Any, prompt: str, negative: str, guidance: bool, sdxl: bool, de
                 device=device,
                 num_images_per_prompt=1,
                 do_classifier_free_guidance=guidance,
-                negative_prompt=negative if guidance else None,
+                # None, not "": SDXL then uses the zero embedding it was trained with for "no negative".
+                negative_prompt=(negative or None) if guidance else None,
             )
             return Embeddings(pe, ne if guidance else None, pooled, npooled if guidance else None, tuple(warnings))
         if n_prompt <= CHUNK and n_negative <= CHUNK:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from sketchdiffuse.generation import Cancelled, CancelToken, Engine
+from sketchdiffuse.generation import Cancelled, CancelToken, Engine, ModelRef
 from sketchdiffuse.generation.engine import plan_steps, work_size
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
@@ -276,3 +276,16 @@ def test_text_to_image_keeps_the_models_precision(tiny_sd: Path):
         pipe = engine.model.pipe
         dtypes.append({pipe.unet.dtype, pipe.vae.dtype, pipe.text_encoder.dtype})
     assert dtypes == [{torch.bfloat16}] * 3
+
+
+def test_an_empty_sdxl_negative_prompt_is_the_zero_embedding(tiny_sdxl: Path):
+    """SDXL was trained with zeros for "no negative prompt" (force_zeros_for_empty_prompt); "" differs."""
+    from sketchdiffuse.generation.models import load_model
+    from sketchdiffuse.generation.prompts import encode
+
+    model = load_model(ModelRef.parse(str(tiny_sdxl), precision="fp32"))
+    assert model.pipe.config.force_zeros_for_empty_prompt
+    empty = encode(model.pipe, "a cat", "", True, True, "cpu")
+    assert not empty.negative.any() and not empty.negative_pooled.any()
+    given = encode(model.pipe, "a cat", "a dog", True, True, "cpu")
+    assert given.negative.abs().sum() > 0
