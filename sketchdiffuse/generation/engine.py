@@ -291,7 +291,7 @@ class Engine:
             if tiny is not None:
                 image = self._with_memory_fallbacks(model, lambda: _to_uint8(pipe, tiny.decode(latents)), used)
             else:
-                image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents), used)
+                image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents, model.is_sdxl), used)
             timings["vae_decode"] = time.perf_counter() - t
         finally:
             if "VAE tiling" in used and not model.ref.vae_tiling:
@@ -350,7 +350,7 @@ class Engine:
         if encoded is None:  # only then is the drawing resized and encoded
             pil = Image.fromarray(request.init_image).resize((width, height), Image.Resampling.LANCZOS)
             image = pipe.image_processor.preprocess(pil).to(device=model.device)
-            encoded = tiny.encode(image) if tiny is not None else self._encode_full(pipe, image)
+            encoded = tiny.encode(image) if tiny is not None else self._encode_full(pipe, image, model.is_sdxl)
             self._drawings.put(key, encoded)
         else:
             shortcuts.append("cached drawing")
@@ -365,12 +365,13 @@ class Engine:
         return (latents * config.scaling_factor).to(pipe.unet.dtype)
 
     @staticmethod
-    def _encode_full(pipe: Any, image: Any) -> Any:
+    def _encode_full(pipe: Any, image: Any, sdxl: bool) -> Any:
         """The full VAE's latent distribution; SDXL's fp16 VAE encodes in fp32 as its pipeline does."""
         import torch
 
         vae = pipe.vae
-        upcast = vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
+        # Only SDXL's pipelines upcast (its VAE overflows in fp16); SD 1.x/2.x VAEs run in fp16 as loaded.
+        upcast = sdxl and vae.dtype == torch.float16 and getattr(vae.config, "force_upcast", False)
         if upcast:
             vae.to(torch.float32)
         try:
@@ -380,7 +381,7 @@ class Engine:
                 vae.to(torch.float16)
 
     @staticmethod
-    def _decode(pipe: Any, latents: Any) -> np.ndarray:
+    def _decode(pipe: Any, latents: Any, sdxl: bool) -> np.ndarray:
         """Latents -> H x W x 3 uint8; an fp16 overflow (NaN) is decoded again in fp32."""
         import torch
 
@@ -396,7 +397,7 @@ class Engine:
                 x = x / config.scaling_factor
             return vae.decode(x, return_dict=False)[0]
 
-        upcast = vae.dtype == torch.float16 and getattr(config, "force_upcast", False)
+        upcast = sdxl and vae.dtype == torch.float16 and getattr(config, "force_upcast", False)
         if upcast:
             vae.to(torch.float32)
         image = run(vae.dtype)

@@ -289,3 +289,16 @@ def test_an_empty_sdxl_negative_prompt_is_the_zero_embedding(tiny_sdxl: Path):
     assert not empty.negative.any() and not empty.negative_pooled.any()
     given = encode(model.pipe, "a cat", "a dog", True, True, "cpu")
     assert given.negative.abs().sum() > 0
+
+
+def test_an_sd1_vae_stays_in_fp16(tiny_sd: Path):
+    """SD 1.x/2.x pipelines run their VAE in fp16 as loaded; only SDXL's upcast (its VAE overflows)."""
+    engine = Engine()
+    seen: list[torch.dtype] = []
+    job = request(tiny_sd, precision="fp16")
+    engine.ensure_model(job.model)
+    vae = engine.model.pipe.vae
+    for part in (vae.encoder, vae.decoder):
+        part.register_forward_pre_hook(lambda module, args: seen.append(args[0].dtype))
+    run(engine, job)
+    assert seen == [torch.float16, torch.float16] and vae.dtype == torch.float16
