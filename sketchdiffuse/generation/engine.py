@@ -297,6 +297,8 @@ class Engine:
             if "VAE tiling" in used and not model.ref.vae_tiling:
                 pipe.vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
         warnings = list(emb.warnings)
+        if model.device_warning:
+            warnings.append(model.device_warning)
         if used:
             warnings.append(f"Ran out of memory; this picture was finished with {' and '.join(used)}.")
         if model.memory_fallbacks:

@@ -86,6 +86,37 @@ def _without_full_collections() -> Iterator[None]:
             gc.enable()
 
 
+NVIDIA_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0")
+
+
+def unusable_gpu() -> str | None:
+    """Why an NVIDIA GPU that is present cannot be used by this PyTorch build; None when there is none
+    or it works. Without this, generation would fall back to the CPU without a word."""
+    import torch
+
+    if not any(Path(node).exists() for node in NVIDIA_DEVICE_NODES):
+        return None
+    if torch.version.cuda is None:
+        return (
+            "An NVIDIA GPU is present, but this PyTorch build has no CUDA support: install the CUDA build of PyTorch."
+        )
+    try:
+        torch.cuda.init()
+    except Exception as exc:  # the driver's own reason, e.g. "driver too old"
+        return (
+            f"An NVIDIA GPU is present, but PyTorch cannot use it ({str(exc).splitlines()[0]}); generating on the CPU."
+        )
+    major, minor = torch.cuda.get_device_capability()
+    arch = f"sm_{major}{minor}"
+    built = torch.cuda.get_arch_list()
+    if built and arch not in built and f"compute_{major}{minor}" not in built:
+        return (
+            f"This PyTorch build has no kernels for the GPU's architecture ({arch}; built for {', '.join(built)}): "
+            "install a PyTorch build for this GPU."
+        )
+    return None
+
+
 def pick_device(preference: str = "auto") -> str:
     import torch
 
@@ -146,6 +177,7 @@ class LoadedModel:
     # The model's own scheduler config as loaded: every job's sampler is built from it, never from
     # the previous job's scheduler (whose options, e.g. Karras sigmas, would leak into the next).
     scheduler_config: dict[str, Any] = field(default_factory=dict)
+    device_warning: str = ""  # e.g. a GPU this PyTorch cannot use: every result says so
     _txt2img: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
@@ -228,6 +260,9 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
 
     _quiet_libraries()
     device = pick_device(ref.device)
+    problem = unusable_gpu() if device == "cpu" and ref.device == "auto" else None
+    if problem:
+        log.warning("%s", problem)
     dtype = pick_dtype(device, ref.precision)
     what = f"'{ref.name}'"
     if ref.kind is SourceKind.HUB:
@@ -286,7 +321,9 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     if on_progress:
         on_progress("load", 1, 1)
     identity = ModelIdentity(ref.name, short_hash, family.label)
-    return LoadedModel(ref, pipe, family, identity, device, dtype, scheduler_config=scheduler_config)
+    model = LoadedModel(ref, pipe, family, identity, device, dtype, scheduler_config=scheduler_config)
+    model.device_warning = problem or ""
+    return model
 
 
 def _quiet_libraries() -> None:

@@ -196,3 +196,30 @@ def test_auto_precision_on_a_gpu_picks_bf16_only_where_it_is_native(
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # what torch says even when emulated
     monkeypatch.setattr(torch.version, "hip", hip)
     assert pick_dtype("cuda", "auto") == getattr(torch, expected)
+
+
+def test_a_gpu_this_pytorch_cannot_use_is_named_not_silently_skipped(monkeypatch: pytest.MonkeyPatch):
+    """The machine's answers are given: a device node exists, and CUDA fails to start or lacks the architecture."""
+    from pathlib import Path
+
+    real_exists = Path.exists
+    monkeypatch.setattr(Path, "exists", lambda self: str(self) == "/dev/nvidiactl" or real_exists(self))
+    monkeypatch.setattr(torch.version, "cuda", "12.8")
+
+    def old_driver() -> None:
+        raise RuntimeError("The NVIDIA driver on your system is too old (found version 11040).")
+
+    monkeypatch.setattr(torch.cuda, "init", old_driver)
+    assert "driver on your system is too old" in models.unusable_gpu()
+    monkeypatch.setattr(torch.cuda, "init", lambda: None)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a: (12, 0))
+    monkeypatch.setattr(torch.cuda, "get_arch_list", lambda: ["sm_80", "sm_90"])
+    assert "sm_120" in models.unusable_gpu()
+    monkeypatch.setattr(torch.cuda, "get_arch_list", lambda: ["sm_90", "sm_120"])
+    assert models.unusable_gpu() is None
+    monkeypatch.setattr(torch.version, "cuda", None)
+    assert "no CUDA support" in models.unusable_gpu()
+
+
+def test_without_an_nvidia_device_there_is_nothing_to_say():
+    assert models.unusable_gpu() is None  # this machine has no GPU
