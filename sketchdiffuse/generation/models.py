@@ -266,17 +266,17 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     dtype = pick_dtype(device, ref.precision)
     what = f"'{ref.name}'"
     if ref.kind is SourceKind.HUB:
-        folder = fetch_hub_model(ref.source, on_progress)
+        folder = fetch_hub_model(ref.source, on_progress, half=dtype != torch.float32)
         family = family_of_folder(folder, ref.source)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family)  # noqa: E731
+        loader = lambda: _load_folder(folder, family, dtype != torch.float32)  # noqa: E731
     elif ref.kind is SourceKind.FOLDER:
         folder = Path(ref.source)
         if not folder.is_dir():
             raise ModelNotFoundError(f"The model folder '{ref.source}' does not exist (moved or deleted?).")
         family = family_of_folder(folder, ref.name)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family)  # noqa: E731
+        loader = lambda: _load_folder(folder, family, dtype != torch.float32)  # noqa: E731
     else:
         path = Path(ref.source)
         if not path.is_file():
@@ -343,11 +343,16 @@ def _pipeline_class(family: Family) -> Any:
     return StableDiffusionXLImg2ImgPipeline if family.kind == "sdxl" else StableDiffusionImg2ImgPipeline
 
 
-def _load_folder(folder: Path, family: Family) -> Any:
+def _load_folder(folder: Path, family: Family, half: bool) -> Any:
     cls = _pipeline_class(family)
     extra: dict[str, Any] = {}
+    unet = folder / "unet"
+    has_half = any(unet.glob("*.fp16.safetensors"))
+    has_full = any(p for p in unet.glob("*.safetensors") if ".fp16." not in p.name)
+    if has_half and (half or not has_full):  # the fp16 variant: half the bytes to read and no conversion
+        extra["variant"] = "fp16"
     if family.kind == "sd":
-        extra = {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
+        extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
     # Loaded in the files' own precision, memory-mapped, and converted by load_model, which controls
     # when the mapping is let go (mapped_weights). Weights already in the wanted precision stay
     # mapped: copying them costs more at load (~11 s for SD-Turbo here) than alignment gains per step.

@@ -216,3 +216,47 @@ def test_ddim_from_a_shipped_config_neither_clips_nor_sets_alpha_to_one(config: 
     base = json.loads((resource("model_configs", config) / "scheduler" / "scheduler_config.json").read_text())
     ddim = make_scheduler("DDIM", base)
     assert ddim.config.clip_sample is False and ddim.config.set_alpha_to_one is False
+
+
+def hub_style_copy(tiny_sd: Path, target: Path) -> Path:
+    """The tiny model laid out like a Hub repository: fp32 and fp16 variant weights, a safety checker,
+    and top-level single-file copies (the files a whole-repository download used to fetch)."""
+    shutil.copytree(tiny_sd, target)
+    for weights in list(target.glob("*/*.safetensors")):
+        half = {k: v.half() for k, v in load_file(weights).items()}
+        save_file(half, weights.with_name(weights.name.replace(".safetensors", ".fp16.safetensors")))
+    checker = target / "safety_checker"
+    checker.mkdir()
+    (checker / "config.json").write_text("{}")
+    (checker / "model.safetensors").write_bytes(b"0" * 1024)
+    (target / "feature_extractor").mkdir()
+    (target / "feature_extractor" / "preprocessor_config.json").write_text("{}")
+    for name in ("tiny.safetensors", "tiny.fp16.safetensors", "tiny.ckpt"):
+        (target / name).write_bytes(b"0" * 1024)
+    index = json.loads((target / "model_index.json").read_text())
+    index["safety_checker"] = ["stable_diffusion", "StableDiffusionSafetyChecker"]
+    index["feature_extractor"] = ["transformers", "CLIPImageProcessor"]
+    (target / "model_index.json").write_text(json.dumps(index))
+    return target
+
+
+@pytest.mark.parametrize("half", [True, False])
+def test_a_hub_download_fetches_only_what_the_pipeline_loads(tiny_sd: Path, tmp_path: Path, half: bool):
+    from sketchdiffuse.generation.hub import select_hub_files
+    from sketchdiffuse.generation.models import load_model
+
+    repo = hub_style_copy(tiny_sd, tmp_path / "repo")
+    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file())
+    chosen = select_hub_files(files, json.loads((repo / "model_index.json").read_text()), half)
+    weights = [f for f in chosen if f.endswith(".safetensors")]
+    assert "model_index.json" in chosen and "tokenizer/tokenizer_config.json" in chosen
+    assert not any(f.startswith(("safety_checker/", "feature_extractor/")) or "/" not in f[:-5] for f in weights)
+    assert sorted(f.split("/")[0] for f in weights) == ["text_encoder", "unet", "vae"]
+    assert all((".fp16." in f) == half for f in weights)
+    # What was chosen is enough: the loader opens a folder holding only those files.
+    subset = tmp_path / "subset"
+    for name in chosen:
+        (subset / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / name, subset / name)
+    model = load_model(ModelRef.parse(str(subset), precision="bf16" if half else "fp32"))
+    assert model.pipe.unet.dtype == (torch.bfloat16 if half else torch.float32)
