@@ -93,7 +93,7 @@ class ImageDrop(QObject):
         elif mime.hasImage():
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            QApplication.clipboard().image().save(buffer, b"PNG")
+            QApplication.clipboard().image().save(buffer, "PNG")  # a str: PySide6 6.11 refuses bytes here
             self.import_image_data(bytes(buffer.data().data()))
         else:
             self.notify("The clipboard holds no image.")
