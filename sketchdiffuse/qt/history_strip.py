@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
@@ -127,13 +129,10 @@ class HistoryStrip(QListWidget):
             self.previewRequested.emit(None)
         super().keyPressEvent(event)
 
-    def _menu(self, pos: QPoint) -> None:
-        item = self.itemAt(pos)
-        if item is None:
-            return
-        entry = self._entry(item)
+    def menu_for(self, entry: HistoryEntry) -> QMenu:
+        """The context menu of one entry (its actions are what the tests trigger)."""
         menu = QMenu(self)
-        actions: list[tuple[str, object]] = [
+        actions: list[tuple[str, Callable[[], object]]] = [
             ("Apply as layer", lambda: self.applyRequested.emit(entry)),
             ("Reuse settings", lambda: self.reuseRequested.emit(entry)),
             ("Copy image", lambda: QGuiApplication.clipboard().setImage(rgb_to_qimage(entry.result.image))),
@@ -143,6 +142,11 @@ class HistoryStrip(QListWidget):
         ]
         for text, slot in actions:
             action = QAction(text, menu)
-            action.triggered.connect(slot)
+            action.triggered.connect(lambda _=False, slot=slot: slot())
             menu.addAction(action)
-        menu.exec(self.viewport().mapToGlobal(pos))
+        return menu
+
+    def _menu(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        if item is not None:
+            self.menu_for(self._entry(item)).exec(self.viewport().mapToGlobal(pos))

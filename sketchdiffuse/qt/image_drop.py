@@ -93,7 +93,8 @@ class ImageDrop(QObject):
         elif mime.hasImage():
             buffer = QBuffer()
             buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-            QApplication.clipboard().image().save(buffer, "PNG")  # a str: PySide6 6.11 refuses bytes here
+            # A str: PySide6 6.11 refuses the bytes its own type stubs ask for.
+            QApplication.clipboard().image().save(buffer, "PNG")  # type: ignore[call-overload]
             self.import_image_data(bytes(buffer.data().data()))
         else:
             self.notify("The clipboard holds no image.")

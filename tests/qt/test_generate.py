@@ -380,3 +380,35 @@ def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
     ui.save_entry(entry)
     assert parse_parameters(Image.open(png).text["parameters"])[2]["Seed"] == str(seed)
     assert entry_from_png(png.read_bytes()).result.seed == seed
+
+
+def test_every_history_menu_action(qtbot, gen_window: MainWindow, tmp_path: Path):
+    from PySide6.QtWidgets import QApplication
+
+    window, ui = gen_window, gen_window.generation
+    ui.panel.set_values({"seed": 4_000_000_000, "seed_locked": True})
+    generate(qtbot, window)
+    entry = ui.strip.entries[0]
+
+    def trigger(text: str) -> None:
+        (action,) = [a for a in ui.strip.menu_for(entry).actions() if a.text() == text]
+        action.trigger()
+
+    ui.panel.set_values({"seed": 1, "prompt": "something else"})
+    trigger("Reuse settings")
+    assert ui.panel.values()["seed"] == 4_000_000_000 and ui.panel.values()["prompt"] == "a cat"
+    layers = len(window.doc.layers)
+    trigger("Apply as layer")
+    assert len(window.doc.layers) == layers + 1
+    trigger("Copy image")
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == entry.result.image.shape[1::-1]
+    window.prompter.answers["save_path"] = str(tmp_path / "kept.png")
+    trigger("Save as PNG…")
+    assert (tmp_path / "kept.png").is_file()
+    trigger("Pin")
+    assert entry.pinned
+    trigger("Unpin")
+    assert not entry.pinned
+    trigger("Delete")
+    assert entry not in ui.strip.entries and ui.strip.count() == len(ui.strip.entries)
