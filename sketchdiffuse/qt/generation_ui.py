@@ -40,6 +40,8 @@ from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
+VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
+
 
 class GenerationUi(QObject):
     """The prompt panel, the history strip, live mode and the Generate menu, wired to the worker.
@@ -106,6 +108,9 @@ class GenerationUi(QObject):
         self.actions = {
             "generate": self._action("&Generate", self.generate, "Ctrl+Return"),
             "regenerate": self._action("&Regenerate with the Same Seed", self.regenerate, "Ctrl+Shift+Return"),
+            "variations": self._action(
+                f"Generate {VARIATIONS} &Variations", lambda: self.generate(count=VARIATIONS), "Ctrl+Alt+G"
+            ),
             "cancel": self._action("&Cancel Generation", self.cancel, "Escape"),
         }
         self.actions["settings"] = self._action("Generation &Settings…", self.edit_settings, "Ctrl+,")
@@ -181,13 +186,17 @@ class GenerationUi(QObject):
             self._status(str(exc), error=True)
             return None
 
-    def generate(self, seed: int | None = None) -> None:
+    def generate(self, seed: int | None = None, count: int = 1) -> None:
+        """One picture, or ``count`` variations with consecutive seeds, each added to the history as it is done."""
         request = self.build_request(seed)
         if request is None:
             return
         write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
         self._status("Starting…")
-        self.ensure_controller().submit(request)
+        if count > 1:
+            self.ensure_controller().submit_batch(request, count)
+        else:
+            self.ensure_controller().submit(request)
 
     def regenerate(self) -> None:
         """The current drawing with the last result's seed."""

@@ -412,3 +412,14 @@ def test_every_history_menu_action(qtbot, gen_window: MainWindow, tmp_path: Path
     assert not entry.pinned
     trigger("Delete")
     assert entry not in ui.strip.entries and ui.strip.count() == len(ui.strip.entries)
+
+
+def test_generate_variations_fills_the_history_one_by_one(qtbot, gen_window: MainWindow):
+    ui = gen_window.generation
+    ui.panel.set_values({"seed": 2**32 - 2, "seed_locked": True})
+    arrived: list[int] = []
+    ui.ensure_controller().finished.connect(lambda job, result: arrived.append(result.seed))
+    ui.actions["variations"].trigger()
+    qtbot.waitUntil(lambda: len(arrived) == 4, timeout=TIMEOUT)
+    assert arrived == [2**32 - 2, 2**32 - 1, 0, 1]
+    assert [e.result.seed for e in ui.strip.entries] == [1, 0, 2**32 - 1, 2**32 - 2]  # newest first
