@@ -14,6 +14,7 @@ from sketchdiffuse.cli import main
 from sketchdiffuse.document import Document
 from sketchdiffuse.io.ora import write_ora
 from sketchdiffuse.io.png_meta import parse_parameters
+from tests.images import read_image
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -49,7 +50,7 @@ def test_generate_writes_a_png_with_a1111_parameters(tiny_sd: Path, tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr
     assert "step 3/3" in done.stderr
-    image = Image.open(out)
+    image = read_image(out)
     assert image.size == (70, 50)
     prompt, negative, settings = parse_parameters(image.text["parameters"])
     assert (prompt, negative) == ("a castle, 城", "blurry")
@@ -68,7 +69,7 @@ def test_generate_from_an_ora_and_clear_errors(tiny_sd: Path, tmp_path: Path):
         str(project), "--prompt", "sea", "--steps", "2", "--strength", "1", "--model", str(tiny_sd), "-o", str(out)
     )
     assert done.returncode == 0, done.stderr
-    assert Image.open(out).size == (40, 40)
+    assert read_image(out).size == (40, 40)
     missing = run_cli(str(project), "--prompt", "sea", "--model", str(tmp_path / "nope"), "-o", str(out))
     assert missing.returncode == 1 and "No model at" in missing.stderr
     bad = tmp_path / "bad.png"

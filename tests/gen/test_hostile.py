@@ -41,7 +41,8 @@ def test_any_canvas_size_comes_back_at_its_size(engine: Engine, tiny_sd: Path, s
     result = engine.generate(request(tiny_sd, init_image=np.zeros((h, w, 3), np.uint8)))
     assert isinstance(result, GenerationResult)
     assert result.image.shape == (h, w, 3)
-    assert result.width % 8 == 0 and result.height % 8 == 0 and max(result.width, result.height) <= 64
+    assert result.width % 8 == 0 and result.height % 8 == 0
+    assert result.width * result.height <= 1.25 * 64 * 64  # the area stays near native² (64 for the tiny model)
 
 
 def cancel_when(engine: Engine, tiny_sd: Path, stage: str, monkeypatch: pytest.MonkeyPatch) -> object:

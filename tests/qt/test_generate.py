@@ -18,6 +18,7 @@ from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.io.png_meta import format_parameters
 from sketchdiffuse.qt.main_window import MainWindow
 from sketchdiffuse.session.settings import RunSettings
+from tests.images import read_image
 
 TIMEOUT = 60_000
 
@@ -378,7 +379,7 @@ def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
     png = tmp_path / "result.png"
     window.prompter.answers["save_path"] = str(png)
     ui.save_entry(entry)
-    assert parse_parameters(Image.open(png).text["parameters"])[2]["Seed"] == str(seed)
+    assert parse_parameters(read_image(png).text["parameters"])[2]["Seed"] == str(seed)
     assert entry_from_png(png.read_bytes()).result.seed == seed
 
 

@@ -101,7 +101,7 @@ def test_live_results_apply_pin_and_render_full_size(qtbot, live_window: MainWin
     with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
         ui.actions["render_full"].trigger()
     full = blocker.args[1]
-    assert full.seed == live.seed and (full.width, full.height) == (64, 48)
+    assert full.seed == live.seed and (full.width, full.height) == (72, 56)  # area near 64², aspect kept
     assert len(ui.strip.entries) == 2 and ui.strip.entries[0].result is full
 
 

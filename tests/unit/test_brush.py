@@ -12,6 +12,7 @@ from PIL import Image
 from sketchdiffuse.brush import BrushSettings, StrokePainter, StrokePoint, StrokeRecord, replay_stroke
 from sketchdiffuse.brush.dab import dab_mask
 from sketchdiffuse.document import Document, History, LayerLockedError, Rect
+from tests.images import read_image
 
 DATA = Path(__file__).parent.parent / "data"
 
@@ -139,7 +140,7 @@ def test_replay_matches_the_golden_image():
     golden_path = DATA / "stroke_golden.png"
     if os.environ.get("SKETCHDIFFUSE_REGEN_GOLDEN"):
         Image.fromarray(doc.active_layer.pixels, "RGBA").save(golden_path)
-    golden = np.asarray(Image.open(golden_path).convert("RGBA"))
+    golden = np.asarray(read_image(golden_path).convert("RGBA"))
     diff = np.abs(doc.active_layer.pixels.astype(int) - golden.astype(int))
     assert diff.max() <= 1, f"{(diff > 1).sum()} channels differ by more than 1/255"
     # And the golden image is not trivially empty.

@@ -12,6 +12,7 @@ from PIL import Image
 from sketchdiffuse.io import ImageImportError
 from sketchdiffuse.io.images import export_image, open_image
 from sketchdiffuse.io.png_meta import format_parameters, parse_parameters
+from tests.images import read_image
 
 
 def save(im: Image.Image, fmt: str, **kw: object) -> bytes:
@@ -96,10 +97,10 @@ def test_export_png_jpeg_webp(tmp_path: Path):
     px[:4] = (100, 0, 0, 100)
     for name in ("a.png", "a.jpg", "a.webp"):
         export_image(px, tmp_path / name, text={"parameters": "x"})
-        back = Image.open(tmp_path / name)
+        back = read_image(tmp_path / name)
         assert back.size == (8, 8)
-    assert Image.open(tmp_path / "a.png").getpixel((0, 0)) == (255, 0, 0, 100)
-    assert Image.open(tmp_path / "a.jpg").getpixel((0, 7))[0] > 250  # transparent becomes white
+    assert read_image(tmp_path / "a.png").getpixel((0, 0)) == (255, 0, 0, 100)
+    assert read_image(tmp_path / "a.jpg").getpixel((0, 7))[0] > 250  # transparent becomes white
     with pytest.raises(ImageImportError, match="export as"):
         export_image(px, tmp_path / "a.bmp")
 
@@ -121,7 +122,7 @@ def test_parameters_round_trip_with_any_script(tmp_path: Path):
         },
     )
     export_image(np.zeros((4, 4, 4), dtype=np.uint8), tmp_path / "p.png", text={"parameters": text})
-    stored = Image.open(tmp_path / "p.png").text["parameters"]
+    stored = read_image(tmp_path / "p.png").text["parameters"]
     assert stored == text
     p, n, settings = parse_parameters(stored)
     assert p == prompt.strip()

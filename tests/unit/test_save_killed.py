@@ -45,6 +45,7 @@ def test_a_killed_save_leaves_a_whole_file(tmp_path: Path):
         time.sleep(rng.uniform(0.0, 0.8))  # somewhere inside encoding, writing, syncing or renaming
         child.send_signal(signal.SIGKILL)
         child.wait()
+        child.stdout.close()
         doc = read_ora(target).document  # never half a file
         match = [
             i
