@@ -81,3 +81,19 @@ def test_the_same_request_and_seed_give_the_same_picture(toy: Path):
     first = run(Engine(), make(toy, "a yellow triangle", 11))
     again = run(Engine(), make(toy, "a yellow triangle", 11))
     assert np.array_equal(first.image, again.image)
+
+
+def test_the_command_line_draws_a_red_circle_with_the_toy_model(toy: Path, tmp_path: Path):
+    """sketchdiffuse generate sketch.png --model tests/data/toy-shapes --prompt "a red circle" --strength 1"""
+    from PIL import Image
+
+    from sketchdiffuse.cli import main
+    from tests.images import read_image
+
+    sketch = tmp_path / "sketch.png"
+    Image.new("RGB", (64, 64), "white").save(sketch)
+    out = tmp_path / "out.png"
+    args = ["generate", str(sketch), "--model", str(toy), "--prompt", "a red circle", "--strength", "1"]
+    assert main([*args, "--seed", "3", "--steps", "20", "--guidance", "4", "-o", str(out)]) == 0
+    verdict = judge(np.asarray(read_image(out).convert("RGB")))
+    assert verdict is not None and (verdict.colour, verdict.shape) == ("red", "circle")
