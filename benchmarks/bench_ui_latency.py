@@ -22,7 +22,7 @@ from bench_generation import bench_cache, build_random_model
 from timer_gaps import GapSummary, gaps_until_done
 
 from sketchdiffuse.generation import GenerationRequest, ModelRef
-from sketchdiffuse.generation.heap_tuning import share_one_heap
+from sketchdiffuse.generation.tuning import share_one_heap
 from sketchdiffuse.qt.worker import GenerationController
 
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import QEventLoop, QPointF, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document.document import Document
-from sketchdiffuse.generation.heap_tuning import share_one_heap
+from sketchdiffuse.generation.tuning import share_one_heap
 from sketchdiffuse.io.recovery import RecoveryStore
 from sketchdiffuse.qt.main_window import MainWindow
 from sketchdiffuse.qt.prompter import ScriptedPrompter

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sketchdiffuse.generation.heap_tuning import share_one_heap
+import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 from sketchdiffuse.io.errors import describe_os_error
@@ -180,7 +180,7 @@ def generate_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    share_one_heap()  # first, before Qt or torch start threads
+    tuning.share_one_heap()  # first, before Qt or torch start threads
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "generate":
         return generate_command(build_parser().parse_args(args))

@@ -5,21 +5,19 @@ torch and diffusers are imported inside the functions: importing this module sta
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.generation.cpu_features import cpu_has_fast_bf16
 from sketchdiffuse.generation.errors import (
     ModelError,
     ModelNotFoundError,
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
-from sketchdiffuse.generation.heap_tuning import keep_freed_buffers
 from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, fetch_hub_model
 from sketchdiffuse.generation.identity import file_hash, folder_hash
 from sketchdiffuse.generation.load_errors import translate_load_error
@@ -41,10 +39,8 @@ def preload_libraries() -> None:
     window calls this on the worker thread right after it opens instead, and the slowest part,
     libtorch's own start-up, runs first without the GIL (native_libraries).
     """
-    from sketchdiffuse.generation.native_libraries import heavy_libraries, open_without_gil
-
-    open_without_gil(heavy_libraries())
-    with _without_full_collections():
+    tuning.open_native_libraries()
+    with tuning.quiet_collector():
         _import_libraries()
 
 
@@ -65,25 +61,6 @@ def _import_libraries() -> None:
     from sketchdiffuse.generation.schedulers import make_scheduler  # noqa: F401
 
     _quiet_libraries()
-
-
-@contextlib.contextmanager
-def _without_full_collections() -> Iterator[None]:
-    """Keep Python's cyclic garbage collector out of a model load.
-
-    Loading creates millions of long-lived objects (tokenizer tables, modules), and each full
-    collection walks all of them while holding the GIL: 100-350 ms stalls of the window's thread,
-    measured with gc.callbacks. The collector is paused during the load, and what survives is moved
-    to the permanent generation (``gc.freeze``) so later collections skip it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 NVIDIA_DEVICE_NODES = ("/dev/nvidiactl", "/dev/nvidia0")
@@ -206,7 +183,7 @@ class LoadedModel:
 
 
 def free_memory() -> None:
-    # A released model may sit in the frozen generation (see _without_full_collections): thaw it so
+    # A released model may sit in the frozen generation (see tuning.quiet_collector): thaw it so
     # this collection can free it.
     gc.unfreeze()
     gc.collect()
@@ -251,7 +228,7 @@ def detect_family(ref: ModelRef) -> Family | None:
 
 def load_model(ref: ModelRef, on_progress: LoadProgress | None = None) -> LoadedModel:
     """Load ``ref`` onto its device; every failure is a ModelError (or OutOfMemoryError) with a clear sentence."""
-    with _without_full_collections():
+    with tuning.quiet_collector():
         return _load_model(ref, on_progress)
 
 
@@ -306,7 +283,7 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         free_memory()
         raise translate_load_error(exc, what) from exc
     pipe.set_progress_bar_config(disable=True)
-    keep_freed_buffers(device == "cpu")
+    tuning.keep_freed_buffers(device == "cpu")
     # The loaded configuration is the truth about the native size (a config folder may override the family's).
     native = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
     if family.kind == "sdxl" and family.distilled == "turbo":

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.snapshot import Snapshot
 from sketchdiffuse.io.errors import describe_os_error
-from sketchdiffuse.qt.thread_priority import lower_thread_priority
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class BackgroundSaver(QObject):
         extras = job.extras()
 
         def run() -> None:
-            lower_thread_priority()
+            tuning.lower_background_priority()
             try:
                 job.write(copy, extras)
             except OSError as exc:

@@ -179,6 +179,7 @@ class GenerationSettingsDialog(QDialog):
         for key, text in (
             ("cpu_offload", "CPU offload (NVIDIA GPUs with little memory; slower)"),
             ("vae_tiling", "Decode in tiles (less memory for big images)"),
+            ("tuning", "Tune the process for CPU generation (off: to measure, or if something misbehaves)"),
         ):
             check = QCheckBox(text)
             check.setChecked(bool(getattr(current, key)))

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, SignalInstance
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu
 
+import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
@@ -68,6 +69,7 @@ class GenerationUi(QObject):
         self.applied: Callable[[], object] = lambda: None
         self.settings_saved: Callable[[], object] = lambda: None
         self.storage = QSettingsStorage(settings)
+        tuning.set_enabled(self.run_settings().tuning)
         self.panel = PromptPanel()
         if settings.contains("prompt/steps"):
             self.panel.set_values(read_panel(self.storage).as_dict())
@@ -408,6 +410,7 @@ class GenerationUi(QObject):
         if chosen is None:
             return
         write_run(self.storage, chosen)
+        tuning.set_enabled(chosen.tuning)
         self.settings_saved()
         self._status("Settings saved; the model is reloaded at the next generation if device or precision changed.")
 

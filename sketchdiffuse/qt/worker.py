@@ -14,12 +14,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
+import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
 from sketchdiffuse.generation.results_folder import save_result
 from sketchdiffuse.io.errors import describe_os_error
-from sketchdiffuse.qt.thread_priority import lower_thread_priority
 from sketchdiffuse.session.jobs import Job, JobQueue
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class GenerationWorker(QObject):
         """Import the ML libraries now, while the artist is not painting yet (see models.preload_libraries)."""
         from sketchdiffuse.generation.models import preload_libraries
 
-        lower_thread_priority()  # before torch starts its compute threads, which inherit it
+        tuning.lower_generation_priority()  # before torch starts its compute threads, which inherit it
         try:
             preload_libraries()
         except Exception:  # the first generation reports any real problem with a full sentence

@@ -120,6 +120,7 @@ class RunSettings:
     live_side: int = 384  # 0: live mode works at the normal size
     tiny_autoencoder: str = ""
     autosave_minutes: float = 2.0  # 0: off
+    tuning: bool = True  # process tuning for CPU generation (generation/tuning.py)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object]) -> RunSettings:
@@ -134,6 +135,7 @@ class RunSettings:
             live_side=side if side == 0 or side >= WORK_SIDE[0] else d.live_side,
             tiny_autoencoder=str(raw.get("tiny_autoencoder") or "").strip(),
             autosave_minutes=as_number(raw.get("autosave_minutes"), d.autosave_minutes, 0, 24 * 60),
+            tuning=as_bool(raw.get("tuning"), d.tuning),
         )
 
     def as_dict(self) -> dict[str, Any]:

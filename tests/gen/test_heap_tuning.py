@@ -96,10 +96,11 @@ def test_switching_off_restores_mapping() -> None:
 
 
 def test_a_model_loaded_on_the_cpu_keeps_buffers(tiny_sd: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sketchdiffuse.generation.tuning as tuning
     from sketchdiffuse.generation import ModelRef, models
 
     calls: list[bool] = []
-    monkeypatch.setattr(models, "keep_freed_buffers", calls.append)
+    monkeypatch.setattr(tuning, "keep_freed_buffers", calls.append)
     loaded = models.load_model(ModelRef.parse(str(tiny_sd)))
     assert loaded.device == "cpu"
     assert calls == [True]
@@ -121,3 +122,37 @@ def test_switching_off_without_switching_on_leaves_glibc_alone() -> None:
     small = 16 << 20
     assert probe("small", "restore")["mapped"] == 0
     assert probe("small", "share", "keep", "restore")["mapped"] >= small
+
+
+def test_one_switch_turns_the_tuning_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import sketchdiffuse.generation.tuning as tuning
+
+    monkeypatch.setenv(tuning.ENV, "0")
+    assert not tuning.enabled()
+    assert not tuning.share_one_heap() and not tuning.lower_generation_priority()
+    assert tuning.open_native_libraries() == []
+    frozen = gc.get_freeze_count()
+    with tuning.quiet_collector():
+        assert gc.isenabled()  # the collector is left alone
+    assert gc.get_freeze_count() == frozen
+    monkeypatch.delenv(tuning.ENV)
+    tuning.set_enabled(False)  # the settings switch
+    try:
+        assert not tuning.enabled()
+    finally:
+        tuning.set_enabled(True)
+    assert tuning.enabled()
+
+
+def test_the_generating_thread_keeps_its_priority_on_a_gpu_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sketchdiffuse.generation.tuning as tuning
+
+    lowered: list[bool] = []
+    monkeypatch.setattr(tuning, "lower_thread_priority", lambda: lowered.append(True))
+    monkeypatch.setattr(tuning, "gpu_machine", lambda: True)
+    assert not tuning.lower_generation_priority() and lowered == []
+    assert tuning.lower_background_priority() and lowered == [True]  # saving still yields to painting
+    monkeypatch.setattr(tuning, "gpu_machine", lambda: False)
+    assert tuning.lower_generation_priority() and lowered == [True, True]
