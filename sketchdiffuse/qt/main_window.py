@@ -285,13 +285,15 @@ class MainWindow(QMainWindow):
         doc = self.doc
         outcome: list[bool] = []
 
-        def done(ok: bool, message: str, index: object) -> None:
+        def done(ok: bool, message: str, edits: object) -> None:
             outcome.append(ok)
             if not ok:
                 self.show_error("Save", f"'{path.name}' could not be saved: {message}. The previous file is unchanged.")
                 return
             if self.doc is doc:
-                if self.history.index == index:  # nothing painted while it was written
+                # Nothing changed while it was written. The edit count, not the undo index: an undo and a
+                # new stroke return to the same index with other pixels.
+                if self.history.edits == edits:
                     self.history.set_clean()
                 if self.path != path:
                     self.path = path
@@ -305,7 +307,7 @@ class MainWindow(QMainWindow):
             doc,
             lambda copy, extras: write_ora(copy, path, extras),
             self.generation.project_extras,
-            lambda: self.history.index,
+            lambda: self.history.edits,
             done,
             "Save",
         )

@@ -58,10 +58,8 @@ class DocumentSession:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise ValueError("This document has no file yet: give a path to save it to.")
-        index = self.history.index
         write_ora(self.doc, target, self.project_extras())
-        if self.history.index == index:
-            self.history.set_clean()
+        self.history.set_clean()  # written on this thread: nothing changed meanwhile
         self.path = target
         return target
 

@@ -258,3 +258,33 @@ def test_closing_during_a_generation_stops_the_worker(qtbot, window: MainWindow,
     assert window.close()
     qtbot.waitUntil(lambda: not controller.worker_thread.isRunning(), timeout=TIMEOUT)
     assert steps and steps[-1][0] < steps[-1][1] == 150  # cancelled, not run to the end
+
+
+def test_an_undo_and_a_new_stroke_during_a_save_keep_the_document_modified(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The undo index comes back to where it was when the save began, but the pixels differ."""
+    import threading
+
+    import sketchdiffuse.qt.main_window as main_window
+
+    window.prompter.answers["save_path"] = str(tmp_path / "same-index.ora")
+    stroke(qtbot, window)
+    writing, release = threading.Event(), threading.Event()
+    real_write = main_window.write_ora
+
+    def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        writing.set()
+        release.wait(10)
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(main_window, "write_ora", slow_write)
+    index = window.history.index
+    with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
+        window.save()
+        qtbot.waitUntil(writing.is_set, timeout=TIMEOUT)
+        window.history.undo()
+        window.history.push(cmd.set_layer_property(window.doc, 0, "name", "Paper"))
+        assert window.history.index == index
+        release.set()
+    assert window.isWindowModified() and not window.history.is_clean()
