@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ def _progress_tqdm(on_progress: LoadProgress | None) -> type | None:
 # Components a pipeline in sketchdiffuse never loads.
 UNUSED_COMPONENTS = {"safety_checker", "feature_extractor", "image_encoder"}
 WEIGHTS = (".safetensors",)
+HALF = re.compile(r"\.fp16[.-]")
 
 
 def select_hub_files(files: list[str], model_index: dict[str, object], half: bool) -> list[str]:
@@ -58,8 +60,8 @@ def select_hub_files(files: list[str], model_index: dict[str, object], half: boo
     for component in sorted(components):
         inside = [f for f in files if f.startswith(component + "/") and f.count("/") == 1]
         weights = [f for f in inside if f.endswith(WEIGHTS)]
-        half_weights = [f for f in weights if ".fp16." in f]
-        full_weights = [f for f in weights if ".fp16." not in f]
+        half_weights = [f for f in weights if is_half_weights(f)]
+        full_weights = [f for f in weights if not is_half_weights(f)]
         keep = half_weights if half and half_weights else full_weights or half_weights
         chosen += [
             f
@@ -70,12 +72,40 @@ def select_hub_files(files: list[str], model_index: dict[str, object], half: boo
     return chosen
 
 
-def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None, half: bool = False) -> Path:
-    """The local snapshot folder of a Hub model, downloading it into the standard Hub cache if needed:
-    only what a pipeline loads, in the fp16 variant when ``half`` (about 2.6 GB of 13 GB for SD-Turbo)."""
-    from huggingface_hub import HfApi, constants, hf_hub_download, snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError, RepositoryNotFoundError
+def is_half_weights(name: str) -> bool:
+    """fp16 variant files: ``x.fp16.safetensors`` and shards ``x.fp16-00001-of-00002.safetensors``."""
+    return bool(HALF.search(name))
 
+
+def cached_pipeline(repo_id: str) -> Path | None:
+    """The local snapshot of a pipeline repository when every component it names is there (a download
+    took only those, so the Hub's own check of the whole repository would call it incomplete)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        folder = Path(hf_hub_download(repo_id, "model_index.json", local_files_only=True)).parent
+        index = json.loads((folder / "model_index.json").read_text())
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
+    wanted = select_hub_files(files, index, half=False)
+    components = {f.split("/")[0] for f in wanted if "/" in f}
+    needed = set(index) - UNUSED_COMPONENTS - {k for k in index if k.startswith("_")}
+    needed = {k for k in needed if isinstance(index[k], list) and index[k] and index[k][0] is not None}
+    return folder if needed <= components else None
+
+
+def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None, half: bool = False) -> Path:
+    """The local snapshot folder of a Hub model, downloading it into the standard Hub cache if needed.
+    For a pipeline, only what it loads, in the fp16 variant when ``half`` (about 2.6 GB of 13 GB for
+    SD-Turbo); a repository without model_index.json (a tiny autoencoder) is taken whole, less pickles."""
+    from huggingface_hub import HfApi, constants, hf_hub_download, snapshot_download
+    from huggingface_hub.errors import EntryNotFoundError, LocalEntryNotFoundError, RepositoryNotFoundError
+
+    cached = cached_pipeline(repo_id)
+    if cached is not None:
+        return cached
     try:
         return Path(snapshot_download(repo_id, local_files_only=True, ignore_patterns=HUB_IGNORE))
     except LocalEntryNotFoundError:
@@ -87,10 +117,15 @@ def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None, half:
             f"'{repo_id}' has not been downloaded yet and sketchdiffuse is offline (HF_HUB_OFFLINE). "
             "Connect to the internet once to download it, or choose a local model folder or .safetensors file."
         )
+    progress = _progress_tqdm(on_progress)
     try:
-        index = json.loads(Path(hf_hub_download(repo_id, "model_index.json")).read_text())
-        files = select_hub_files(HfApi().list_repo_files(repo_id), index, half)
-        path = snapshot_download(repo_id, allow_patterns=files, tqdm_class=_progress_tqdm(on_progress))
+        try:
+            index = json.loads(Path(hf_hub_download(repo_id, "model_index.json")).read_text())
+        except EntryNotFoundError:
+            path = snapshot_download(repo_id, ignore_patterns=HUB_IGNORE, tqdm_class=progress)
+        else:
+            files = select_hub_files(HfApi().list_repo_files(repo_id), index, half)
+            path = snapshot_download(repo_id, allow_patterns=files, tqdm_class=progress)
     except RepositoryNotFoundError as exc:
         raise ModelNotFoundError(
             f"There is no model '{repo_id}' on the Hub (or it is private or gated); check the name."

@@ -18,7 +18,7 @@ from sketchdiffuse.generation.errors import (
     ModelNotFoundError,
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
-from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, fetch_hub_model
+from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, cached_pipeline, fetch_hub_model, is_half_weights
 from sketchdiffuse.generation.identity import file_hash, folder_hash
 from sketchdiffuse.generation.load_errors import translate_load_error
 from sketchdiffuse.generation.mapped_weights import released_outside_gil
@@ -220,7 +220,9 @@ def detect_family(ref: ModelRef) -> Family | None:
             return family_of_folder(Path(ref.source), ref.name)
         from huggingface_hub import snapshot_download
 
-        folder = Path(snapshot_download(ref.source, local_files_only=True, ignore_patterns=HUB_IGNORE))
+        folder = cached_pipeline(ref.source) or Path(
+            snapshot_download(ref.source, local_files_only=True, ignore_patterns=HUB_IGNORE)
+        )
         return family_of_folder(folder, ref.source)
     except Exception:  # unknown now; loading will report the real problem with a full sentence
         return None
@@ -324,8 +326,8 @@ def _load_folder(folder: Path, family: Family, half: bool) -> Any:
     cls = _pipeline_class(family)
     extra: dict[str, Any] = {}
     unet = folder / "unet"
-    has_half = any(unet.glob("*.fp16.safetensors"))
-    has_full = any(p for p in unet.glob("*.safetensors") if ".fp16." not in p.name)
+    has_half = any(is_half_weights(p.name) for p in unet.glob("*.safetensors"))
+    has_full = any(not is_half_weights(p.name) for p in unet.glob("*.safetensors"))
     if has_half and (half or not has_full):  # the fp16 variant: half the bytes to read and no conversion
         extra["variant"] = "fp16"
     if family.kind == "sd":

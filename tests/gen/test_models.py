@@ -260,3 +260,47 @@ def test_a_hub_download_fetches_only_what_the_pipeline_loads(tiny_sd: Path, tmp_
         shutil.copy(repo / name, subset / name)
     model = load_model(ModelRef.parse(str(subset), precision="bf16" if half else "fp32"))
     assert model.pipe.unet.dtype == (torch.bfloat16 if half else torch.float32)
+
+
+def test_a_partial_hub_download_is_found_offline(tiny_sd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Only the selected files are in the Hub cache; offline, the model is still found and loads."""
+    from huggingface_hub import constants
+
+    from sketchdiffuse.generation.hub import fetch_hub_model, select_hub_files
+    from sketchdiffuse.generation.models import detect_family, load_model
+
+    repo = hub_style_copy(tiny_sd, tmp_path / "repo")
+    files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*") if p.is_file())
+    chosen = select_hub_files(files, json.loads((repo / "model_index.json").read_text()), half=True)
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--someone--tiny" / "snapshots" / "0123abcd"
+    for name in chosen:
+        (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / name, snapshot / name)
+    (cache / "models--someone--tiny" / "refs").mkdir()
+    (cache / "models--someone--tiny" / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    assert fetch_hub_model("someone/tiny", half=True) == snapshot
+    assert detect_family(ModelRef.parse("someone/tiny")) is not None
+    assert load_model(ModelRef.parse("someone/tiny", precision="bf16")).pipe.unet.dtype == torch.bfloat16
+
+
+def test_sharded_fp16_weights_count_as_the_fp16_variant():
+    from sketchdiffuse.generation.hub import select_hub_files
+
+    files = [
+        "model_index.json",
+        "unet/config.json",
+        "unet/diffusion_pytorch_model-00001-of-00002.safetensors",
+        "unet/diffusion_pytorch_model-00002-of-00002.safetensors",
+        "unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors",
+        "unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors",
+        "unet/diffusion_pytorch_model.safetensors.index.json",
+        "unet/diffusion_pytorch_model.safetensors.index.fp16.json",
+    ]
+    chosen = select_hub_files(files, {"unet": ["diffusers", "UNet2DConditionModel"]}, half=True)
+    assert [f for f in chosen if f.endswith(".safetensors")] == [
+        "unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors",
+        "unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors",
+    ]
