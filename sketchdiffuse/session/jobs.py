@@ -71,7 +71,9 @@ class JobQueue:
         """Stop everything: the waiting jobs are dropped and the running one stops at its next step."""
         self.waiting.clear()
         if self.current is not None:
-            self.cancel_job(self.current.id)  # its "cancelled" message is shown: nothing replaces it
+            # Its end is shown ("Cancelled"), even if a press before this one was replacing it.
+            self._superseded.discard(self.current.id)
+            self.cancel_job(self.current.id)
 
     def cancel_live(self) -> None:
         """Stop live mode's work; the artist's own jobs, running or waiting, go on."""

@@ -15,7 +15,7 @@ class LocalJobs:
         self.engine = engine
         self.delivered = delivered
         self._tokens: dict[int, CancelToken] = {}
-        self.queue = JobQueue(self._run, lambda job: self._tokens[job].cancel())
+        self.queue = JobQueue(self._run, self._cancel)
 
     def generate(self, request: GenerationRequest) -> None:
         self.queue.submit(request)
@@ -23,12 +23,19 @@ class LocalJobs:
     def generate_batch(self, request: GenerationRequest, count: int) -> None:
         self.queue.submit_batch(request, count)
 
+    def _cancel(self, job_id: int) -> None:
+        token = self._tokens.get(job_id)  # none once the job has ended
+        if token is not None:
+            token.cancel()
+
     def _run(self, job: Job) -> None:
+        """Runs the job now; an engine error propagates to the caller after the queue has let the job go."""
         token = self._tokens[job.id] = CancelToken()
+        outcome: object = None
         try:
             outcome = self.engine.generate(job.request, cancel=token)
+            if self.queue.wants(job.id) and isinstance(outcome, GenerationResult):
+                self.delivered(job, outcome)  # before the queue starts the next job of a batch
         finally:
             del self._tokens[job.id]
-        if self.queue.wants(job.id) and isinstance(outcome, GenerationResult):
-            self.delivered(job, outcome)  # before the queue starts the next job of a batch
-        self.queue.ended(job.id)
+            self.queue.ended(job.id)

@@ -74,3 +74,22 @@ def test_open_paint_generate_apply_undo_save_without_qt(tiny_sd: Path, tmp_path:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "headless session ok" in done.stdout
+
+
+def test_local_jobs_go_on_after_a_failed_job(tiny_sd: Path, tmp_path: Path):
+    import pytest
+
+    from sketchdiffuse.generation import Engine, ModelRef
+    from sketchdiffuse.generation.errors import GenerationError
+    from sketchdiffuse.generation.request import GenerationRequest
+    from sketchdiffuse.session.local_jobs import LocalJobs
+
+    delivered = []
+    jobs = LocalJobs(Engine(), lambda job, result: delivered.append(result))
+    (tmp_path / "empty-model").mkdir()
+    missing = GenerationRequest("a cat", ModelRef.parse(str(tmp_path / "empty-model")), strength=1.0, steps=2)
+    with pytest.raises(GenerationError):
+        jobs.generate(missing)
+    assert not jobs.queue.busy
+    jobs.generate(GenerationRequest("a cat", ModelRef.parse(str(tiny_sd)), strength=1.0, steps=2, seed=1))
+    assert len(delivered) == 1 and not jobs.queue.busy

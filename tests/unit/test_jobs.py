@@ -97,3 +97,12 @@ def test_cancel_stops_everything_and_stale_messages_are_ignored():
 def test_a_batch_needs_at_least_one_picture():
     with pytest.raises(ValueError, match="at least one"):
         Backend().queue().submit_batch(req(), 0)
+
+
+def test_cancel_after_a_second_press_still_reports_the_cancel():
+    b = Backend()
+    q = b.queue()
+    first = q.submit(req("one"))
+    q.submit(req("two"))  # replaces: the first is being stopped, the second waits
+    q.cancel()  # the artist stops everything
+    assert not q.waiting and q.ended(first.id) is True and not q.busy
