@@ -79,9 +79,11 @@ def quiet_collector() -> Iterator[None]:
             gc.enable()
 
 
-def lower_generation_priority() -> bool:
-    """For the thread that runs the model (and the threads it starts); not on GPU machines."""
-    if not enabled() or gpu_machine():
+def lower_generation_priority(device: str | None = None) -> bool:
+    """For the thread that runs the model (and the threads it starts). ``device`` None (before any model
+    loads): lowered unless the machine has a GPU driver; "cpu": lowered, also on a GPU machine whose model
+    runs on the CPU (compute threads already started keep their priority); a GPU device: left alone."""
+    if not enabled() or (device is None and gpu_machine()) or device not in (None, "cpu"):
         return False
     lower_thread_priority()
     return True

@@ -39,6 +39,7 @@ class GenerationWorker(QObject):
         self.engine = engine or Engine()
         self.tokens: dict[int, CancelToken] = {}
         self.results_dir: Path | None = None  # every kept result is written here as it arrives
+        self._priority_set = False
 
     def token_for(self, job: int) -> CancelToken:
         """Created on the window's thread before the job is queued, so a cancel is never lost."""
@@ -79,6 +80,15 @@ class GenerationWorker(QObject):
                 self.finished.emit(job, self._write(outcome) if keep else outcome)
         finally:
             self.tokens.pop(job, None)
+            self._settle_priority()
+
+    def _settle_priority(self) -> None:
+        """A GPU machine kept this thread's priority at start; a model that runs on its CPU anyway should
+        not compete with painting, so the thread is lowered once the device is known (from the next job on)."""
+        model = self.engine.model
+        if not self._priority_set and model is not None and tuning.gpu_machine():
+            tuning.lower_generation_priority(model.device)
+            self._priority_set = True
 
     def _write(self, result: GenerationResult) -> GenerationResult:
         """On disk before the window even sees it; a failed write is reported with the result, never instead."""

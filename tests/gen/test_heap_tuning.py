@@ -154,5 +154,7 @@ def test_the_generating_thread_keeps_its_priority_on_a_gpu_machine(monkeypatch: 
     monkeypatch.setattr(tuning, "gpu_machine", lambda: True)
     assert not tuning.lower_generation_priority() and lowered == []
     assert tuning.lower_background_priority() and lowered == [True]  # saving still yields to painting
+    assert tuning.lower_generation_priority("cpu") and lowered == [True, True]  # the model runs on its CPU
+    assert not tuning.lower_generation_priority("cuda") and lowered == [True, True]
     monkeypatch.setattr(tuning, "gpu_machine", lambda: False)
-    assert tuning.lower_generation_priority() and lowered == [True, True]
+    assert tuning.lower_generation_priority() and lowered == [True, True, True]
