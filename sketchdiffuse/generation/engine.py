@@ -289,7 +289,8 @@ class Engine:
                 return Cancelled(request, len(step_times))
             t = time.perf_counter()
             if tiny is not None:
-                image = self._with_memory_fallbacks(model, lambda: _to_uint8(pipe, tiny.decode(latents)), used)
+                decode = lambda: _to_uint8(pipe, tiny.decode(latents))  # noqa: E731
+                image = self._with_memory_fallbacks(model, decode, used, tiling_helps=False)
             else:
                 image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents, model.is_sdxl), used)
             timings["vae_decode"] = time.perf_counter() - t
@@ -304,7 +305,7 @@ class Engine:
         if model.memory_fallbacks:
             warnings.append(
                 f"The model still runs with {' and '.join(model.memory_fallbacks)} after running out of memory "
-                "(slower); load it again to return to full speed."
+                "(slower); restart sketchdiffuse to return to full speed."
             )
         if (width, height) != (canvas_w, canvas_h):
             from PIL import Image
@@ -414,13 +415,15 @@ class Engine:
         return _to_uint8(pipe, image)
 
     @staticmethod
-    def _with_memory_fallbacks(model: LoadedModel, call: Callable[[], Any], used: list[str]) -> Any:
+    def _with_memory_fallbacks(
+        model: LoadedModel, call: Callable[[], Any], used: list[str], tiling_helps: bool = True
+    ) -> Any:
         """Run ``call``; on out-of-memory free the cache and retry with VAE tiling, then (GPU) CPU offload.
 
         ``used`` collects what was turned on. Tiling is undone after the job by the caller; CPU offload
         stays and is recorded on the model, so every later result says so."""
         fallbacks: list[tuple[str, Callable[[], None]]] = []
-        if not model.pipe.vae.use_tiling:
+        if tiling_helps and not model.pipe.vae.use_tiling:  # the full VAE's tiling does nothing for a tiny decoder
             fallbacks.append(("VAE tiling", model.pipe.vae.enable_tiling))
         if model.device != "cpu" and "model CPU offload" not in model.memory_fallbacks and not model.ref.cpu_offload:
             fallbacks.append(("model CPU offload", model.pipe.enable_model_cpu_offload))
