@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -140,6 +141,22 @@ def test_a_full_disk_during_autosave_is_a_message_not_a_loss(
     assert (window.autosaver.store.folder / "document.ora").is_file()
 
 
+def hold_saves(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """The window's saves wait inside the write until ``release`` is set; ``writing`` says one began."""
+    import sketchdiffuse.qt.main_window as main_window
+
+    writing, release = threading.Event(), threading.Event()
+    real_write = main_window.write_ora
+
+    def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
+        writing.set()
+        release.wait(10)
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(main_window, "write_ora", slow_write)
+    return writing, release
+
+
 def test_saving_runs_in_the_background_and_painting_goes_on(
     qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
@@ -154,19 +171,7 @@ def test_saving_runs_in_the_background_and_painting_goes_on(
     assert not window.isWindowModified()
     # A stroke made while the copy is being written: the file holds the state before it and the
     # document stays modified.
-    import threading
-
-    import sketchdiffuse.qt.main_window as main_window
-
-    writing, release = threading.Event(), threading.Event()
-    real_write = main_window.write_ora
-
-    def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
-        writing.set()
-        release.wait(10)
-        real_write(*args, **kwargs)
-
-    monkeypatch.setattr(main_window, "write_ora", slow_write)
+    writing, release = hold_saves(monkeypatch)
     before = [layer.pixels.copy() for layer in window.doc.layers]
     with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
         window.save()
@@ -264,21 +269,9 @@ def test_an_undo_and_a_new_stroke_during_a_save_keep_the_document_modified(
     qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     """The undo index comes back to where it was when the save began, but the pixels differ."""
-    import threading
-
-    import sketchdiffuse.qt.main_window as main_window
-
     window.prompter.answers["save_path"] = str(tmp_path / "same-index.ora")
     stroke(qtbot, window)
-    writing, release = threading.Event(), threading.Event()
-    real_write = main_window.write_ora
-
-    def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
-        writing.set()
-        release.wait(10)
-        real_write(*args, **kwargs)
-
-    monkeypatch.setattr(main_window, "write_ora", slow_write)
+    writing, release = hold_saves(monkeypatch)
     index = window.history.index
     with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
         window.save()
