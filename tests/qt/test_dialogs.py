@@ -1,0 +1,59 @@
+"""The dialogs driven with real key and mouse events: what the artist types is what comes back,
+and invalid values are refused in the dialog, not after it."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.qt.dialogs import GenerationSettingsDialog, LayerPropertiesDialog, NewDocumentDialog
+from sketchdiffuse.session.settings import RunSettings
+
+
+def press(qtbot, dialog, which: QDialogButtonBox.StandardButton) -> None:  # type: ignore[no-untyped-def]
+    box = dialog.findChild(QDialogButtonBox)
+    qtbot.mouseClick(box.button(which), Qt.MouseButton.LeftButton)
+
+
+def retype(qtbot, widget, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Select all, delete, type: as an artist replaces a field's contents."""
+    qtbot.keyClick(widget, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(widget, Qt.Key.Key_Backspace)
+    qtbot.keyClicks(widget, text)
+
+
+def test_new_document_size_as_typed(qtbot):
+    dialog = NewDocumentDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    retype(qtbot, dialog.width_box, "640")
+    retype(qtbot, dialog.height_box, "480")
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert dialog.result() == 1 and dialog.chosen_size() == (640, 480)
+
+
+def test_layer_properties_as_typed(qtbot):
+    dialog = LayerPropertiesDialog(Layer("Ink", blank_pixels(4, 4)))
+    qtbot.addWidget(dialog)
+    dialog.show()  # laid out, so a click lands on the check box
+    retype(qtbot, dialog.name, "Shadows")
+    qtbot.keyClick(dialog.visible, Qt.Key.Key_Space)  # a short label: the keyboard toggles it reliably
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    values = dialog.values()
+    assert values["name"] == "Shadows" and values["visible"] is False
+
+
+def test_generation_settings_refuse_an_invalid_live_decoder_and_keep_the_dialog_open(qtbot, tmp_path):
+    dialog = GenerationSettingsDialog(RunSettings(device="cpu", vae_tiling=True))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    retype(qtbot, dialog.tiny_autoencoder, str(tmp_path / "no-such-decoder.safetensors"))
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert dialog.isVisible() and dialog.problem.text()  # refused, with the reason shown
+    retype(qtbot, dialog.tiny_autoencoder, "")
+    qtbot.mouseClick(dialog.checks["cpu_offload"], Qt.MouseButton.LeftButton)
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    chosen = dialog.values()
+    assert not dialog.isVisible() and dialog.result() == 1
+    assert (chosen.device, chosen.vae_tiling, chosen.cpu_offload, chosen.tiny_autoencoder) == ("cpu", True, True, "")
