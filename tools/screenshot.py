@@ -4,13 +4,16 @@
 
 Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
 ``generate MODEL`` (strokes, then a generation with MODEL; the tests' tiny model works),
-``live MODEL`` (strokes with live mode on) or ``recovery`` (the dialog offered after a crash).
+``live MODEL`` (strokes with live mode on), ``recovery`` (the dialog offered after a crash) or
+``toy`` (a crude red blob on a 512 px canvas turned into "a red circle" by the toy-shapes model,
+three seeds in the history, the newest compared over the canvas).
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QTimer
 from PySide6.QtGui import QColor
@@ -68,6 +71,56 @@ def show_recovery(w: MainWindow, target: str) -> None:
     QTimer.singleShot(800, grab_dialog)
 
 
+TOY = "tests/data/toy-shapes"
+
+
+def paint_blob(w: MainWindow) -> None:
+    """A quick, lumpy red scribble, as an artist blocks in a shape: zigzags of uneven reach."""
+    c = w.canvas
+    w.tools.set_color(QColor(210, 50, 40))
+    w.tools.set_brush(w.tools.brush.with_(size=34.0, hardness=0.5))
+    reach = [60, 95, 120, 110, 125, 90, 100, 70, 40]
+    points = []
+    for i, r in enumerate(reach):
+        y = 150 + i * 26
+        points += [QPointF(300 - r, y), QPointF(300 + r * 0.9, y + 13)]
+    c.begin_stroke(c.to_widget(points[0]))
+    for p in points[1:]:
+        c.continue_stroke(c.to_widget(p))
+    c.end_stroke()
+
+
+def toy_generation(w: MainWindow, grab: Callable[[], None]) -> None:
+    from sketchdiffuse.document.document import Document
+
+    doc = Document(512, 512)
+    doc.layers[0].pixels[:] = 255
+    doc.layers.append(doc.new_layer("Sketch"))
+    doc.active_index = 1
+    w.set_document(doc, None)
+    paint_blob(w)
+    ui = w.generation
+    ui.set_model(TOY)
+    ui.panel.set_values(
+        {"prompt": "a red circle", "strength": 0.8, "steps": 20, "guidance_scale": 4.0, "scheduler": "Euler"}
+    )
+    ui.panel.set_values({"seed": 3, "seed_locked": True})
+    done = {"n": 0}
+
+    def next_job(*_: object) -> None:
+        done["n"] += 1
+        if done["n"] < 3:
+            ui.panel.set_values({"seed": 3 + done["n"]})
+            ui.generate()
+        else:
+            ui.compare(ui.strip.entries[0])  # the result over the scribble; the scribble stays below
+            ui.strip.setCurrentRow(0)
+            QTimer.singleShot(800, grab)
+
+    ui.ensure_controller().finished.connect(next_job)
+    ui.generate()
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
@@ -94,6 +147,9 @@ def main() -> None:
             ui.panel.set_values({"prompt": "a lighthouse at dusk, watercolour", "strength": 0.6, "steps": 8})
             ui.live.resultShown.connect(lambda _r: QTimer.singleShot(800, grab))
             ui.actions["live"].setChecked(True)
+            return
+        if mode == "toy":
+            toy_generation(w, grab)
             return
         if mode == "generate":
             ui = w.generation
