@@ -115,6 +115,11 @@ class LiveMode(QObject):
         return self.scheduler.enabled
 
     @property
+    def pending(self) -> bool:
+        """A change waits for the scheduler's timer (a start or a debounce)."""
+        return self._timer.isActive()
+
+    @property
     def seed(self) -> int:
         return self.scheduler.seed
 
