@@ -47,15 +47,21 @@ WEIGHTS = (".safetensors",)
 HALF = re.compile(r"\.fp16[.-]")
 
 
+def pipeline_components(model_index: dict[str, object]) -> set[str]:
+    """The components model_index.json names that a pipeline in sketchdiffuse loads."""
+    named = {
+        name
+        for name, value in model_index.items()
+        if not name.startswith("_") and isinstance(value, list) and value and value[0] is not None
+    }
+    return named - UNUSED_COMPONENTS
+
+
 def select_hub_files(files: list[str], model_index: dict[str, object], half: bool) -> list[str]:
     """The files of a diffusers repository a pipeline needs: model_index.json and the folders of the
     components it names (not the safety checker, not the top-level single-file copies), with each
     component's weights in one variant: fp16 when ``half`` and the repository has it, else the plain one."""
-    components = {
-        name
-        for name, value in model_index.items()
-        if not name.startswith("_") and isinstance(value, list) and value and value[0] is not None
-    } - UNUSED_COMPONENTS
+    components = pipeline_components(model_index)
     chosen = ["model_index.json"] if "model_index.json" in files else []
     for component in sorted(components):
         inside = [f for f in files if f.startswith(component + "/") and f.count("/") == 1]
@@ -88,12 +94,8 @@ def cached_pipeline(repo_id: str) -> Path | None:
         index = json.loads((folder / "model_index.json").read_text())
     except (LocalEntryNotFoundError, OSError, ValueError):
         return None
-    files = [str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()]
-    wanted = select_hub_files(files, index, half=False)
-    components = {f.split("/")[0] for f in wanted if "/" in f}
-    needed = set(index) - UNUSED_COMPONENTS - {k for k in index if k.startswith("_")}
-    needed = {k for k in needed if isinstance(index[k], list) and index[k] and index[k][0] is not None}
-    return folder if needed <= components else None
+    complete = all((folder / name).is_dir() and any((folder / name).iterdir()) for name in pipeline_components(index))
+    return folder if complete else None
 
 
 def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None, half: bool = False) -> Path:

@@ -18,6 +18,7 @@ from sketchdiffuse.generation.errors import (
     ModelNotFoundError,
 )
 from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
+from sketchdiffuse.generation.heap_tuning import gpu_device_present
 from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, cached_pipeline, fetch_hub_model, is_half_weights
 from sketchdiffuse.generation.identity import file_hash, folder_hash
 from sketchdiffuse.generation.load_errors import translate_load_error
@@ -71,7 +72,7 @@ def unusable_gpu() -> str | None:
     or it works. Without this, generation would fall back to the CPU without a word."""
     import torch
 
-    if not any(Path(node).exists() for node in NVIDIA_DEVICE_NODES):
+    if not gpu_device_present(NVIDIA_DEVICE_NODES):
         return None
     if torch.version.cuda is None:
         return (

@@ -25,7 +25,6 @@ from sketchdiffuse.generation.models import detect_family
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.atomic import atomic_writer
 from sketchdiffuse.io.errors import describe_os_error
-from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.io.png_meta import parse_parameters
 from sketchdiffuse.qt.autosave import data_folder
 from sketchdiffuse.qt.canvas import CanvasView
@@ -38,7 +37,7 @@ from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.qt.worker import GenerationController
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
-from sketchdiffuse.session.requests import build_request
+from sketchdiffuse.session.requests import build_request, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -180,8 +179,7 @@ class GenerationUi(QObject):
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
-        sketch = flatten_on(self.canvas.composite())
-        sketch.setflags(write=False)  # owned here: the request keeps it without another copy
+        sketch = drawing_of(self.canvas.composite())
         try:
             return build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
         except GenerationError as exc:

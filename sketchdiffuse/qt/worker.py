@@ -86,9 +86,11 @@ class GenerationWorker(QObject):
         """A GPU machine kept this thread's priority at start; a model that runs on its CPU anyway should
         not compete with painting, so the thread is lowered once the device is known (from the next job on)."""
         model = self.engine.model
-        if not self._priority_set and model is not None and tuning.gpu_machine():
+        if self._priority_set or model is None:
+            return
+        self._priority_set = True  # decided once: no device-node lookups after every job
+        if tuning.gpu_machine():
             tuning.lower_generation_priority(model.device)
-            self._priority_set = True
 
     def _write(self, result: GenerationResult) -> GenerationResult:
         """On disk before the window even sees it; a failed write is reported with the result, never instead."""

@@ -16,10 +16,9 @@ from sketchdiffuse.generation.history_store import decode_history, encode_histor
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.ora import read_ora, write_ora
-from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
-from sketchdiffuse.session.requests import build_request
+from sketchdiffuse.session.requests import build_request, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 
@@ -69,10 +68,7 @@ class DocumentSession:
 
     # -- generation --------------------------------------------------------------------------
     def drawing(self) -> np.ndarray:
-        """The composite the model starts from, flattened on white (read-only)."""
-        rgb = flatten_on(self.doc.composite())
-        rgb.setflags(write=False)
-        return rgb
+        return drawing_of(self.doc.composite())
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         return build_request(self.panel, self.run, self.drawing(), seed)

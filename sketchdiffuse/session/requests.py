@@ -9,7 +9,16 @@ import numpy as np
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
+from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.session.settings import PanelValues, RunSettings
+
+
+def drawing_of(composite: np.ndarray) -> np.ndarray:
+    """The drawing the model starts from: the premultiplied composite flattened on white, read-only
+    (the request keeps it without another copy)."""
+    rgb = flatten_on(composite)
+    rgb.setflags(write=False)
+    return rgb
 
 
 def build_request(
