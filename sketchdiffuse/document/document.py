@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sketchdiffuse.document.compose import composite
+from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
@@ -43,6 +44,7 @@ class Document:
         self.modified = False
         self._dirty_listeners: list[DirtyListener] = []
         self._layers_listeners: list[LayersListener] = []
+        self._composite = CompositeCache(lambda rect: composite(self.layers, rect))
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -79,9 +81,15 @@ class Document:
 
     # -- pixels ----------------------------------------------------------------------------
     def composite(self, rect: Rect | None = None) -> np.ndarray:
-        """Premultiplied RGBA uint8 of the visible layers over ``rect`` (the whole canvas by default)."""
+        """Premultiplied RGBA uint8 of the visible layers over ``rect`` (the whole canvas by default):
+        a copy the caller owns, taken from the cached composite."""
         area = self.rect if rect is None else rect.intersected(self.rect)
-        return composite(self.layers, area)
+        return self.composite_view()[area.slices()].copy()
+
+    def composite_view(self) -> np.ndarray:
+        """The cached composite of the whole canvas, read-only; current as of this call. Views read it
+        instead of composing the layers themselves (see composite_cache)."""
+        return self._composite.read(self.rect)
 
     # -- notifications ---------------------------------------------------------------------
     def add_dirty_listener(self, listener: DirtyListener) -> None:
@@ -99,6 +107,7 @@ class Document:
         area = rect.intersected(self.rect)
         if area.is_empty():
             return
+        self._composite.invalidate(area)  # before the listeners, which may read the composite
         for listener in list(self._dirty_listeners):
             listener(area)
 
