@@ -81,6 +81,8 @@ class TickRecorder:
             output, _ = self._sampler.communicate(timeout=30)
             samples = np.array(json.loads(output), dtype=float).reshape(-1, 3)
         times = np.array(self.times)
+        if len(times) < 2:  # done before the timer ticked twice (e.g. the libraries were already imported)
+            times = np.array([time.perf_counter()] * 2)
         gaps = np.diff(times) * 1000
         stolen = np.zeros_like(gaps)
         faulting = np.zeros(gaps.shape, dtype=bool)
