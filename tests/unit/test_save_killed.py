@@ -25,9 +25,10 @@ from tests.unit.save_versions import version
 target = Path(sys.argv[1])
 print("ready", flush=True)
 n = 0
-while True:  # alternate between the two versions until killed
+while True:  # alternate between the two versions until killed, saying when each is complete
     n += 1
     write_ora(version(n % 2), target)
+    print("wrote", n, flush=True)
 """
 
 
@@ -39,10 +40,16 @@ def test_a_killed_save_leaves_a_whole_file(tmp_path: Path):
     root = str(Path(__file__).resolve().parents[2])
     rng = random.Random(7)
     outcomes = set()
-    for _ in range(12):
+    for attempt in range(12):
         child = subprocess.Popen([sys.executable, "-c", WRITER, str(target), root], stdout=subprocess.PIPE, text=True)
         assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.0, 0.8))  # somewhere inside encoding, writing, syncing or renaming
+        # Kill during the write after the 1st or 2nd complete one (told by the writer, so a slow,
+        # loaded machine changes nothing): the file is the version just written or, if the next one
+        # finished meanwhile, the other one; never anything else.
+        completed = 1 + attempt % 2
+        while int(child.stdout.readline().split()[1]) < completed:
+            pass
+        time.sleep(rng.uniform(0.0, 0.02))  # somewhere inside encoding, writing, syncing or renaming
         child.send_signal(signal.SIGKILL)
         child.wait()
         child.stdout.close()
