@@ -58,7 +58,7 @@ def main() -> int:
 
     for label, action, finished in (
         ("write on the window's thread (baseline)", blocking, done_callbacks.append),
-        ("Ctrl+S (background)", lambda: window.save_as(), lambda quit: window.saved.connect(quit)),
+        ("Ctrl+S (background)", lambda: window.files.save_as(), lambda quit: window.files.saved.connect(quit)),
         ("autosave (background)", window.autosaver.autosave_now, lambda quit: window.autosaver.saved.connect(quit)),
     ):
         window.prompter.answers["save_path"] = str(target)  # type: ignore[attr-defined]

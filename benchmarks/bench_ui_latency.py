@@ -23,7 +23,7 @@ from timer_gaps import GapSummary, gaps_until_done
 
 from sketchdiffuse.generation import GenerationRequest, ModelRef
 from sketchdiffuse.generation.tuning import share_one_heap
-from sketchdiffuse.qt.worker import GenerationController
+from sketchdiffuse.qt.generating.worker import GenerationController
 
 
 def main() -> int:

@@ -1,4 +1,5 @@
-"""Starts the Qt application and the main window."""
+"""Starts the Qt application and the main window. Qt is imported here, not at module level, so the
+command line's generate and info commands never load it."""
 
 from __future__ import annotations
 
@@ -8,29 +9,17 @@ import sys
 def run_app(path: str | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
-    from sketchdiffuse.qt.main_window import MainWindow
+    from sketchdiffuse.qt.files import crash_guard
+    from sketchdiffuse.qt.startup import start_window
+    from sketchdiffuse.qt.theme import apply_theme
 
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv)
     app.setApplicationName("sketchdiffuse")
     app.setOrganizationName("sketchdiffuse")
-    from sketchdiffuse.qt.theme import apply_theme
-
     apply_theme(app)
-    from sketchdiffuse.qt import crash_guard
-
     crash_guard.install()
-    window = MainWindow()
-    if path:
-        window.open_path(path)
-    window.show()
-    from PySide6.QtCore import QTimer
-
-    from sketchdiffuse.session.recovery import offer_recovery
-
-    # After the window is on screen.
-    QTimer.singleShot(
-        0, lambda: offer_recovery(window.autosaver.store, window.prompter.recovery, window.restore_recovered)
-    )
-    QTimer.singleShot(500, window.generation.warm_up)
-    return app.exec()
+    window = start_window(path)
+    code = app.exec()
+    del window
+    return code

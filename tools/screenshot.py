@@ -53,7 +53,7 @@ def show_recovery(w: MainWindow, target: str) -> None:
     from pathlib import Path
 
     from sketchdiffuse.io.recovery import RecoveryStore
-    from sketchdiffuse.qt.recovery_dialog import RecoveryDialog
+    from sketchdiffuse.qt.files.recovery_dialog import RecoveryDialog
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()

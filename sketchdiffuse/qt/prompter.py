@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Protocol
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
+from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.recovery import Recoverable
-from sketchdiffuse.qt.dialogs import GenerationSettingsDialog, NewDocumentDialog
-from sketchdiffuse.qt.recovery_dialog import RecoveryDialog
+from sketchdiffuse.qt.dialogs import GenerationSettingsDialog, LayerPropertiesDialog, NewDocumentDialog
+from sketchdiffuse.qt.files.recovery_dialog import RecoveryDialog
 from sketchdiffuse.session.settings import RunSettings
 
 Unsaved = Literal["save", "discard", "cancel"]
@@ -18,9 +19,12 @@ Unsaved = Literal["save", "discard", "cancel"]
 
 class Prompter(Protocol):
     def open_path(self, title: str, folder: str, filters: str) -> str | None: ...
+    def open_paths(self, title: str, folder: str, filters: str) -> list[str]: ...
+    def model_location(self, anchor: QWidget) -> str | None: ...
     def save_path(self, title: str, filters: str, suggested: str) -> str | None: ...
     def unsaved(self, name: str) -> Unsaved: ...
     def new_size(self) -> tuple[int, int] | None: ...
+    def layer_properties(self, layer: Layer) -> dict[str, object] | None: ...
     def load_parameters(self, name: str) -> bool: ...
     def recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]: ...
     def run_settings(self, current: RunSettings) -> RunSettings | None: ...
@@ -37,6 +41,26 @@ class DialogPrompter:
     def open_path(self, title: str, folder: str, filters: str) -> str | None:
         path, _ = QFileDialog.getOpenFileName(self.parent, title, folder, filters)
         return path or None
+
+    def open_paths(self, title: str, folder: str, filters: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(self.parent, title, folder, filters)
+        return list(paths)
+
+    def model_location(self, anchor: QWidget) -> str | None:
+        """A model folder, a .safetensors file or a Hub id, chosen from a menu below ``anchor``."""
+        menu = QMenu(self.parent)
+        folder = menu.addAction("A diffusers model folder…")
+        file = menu.addAction("A .safetensors file…")
+        hub = menu.addAction("A Hugging Face Hub id…")
+        chosen = menu.exec(anchor.mapToGlobal(anchor.rect().bottomLeft()))
+        if chosen is folder:
+            return QFileDialog.getExistingDirectory(self.parent, "Model folder") or None
+        if chosen is file:
+            return QFileDialog.getOpenFileName(self.parent, "Model file", "", "Safetensors (*.safetensors)")[0] or None
+        if chosen is hub:
+            text, ok = QInputDialog.getText(self.parent, "Hub model", "Model id (e.g. stabilityai/sd-turbo):")
+            return text if ok and text else None
+        return None
 
     def save_path(self, title: str, filters: str, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
@@ -56,6 +80,10 @@ class DialogPrompter:
     def new_size(self) -> tuple[int, int] | None:
         dialog = NewDocumentDialog(self.parent)
         return dialog.chosen_size() if dialog.exec() else None
+
+    def layer_properties(self, layer: Layer) -> dict[str, object] | None:
+        dialog = LayerPropertiesDialog(layer, self.parent)
+        return dialog.values() if dialog.exec() else None
 
     def load_parameters(self, name: str) -> bool:
         buttons = QMessageBox.StandardButton
@@ -103,9 +131,12 @@ class ScriptedPrompter:
 
     DEFAULTS: ClassVar[dict[str, object]] = {
         "open_path": None,
+        "open_paths": [],
+        "model_location": None,
         "save_path": None,
         "unsaved": "discard",  # closing a modified window at teardown must not wait on a question
         "new_size": None,
+        "layer_properties": None,
         "load_parameters": False,
         "recovery": ("later", None),
         "run_settings": None,
@@ -125,6 +156,12 @@ class ScriptedPrompter:
     def open_path(self, title: str, folder: str, filters: str) -> str | None:
         return self._answer("open_path", title)
 
+    def open_paths(self, title: str, folder: str, filters: str) -> list[str]:
+        return self._answer("open_paths", title)
+
+    def model_location(self, anchor: QWidget) -> str | None:
+        return self._answer("model_location")
+
     def save_path(self, title: str, filters: str, suggested: str) -> str | None:
         return self._answer("save_path", title, suggested)
 
@@ -133,6 +170,9 @@ class ScriptedPrompter:
 
     def new_size(self) -> tuple[int, int] | None:
         return self._answer("new_size")
+
+    def layer_properties(self, layer: Layer) -> dict[str, object] | None:
+        return self._answer("layer_properties", layer)
 
     def load_parameters(self, name: str) -> bool:
         return self._answer("load_parameters", name)

@@ -1,11 +1,12 @@
-"""Actions with their shortcuts and icons, and the menu bar laid out from a table."""
+"""Actions with their shortcuts and icons, the menu bar laid out from a table, and docks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QMenuBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QMenuBar, QWidget
 
 from sketchdiffuse.qt.icons import icon
 
@@ -66,3 +67,17 @@ def build_menus(
                 menu.addActions(tool_actions)
             else:
                 menu.addAction(actions[entry])
+
+
+def add_dock(
+    window: QMainWindow, title: str, widget: QWidget, area: Qt.DockWidgetArea, closable: bool = True
+) -> QDockWidget:
+    """A dock named for its title (the window's saved layout finds it again by that name)."""
+    dock = QDockWidget(title, window)
+    dock.setObjectName(f"{title.lower()}-dock")
+    dock.setWidget(widget)
+    if not closable:
+        features = QDockWidget.DockWidgetFeature
+        dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
+    window.addDockWidget(area, dock)
+    return dock

@@ -22,6 +22,15 @@ from sketchdiffuse.session.requests import build_request, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 
+def default_document(width: int = 1024, height: int = 1024) -> Document:
+    """A white background to paint on and an empty sketch layer above it, active."""
+    doc = Document(width, height)
+    doc.layers[0].pixels[:] = 255
+    doc.layers.append(doc.new_layer("Sketch"))
+    doc.active_index = 1
+    return doc
+
+
 class DocumentSession:
     def __init__(self, doc: Document, path: Path | None = None) -> None:
         self.doc = doc

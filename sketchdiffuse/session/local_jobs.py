@@ -1,5 +1,5 @@
 """The job queue driving a local engine on the calling thread: for the command line, scripts and tests.
-The window drives the same queue from a worker thread (qt/worker.py)."""
+The window drives the same queue from a worker thread (qt/generating/worker.py)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ def test_after_a_crash_the_copy_is_restored_with_its_history(
 ):
     stroke(qtbot, window)
     window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
-    window.path = tmp_path / "mine.ora"
+    window.files.path = tmp_path / "mine.ora"
     autosave(qtbot, window)
     painted = [layer.pixels.copy() for layer in window.doc.layers]
     dead = crash(window)
@@ -98,7 +98,7 @@ def test_after_a_crash_the_copy_is_restored_with_its_history(
         return RESTORE, entries[0]
 
     fresh.prompter.answers["recovery"] = answer
-    offer_recovery(fresh.autosaver.store, fresh.prompter.recovery, fresh.restore_recovered)
+    offer_recovery(fresh.autosaver.store, fresh.prompter.recovery, fresh.files.restore_recovered)
     assert asked == [["mine.ora"]]
     assert all(np.array_equal(a.pixels, b) for a, b in zip(fresh.doc.layers, painted, strict=True))
     assert fresh.doc.layers[1].opacity == 0.5
@@ -112,7 +112,7 @@ def test_a_discarded_copy_is_gone(qtbot, window: MainWindow, recovery_root: Path
     autosave(qtbot, window)
     dead = crash(window)
     window.prompter.answers["recovery"] = lambda entries: (DISCARD, entries[0])
-    offer_recovery(window.autosaver.store, window.prompter.recovery, window.restore_recovered)
+    offer_recovery(window.autosaver.store, window.prompter.recovery, window.files.restore_recovered)
     assert not dead.exists()
 
 
@@ -143,17 +143,17 @@ def test_a_full_disk_during_autosave_is_a_message_not_a_loss(
 
 def hold_saves(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
     """The window's saves wait inside the write until ``release`` is set; ``writing`` says one began."""
-    import sketchdiffuse.qt.main_window as main_window
+    import sketchdiffuse.qt.files.document_files as document_files
 
     writing, release = threading.Event(), threading.Event()
-    real_write = main_window.write_ora
+    real_write = document_files.write_ora
 
     def slow_write(*args, **kwargs):  # type: ignore[no-untyped-def]
         writing.set()
         release.wait(10)
         real_write(*args, **kwargs)
 
-    monkeypatch.setattr(main_window, "write_ora", slow_write)
+    monkeypatch.setattr(document_files, "write_ora", slow_write)
     return writing, release
 
 
@@ -164,8 +164,8 @@ def test_saving_runs_in_the_background_and_painting_goes_on(
     window.prompter.answers["save_path"] = str(path)
     stroke(qtbot, window)
     before = [layer.pixels.copy() for layer in window.doc.layers]
-    with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
-        assert window.save()  # returns at once
+    with qtbot.waitSignal(window.files.saved, timeout=TIMEOUT):
+        assert window.files.save()  # returns at once
         assert window.saver.busy
     assert all(np.array_equal(a.pixels, b) for a, b in zip(read_ora(path).document.layers, before, strict=True))
     assert not window.isWindowModified()
@@ -173,8 +173,8 @@ def test_saving_runs_in_the_background_and_painting_goes_on(
     # document stays modified.
     writing, release = hold_saves(monkeypatch)
     before = [layer.pixels.copy() for layer in window.doc.layers]
-    with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
-        window.save()
+    with qtbot.waitSignal(window.files.saved, timeout=TIMEOUT):
+        window.files.save()
         qtbot.waitUntil(writing.is_set, timeout=TIMEOUT)
         stroke(qtbot, window)  # the window is not blocked by the write
         release.set()
@@ -273,8 +273,8 @@ def test_an_undo_and_a_new_stroke_during_a_save_keep_the_document_modified(
     stroke(qtbot, window)
     writing, release = hold_saves(monkeypatch)
     index = window.history.index
-    with qtbot.waitSignal(window.saved, timeout=TIMEOUT):
-        window.save()
+    with qtbot.waitSignal(window.files.saved, timeout=TIMEOUT):
+        window.files.save()
         qtbot.waitUntil(writing.is_set, timeout=TIMEOUT)
         window.history.undo()
         window.history.push(cmd.set_layer_property(window.doc, 0, "name", "Paper"))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QStandardPaths
 
-from sketchdiffuse.qt import crash_guard
+from sketchdiffuse.qt.files import crash_guard
 
 
 def test_unexpected_errors_are_logged_and_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -232,10 +232,10 @@ def test_history_and_settings_are_saved_in_the_project(
     ui.panel.set_values({"prompt": "a castle", "steps": 9})
     path = tmp_path / "project.ora"
     window.prompter.answers["save_path"] = str(path)
-    assert window.save_as()
+    assert window.files.save_as()
     window.set_document(window.doc, None)  # a new, empty strip
     assert ui.strip.entries == []
-    assert window.open_path(path)
+    assert window.files.open_path(path)
     restored = ui.strip.entries
     assert [e.result.seed for e in restored] == [r.seed for r in reversed(results)]
     assert [e.pinned for e in restored] == [False, False, True]
@@ -299,7 +299,7 @@ def test_generation_settings_reach_the_request(gen_window: MainWindow, monkeypat
 def test_closing_during_a_long_load_never_destroys_a_running_thread(
     qtbot, window: MainWindow, tiny_sd: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    from sketchdiffuse.qt import worker as worker_module
+    from sketchdiffuse.qt.generating import worker as worker_module
 
     ui = window.generation
     assert ui.set_model(str(tiny_sd))
@@ -369,9 +369,9 @@ def test_a_seed_above_two_to_the_31_survives_history_project_and_png(
     assert generate(qtbot, window).seed == seed
     path = tmp_path / "project.ora"
     window.prompter.answers["save_path"] = str(path)
-    assert window.save_as(wait=True)
+    assert window.files.save_as(wait=True)
     window.set_document(window.doc, None)
-    assert window.open_path(path)
+    assert window.files.open_path(path)
     entry = ui.strip.entries[0]
     assert entry.result.seed == seed
     ui.panel.set_values({"seed": 5})

@@ -100,7 +100,7 @@ def test_save_and_open_round_trip_through_the_menu(
     assert window.windowTitle().startswith("Untitled") and window.isWindowModified()
     target = tmp_path / "drawing"
     window.prompter.answers["save_path"] = str(target)
-    with qtbot.waitSignal(window.saved, timeout=10_000):  # written in the background
+    with qtbot.waitSignal(window.files.saved, timeout=10_000):  # written in the background
         window.actions_by_name["save"].trigger()
     saved = tmp_path / "drawing.ora"
     assert saved.is_file() and not window.isWindowModified()
@@ -117,15 +117,15 @@ def test_save_and_open_round_trip_through_the_menu(
     assert all(np.array_equal(a.pixels, b) for a, b in zip(window.doc.layers, pixels, strict=True))
     assert window.doc.layers[1].opacity == 0.5 and not window.isWindowModified()
     assert len(window.history) == 0
-    assert window.recent_files()[0] == str(saved.resolve())
+    assert window.files.recent_files()[0] == str(saved.resolve())
 
 
 def test_save_failure_keeps_the_old_file_and_says_so(
     window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_dialogs: list[str]
 ):
     path = tmp_path / "keep.ora"
-    window.path = path
-    assert window.save(wait=True)
+    window.files.path = path
+    assert window.files.save(wait=True)
     original = path.read_bytes()
     window.actions_by_name["layer_new"].trigger()
     import sketchdiffuse.io.atomic as atomic
@@ -134,7 +134,7 @@ def test_save_failure_keeps_the_old_file_and_says_so(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(atomic.os, "fsync", full)
-    assert not window.save(wait=True)
+    assert not window.files.save(wait=True)
     assert path.read_bytes() == original
     assert no_dialogs and "disk is full" in no_dialogs[0] and "unchanged" in no_dialogs[0]
     assert window.isWindowModified()
@@ -144,7 +144,7 @@ def test_open_errors_change_nothing(window: MainWindow, tmp_path: Path, no_dialo
     bad = tmp_path / "bad.ora"
     bad.write_text("nope")
     doc = window.doc
-    assert not window.open_path(bad)
+    assert not window.files.open_path(bad)
     assert window.doc is doc and no_dialogs and "not an OpenRaster" in no_dialogs[0]
 
 
@@ -152,7 +152,7 @@ def test_opening_an_image_makes_a_document(window: MainWindow, tmp_path: Path):
     from PIL import Image
 
     Image.new("RGB", (64, 40), (255, 0, 0)).save(tmp_path / "red.png")
-    assert window.open_path(tmp_path / "red.png")
+    assert window.files.open_path(tmp_path / "red.png")
     assert (window.doc.width, window.doc.height) == (64, 40)
     assert window.path is None  # saving asks for an .ora name instead of overwriting the PNG
 
@@ -219,3 +219,22 @@ def test_a_long_status_text_is_elided_and_never_widens_the_prompt_dock(qtbot, wi
     assert (ui.panel.width(), window.canvas.width()) == (dock_width, canvas_width)
     shown = ui.panel.status.elided_text()
     assert ui.panel.status.toolTip() == text and "…" in shown and len(shown) < len(text)
+
+
+def test_layer_properties_from_the_menu_are_one_undo_step(window: MainWindow):
+    window.prompter.answers["layer_properties"] = lambda layer: {
+        "name": "Shadows",
+        "opacity": 0.25,
+        "visible": False,
+        "blend_mode": BlendMode.MULTIPLY.value,
+    }
+    window.actions_by_name["layer_props"].trigger()
+    ink = window.doc.layers[1]
+    assert (ink.name, ink.opacity, ink.visible, ink.blend_mode) == ("Shadows", 0.25, False, BlendMode.MULTIPLY)
+    assert names(window)[0] == "Shadows"
+    window.history.undo()
+    assert (ink.name, ink.opacity, ink.visible, ink.blend_mode) == ("Ink", 1.0, True, BlendMode.NORMAL)
+    window.prompter.answers["layer_properties"] = None  # cancelled: nothing recorded
+    before = len(window.history)
+    window.actions_by_name["layer_props"].trigger()
+    assert len(window.history) == before

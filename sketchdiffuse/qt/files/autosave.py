@@ -1,9 +1,9 @@
 """Autosave and crash recovery for the window's document.
 
 Every few minutes (2 by default, configurable, 0 = off) and right after a result is applied, a
-modified document is copied in the background (qt/background_save.py) into this window's folder
+modified document is copied in the background (qt/files/background_save.py) into this window's folder
 under the application-data location: never over the artist's own file. A normal close removes
-the folder; folders left by a crash are offered at the next start (qt/recovery_dialog.py).
+the folder; folders left by a crash are offered at the next start (qt/files/recovery_dialog.py).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer, Signal
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
 from sketchdiffuse.io.recovery import RecoveryStore
-from sketchdiffuse.qt.background_save import BackgroundSaver, SaveJob
+from sketchdiffuse.qt.files.background_save import BackgroundSaver, SaveJob
 
 DEFAULT_MINUTES = 2.0
 

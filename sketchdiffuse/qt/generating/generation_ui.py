@@ -7,9 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, Qt, SignalInstance
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QFileDialog, QInputDialog, QMainWindow, QMenu
+from PySide6.QtCore import QObject, QSettings, QUrl, Signal, SignalInstance
+from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtWidgets import QMenu, QWidget
 
 import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.document import commands as cmd
@@ -26,16 +26,16 @@ from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.atomic import atomic_writer
 from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.io.png_meta import parse_parameters
-from sketchdiffuse.qt.autosave import data_folder
-from sketchdiffuse.qt.canvas import CanvasView
 from sketchdiffuse.qt.convert import rgb_to_qimage
-from sketchdiffuse.qt.history_strip import HistoryEntry, HistoryStrip
-from sketchdiffuse.qt.live_mode import LiveMode
-from sketchdiffuse.qt.prompt_panel import PromptPanel
+from sketchdiffuse.qt.files.autosave import data_folder
+from sketchdiffuse.qt.generating.history_strip import HistoryEntry, HistoryStrip
+from sketchdiffuse.qt.generating.live_mode import LiveMode
+from sketchdiffuse.qt.generating.prompt_panel import PromptPanel
+from sketchdiffuse.qt.generating.worker import GenerationController
+from sketchdiffuse.qt.painting.canvas import CanvasView
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
-from sketchdiffuse.qt.worker import GenerationController
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
@@ -46,14 +46,17 @@ VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
 class GenerationUi(QObject):
     """The prompt panel, the history strip, live mode and the Generate menu, wired to the worker.
 
-    It receives the narrow things it uses: the main window only as the QMainWindow its docks and
-    menu go into, the canvas (drawing and overlay), the undo history and a document getter (to
-    apply results), the prompter, the settings and a status callback. ``applied`` and
-    ``settings_saved`` are hooks the window sets (autosave reacts to both)."""
+    It receives the narrow things it uses: the widget that owns its actions (their shortcuts work
+    anywhere in the window), the canvas (previews and comparisons), the undo history and a document
+    getter (the drawing, applying results), the prompter, the settings and a status callback. The
+    window places ``panel``, ``strip``, ``live.pane`` and ``menu``. ``applied`` and ``settings_saved``
+    are hooks the window sets (autosave reacts to both)."""
+
+    liveShown = Signal()  # live mode was switched on: its pane should be visible
 
     def __init__(
         self,
-        window: QMainWindow,
+        owner: QWidget,
         canvas: CanvasView,
         document: Callable[[], Document],
         history: History,
@@ -62,8 +65,8 @@ class GenerationUi(QObject):
         settings: QSettings,
         notify: Callable[[str], None],
     ) -> None:
-        super().__init__(window)
-        self.window, self.canvas, self.document, self.history = window, canvas, document, history
+        super().__init__(owner)
+        self.owner, self.canvas, self.document, self.history = owner, canvas, document, history
         self.prompter, self.notify = prompter, notify
         self.applied: Callable[[], object] = lambda: None
         self.settings_saved: Callable[[], object] = lambda: None
@@ -80,21 +83,7 @@ class GenerationUi(QObject):
         self.show_previews = True
         self._compare: HistoryEntry | None = None
 
-        dock = QDockWidget("Prompt", window)
-        dock.setObjectName("prompt-dock")
-        dock.setWidget(self.panel)
-        window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-        strip_dock = QDockWidget("History", window)
-        strip_dock.setObjectName("history-dock")
-        strip_dock.setWidget(self.strip)
-        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, strip_dock)
-
         self.live = LiveMode(self, self)
-        self.live_dock = QDockWidget("Live", window)
-        self.live_dock.setObjectName("live-dock")
-        self.live_dock.setWidget(self.live.pane)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.live_dock)
-        self.live_dock.hide()
         edited.connect(self.live.changed)
         self.panel.changed.connect(self.live.changed)
 
@@ -126,21 +115,20 @@ class GenerationUi(QObject):
         )
         self.actions["import_results"] = self._action("&Import Results into History…", self.import_results, "")
         self.actions["results_folder"] = self._action("Open Results &Folder", self.open_results_folder, "")
-        preview = QAction("Show &Progress Preview", window)
+        preview = QAction("Show &Progress Preview", owner)
         preview.setCheckable(True)
         preview.setChecked(True)
         preview.toggled.connect(self._toggle_previews)
         self.actions["preview"] = preview
-        menu = QMenu("&Generate", window)
-        menu.addActions(list(self.actions.values()))
-        window.menuBar().insertMenu(window.menuBar().actions()[-1], menu)
+        self.menu = QMenu("&Generate", owner)
+        self.menu.addActions(list(self.actions.values()))
         self.last_result: GenerationResult | None = None
 
     def _action(self, text: str, slot: Callable[[], object], shortcut: str) -> QAction:
-        return make_action(self.window, text, slot, shortcut or None)
+        return make_action(self.owner, text, slot, shortcut or None)
 
     # -- jobs ----------------------------------------------------------------------------
-    # -- what live mode asks (qt/live_mode.LiveHost) -------------------------------------
+    # -- what live mode asks (live_mode.LiveHost) -------------------------------------
     def live_seed(self) -> int:
         """The panel's seed when locked, else the last result's, else a new random one."""
         values = self.panel.values()
@@ -179,7 +167,7 @@ class GenerationUi(QObject):
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
-        sketch = drawing_of(self.canvas.composite())
+        sketch = drawing_of(self.document().composite_view())
         try:
             return build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
         except GenerationError as exc:
@@ -246,7 +234,7 @@ class GenerationUi(QObject):
 
     def set_live(self, on: bool) -> None:
         if on:
-            self.live_dock.show()
+            self.liveShown.emit()
         self.live.set_enabled(on)
         self._status("Live mode on: each finished stroke regenerates." if on else "Live mode off.")
 
@@ -356,7 +344,7 @@ class GenerationUi(QObject):
         """Rebuild history entries from result PNGs (the results folder, or a project's); returns how many."""
         if paths is None:
             folder = str(self.results_folder())
-            paths, _ = QFileDialog.getOpenFileNames(self.window, "Import results", folder, "PNG (*.png)")
+            paths = self.prompter.open_paths("Import results", folder, "PNG (*.png)")
         added, skipped = 0, []
         for path in sorted(paths, key=lambda p: Path(p).name):
             try:
@@ -376,27 +364,12 @@ class GenerationUi(QObject):
         return self.results_dir or data_folder("results")
 
     def open_results_folder(self) -> None:
-        from PySide6.QtCore import QUrl
-        from PySide6.QtGui import QDesktopServices
-
         folder = self.results_folder()
         folder.mkdir(parents=True, exist_ok=True)
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def choose_model(self) -> None:
-        menu = QMenu(self.window)
-        folder = menu.addAction("A diffusers model folder…")
-        file = menu.addAction("A .safetensors file…")
-        hub = menu.addAction("A Hugging Face Hub id…")
-        chosen = menu.exec(self.panel.model_button.mapToGlobal(self.panel.model_button.rect().bottomLeft()))
-        text = ""
-        if chosen is folder:
-            text = QFileDialog.getExistingDirectory(self.window, "Model folder")
-        elif chosen is file:
-            text, _ = QFileDialog.getOpenFileName(self.window, "Model file", "", "Safetensors (*.safetensors)")
-        elif chosen is hub:
-            text, ok = QInputDialog.getText(self.window, "Hub model", "Model id (e.g. stabilityai/sd-turbo):")
-            text = text if ok else ""
+        text = self.prompter.model_location(self.panel.model_button)
         if text:
             self.set_model(text)
 

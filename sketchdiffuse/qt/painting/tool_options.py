@@ -7,8 +7,8 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QColorDialog, QLabel, QSlider, QSpinBox, QToolBar, QToolButton, QWidget
 
 from sketchdiffuse.brush import BrushSettings
-from sketchdiffuse.qt.canvas import Tool
 from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.qt.painting.canvas import Tool
 
 MAX_RECENT = 6
 

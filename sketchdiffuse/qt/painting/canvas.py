@@ -91,19 +91,21 @@ class CanvasView(QWidget):
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.history = doc, history
         doc.add_dirty_listener(self._on_dirty)
-        self._cache = np.ascontiguousarray(doc.composite())
-        self._image = qimage_view(self._cache)
+        self._image = QImage()
+        self._wrapped: np.ndarray | None = None  # the document's cache the QImage wraps
         self.update()
 
-    def composite(self) -> np.ndarray:
-        """The document's composite (premultiplied RGBA), kept current per dirty rectangle; read-only view."""
-        view = self._cache.view()
-        view.setflags(write=False)
-        return view
+    def _composite_image(self) -> QImage:
+        """The document's cached composite as a QImage sharing its memory (re-wrapped when it is new)."""
+        pixels = self.doc.composite_view()
+        if self._wrapped is None or pixels.base is not self._wrapped.base:
+            self._wrapped = pixels
+            self._image = qimage_view(pixels)
+        return self._image
 
     def _on_dirty(self, rect: Rect) -> None:
-        """Recompose only the dirty rectangle into the cached image and repaint that part."""
-        self._cache[rect.slices()] = self.doc.composite(rect)
+        """Repaint the changed part; the document recomposes it when the paint reads the composite, so
+        several changes between two frames cost one pass."""
         self.update(self._widget_rect(rect))
 
     # -- geometry ------------------------------------------------------------------------
@@ -169,7 +171,7 @@ class CanvasView(QWidget):
             src = QRectF(src.toAlignedRect())
             dst = QRectF(self.to_widget(src.topLeft()), self.to_widget(src.bottomRight()))
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
-            p.drawImage(dst, self._image, src)
+            p.drawImage(dst, self._composite_image(), src)
             if self.overlay is not None:
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                 p.drawImage(canvas, self.overlay)
@@ -228,7 +230,7 @@ class CanvasView(QWidget):
         d = self.to_doc(pos)
         x, y = int(d.x() // 1), int(d.y() // 1)
         if 0 <= x < self.doc.width and 0 <= y < self.doc.height:
-            r, g, b, a = (int(v) for v in unpremultiply(self._cache[y : y + 1, x : x + 1])[0, 0])
+            r, g, b, a = (int(v) for v in unpremultiply(self.doc.composite_view()[y : y + 1, x : x + 1])[0, 0])
             if a > 0:
                 self.colorPicked.emit(QColor(r, g, b))
 

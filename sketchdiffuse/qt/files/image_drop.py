@@ -16,8 +16,8 @@ from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY
+from sketchdiffuse.qt.files.url_fetch import UrlFetcher
 from sketchdiffuse.qt.prompter import Prompter
-from sketchdiffuse.qt.url_fetch import UrlFetcher
 from sketchdiffuse.session.image_layers import fitted_layer
 
 

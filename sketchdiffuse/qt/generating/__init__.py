@@ -1,0 +1,1 @@
+"""Generation in the window: the prompt panel, the worker thread, live mode and the history strip."""
