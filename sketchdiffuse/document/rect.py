@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 
@@ -46,8 +47,6 @@ class Rect:
     @staticmethod
     def bounding(x0: float, y0: float, x1: float, y1: float) -> Rect:
         """Smallest integer rectangle covering the real interval [x0, x1) x [y0, y1)."""
-        import math
-
         ix0, iy0 = math.floor(x0), math.floor(y0)
         return Rect(ix0, iy0, math.ceil(x1) - ix0, math.ceil(y1) - iy0)
 

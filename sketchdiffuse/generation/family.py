@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sketchdiffuse.generation.errors import CorruptWeightsError, NotAStableDiffusionModelError
@@ -39,8 +39,6 @@ def _distillation(name: str, scheduler_class: str = "") -> str:
 
 def with_distillation(family: Family, distilled: str) -> Family:
     """Few-step models need few steps and little or no guidance."""
-    from dataclasses import replace
-
     if distilled == "turbo":
         native = 512 if family.kind == "sdxl" else family.native_size  # SDXL-Turbo was distilled at 512 px
         return replace(

@@ -6,14 +6,20 @@ result was made from is not stored; everything else needed to show, reuse and ap
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from PIL import Image, UnidentifiedImageError
+
 from sketchdiffuse.generation.metadata import png_text
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, ModelIdentity
+from sketchdiffuse.io.errors import ImageImportError
+from sketchdiffuse.io.images import encode_png, open_image
+from sketchdiffuse.io.pixels import flatten_on
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +47,6 @@ RECORD_KEY = "sketchdiffuse"  # PNG text chunk with the full record, next to the
 
 def entry_png(entry: StoredEntry) -> bytes:
     """The result as a PNG that carries its A1111 parameters and the record the history is rebuilt from."""
-    from PIL import Image
-
-    from sketchdiffuse.io.images import encode_png
-
     text = png_text(entry.result) | {RECORD_KEY: json.dumps(_record(entry, ""), ensure_ascii=False)}
     return encode_png(Image.fromarray(entry.result.image, "RGB"), text, compress_level=3)
 
@@ -54,10 +56,6 @@ def entry_from_png(data: bytes) -> StoredEntry:
 
     Raises ValueError when the PNG carries no sketchdiffuse record.
     """
-    import io
-
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with Image.open(io.BytesIO(data)) as image:
             text = dict(getattr(image, "text", {}))
@@ -65,8 +63,6 @@ def entry_from_png(data: bytes) -> StoredEntry:
         raise ValueError(f"not a readable PNG ({exc})") from exc
     if RECORD_KEY not in text:
         raise ValueError("the image carries no sketchdiffuse generation record")
-    from sketchdiffuse.io.errors import ImageImportError
-
     try:
         return _entry(json.loads(text[RECORD_KEY]), data)
     except (KeyError, TypeError, AttributeError, ImageImportError) as exc:
@@ -119,8 +115,6 @@ def encode_history(entries: list[StoredEntry], settings: dict[str, Any] | None =
 
 def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[str, Any], list[str]]:
     """Entries, saved panel settings and warnings; a damaged entry is skipped, never fatal."""
-    from sketchdiffuse.io.errors import ImageImportError
-
     warnings: list[str] = []
     settings: dict[str, Any] = {}
     if SETTINGS in extras:
@@ -157,9 +151,6 @@ def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[st
 
 
 def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
-    from sketchdiffuse.io.images import open_image
-    from sketchdiffuse.io.pixels import flatten_on
-
     image = flatten_on(open_image(data).pixels)
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))

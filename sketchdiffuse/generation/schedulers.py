@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sketchdiffuse.generation.errors import InvalidRequestError
+
 # name -> (diffusers class, config overrides)
 SCHEDULERS: dict[str, tuple[str, dict[str, Any]]] = {
     "Euler": ("EulerDiscreteScheduler", {}),
@@ -21,8 +23,6 @@ SCHEDULER_NAMES = tuple(SCHEDULERS)
 def make_scheduler(name: str, base_config: Any) -> Any:
     """A fresh scheduler of kind ``name`` that keeps the model's training schedule (betas, prediction, spacing)."""
     import diffusers
-
-    from sketchdiffuse.generation.errors import InvalidRequestError
 
     if name not in SCHEDULERS:
         raise InvalidRequestError(f"Unknown sampler '{name}'; choose one of: {', '.join(SCHEDULER_NAMES)}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QPoint, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeyEvent
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeyEvent, QPixmap
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QMenu, QWidget
 
 from sketchdiffuse.generation.history_store import StoredEntry
@@ -95,7 +95,6 @@ class HistoryStrip(QListWidget):
         self.history.replace_all([])
 
     def _item(self, entry: HistoryEntry) -> QListWidgetItem:
-        from PySide6.QtGui import QIcon, QPixmap
 
         image = rgb_to_qimage(entry.result.image).scaled(
             THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation

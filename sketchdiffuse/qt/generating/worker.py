@@ -17,6 +17,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalIns
 import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
+from sketchdiffuse.generation.models import preload_libraries
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
 from sketchdiffuse.generation.results_folder import save_result
 from sketchdiffuse.io.errors import describe_os_error
@@ -48,8 +49,6 @@ class GenerationWorker(QObject):
     @Slot()
     def preload(self) -> None:
         """Import the ML libraries now, while the artist is not painting yet (see models.preload_libraries)."""
-        from sketchdiffuse.generation.models import preload_libraries
-
         tuning.lower_generation_priority()  # before torch starts its compute threads, which inherit it
         try:
             preload_libraries()
