@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gen.tiny import build_tiny_sd, build_tiny_sdxl
+from tests.gen.tiny import build_tiny_sd, build_tiny_sdxl, build_tiny_sdxl_refiner
 
 
 @pytest.fixture(scope="session")
@@ -31,3 +31,9 @@ def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny-sdxl")
     return build_tiny_sdxl(root / "tiny-sdxl", root / "scratch")
+
+
+@pytest.fixture(scope="session")
+def tiny_refiner(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-refiner")
+    return build_tiny_sdxl_refiner(root / "tiny-refiner", root / "scratch")

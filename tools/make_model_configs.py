@@ -128,6 +128,22 @@ UNET_SDXL = UNET_COMMON | {
     "use_linear_projection": True,
 }
 
+# The SDXL refiner (ComfyUI's SDXLRefiner: model_channels 384, context 1280, adm 2560, transformer
+# depth 4 in the two middle levels); 2560 = 5 time ids (with the aesthetic score) x 256 + 1280.
+UNET_SDXL_REFINER = UNET_COMMON | {
+    "addition_embed_type": "text_time",
+    "addition_time_embed_dim": 256,
+    "attention_head_dim": [6, 12, 24, 24],
+    "block_out_channels": [384, 768, 1536, 1536],
+    "cross_attention_dim": 1280,
+    "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "projection_class_embeddings_input_dim": 2560,
+    "sample_size": 128,
+    "transformer_layers_per_block": 4,
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"],
+    "use_linear_projection": True,
+}
+
 SD_INDEX = {
     "_class_name": "StableDiffusionPipeline",
     "feature_extractor": [None, None],
@@ -155,6 +171,15 @@ SDXL_INDEX = {
     "vae": ["diffusers", "AutoencoderKL"],
 }
 
+# The refiner has only the second (OpenCLIP bigG) encoder and conditions on an aesthetic score.
+SDXL_REFINER_INDEX = SDXL_INDEX | {
+    "_class_name": "StableDiffusionXLImg2ImgPipeline",
+    "force_zeros_for_empty_prompt": False,
+    "requires_aesthetics_score": True,
+    "text_encoder": [None, None],
+    "tokenizer": [None, None],
+}
+
 FAMILIES = {
     "sd1": (SD_INDEX, {"unet": UNET_SD1, "vae": VAE, "text_encoder": CLIP_L, "scheduler": SCHEDULER}),
     "sd2-512": (SD_INDEX, {"unet": UNET_SD2, "vae": VAE, "text_encoder": CLIP_H, "scheduler": SCHEDULER}),
@@ -173,6 +198,15 @@ FAMILIES = {
             "unet": UNET_SDXL,
             "vae": VAE | {"sample_size": 1024, "scaling_factor": 0.13025, "force_upcast": True},
             "text_encoder": CLIP_L,
+            "text_encoder_2": CLIP_BIGG,
+            "scheduler": SCHEDULER,
+        },
+    ),
+    "sdxl-refiner": (
+        SDXL_REFINER_INDEX,
+        {
+            "unet": UNET_SDXL_REFINER,
+            "vae": VAE | {"sample_size": 1024, "scaling_factor": 0.13025, "force_upcast": True},
             "text_encoder_2": CLIP_BIGG,
             "scheduler": SCHEDULER,
         },

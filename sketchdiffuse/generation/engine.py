@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from sketchdiffuse.generation.caches import OneEntryCache
-from sketchdiffuse.generation.errors import GenerationError, OutOfMemoryError
+from sketchdiffuse.generation.errors import GenerationError, InvalidRequestError, OutOfMemoryError
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
@@ -209,6 +209,12 @@ class Engine:
         else:
             total, run_steps = request.steps, request.steps
         guidance = request.guidance_scale > 1.0
+        if not img2img and model.family.refiner:
+            raise InvalidRequestError(
+                f"'{model.identity.name}' is an SDXL refiner: it finishes pictures but cannot start one from "
+                "nothing. Lower the strength below 100 % to refine the drawing, or generate with an SDXL base "
+                "model and choose this one as its refiner in Generation settings."
+            )
         target = pipe if img2img else model.txt2img()
         target.scheduler = make_scheduler(request.scheduler, model.scheduler_config)
         shortcuts: list[str] = []

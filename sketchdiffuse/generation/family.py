@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import struct
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -24,9 +23,12 @@ class Family:
     default_guidance: float = 7.0
     default_scheduler: str = "DPM++ 2M Karras"
     config: str = ""  # shipped config folder for single files
+    inpaint: bool = False  # a 9-channel UNet: latent, mask and masked latent in
+    refiner: bool = False  # an SDXL refiner: finishes an SDXL base model's pictures
+    zero_snr: bool = False  # trained with zero terminal SNR (rescaled betas, sampled from the last step)
 
 
-def _distillation(name: str, scheduler_class: str = "") -> str:
+def distillation_of(name: str, scheduler_class: str = "") -> str:
     lowered = name.lower()
     if "lcm" in lowered or scheduler_class == "LCMScheduler":
         return "lcm"
@@ -60,7 +62,7 @@ def family_from_name(name: str) -> Family:
     """A best guess from the name alone, for a model not downloaded yet (e.g. 'stabilityai/sd-turbo')."""
     lowered = name.lower()
     base = Family("sdxl", "SDXL", 1024) if "xl" in lowered else Family("sd", "SD", 512)
-    return with_distillation(base, _distillation(name))
+    return with_distillation(base, distillation_of(name))
 
 
 def family_of_folder(folder: Path, name: str) -> Family:
@@ -91,7 +93,10 @@ def family_of_folder(folder: Path, name: str) -> Family:
     scale = 2 ** (len(vae.get("block_out_channels", [0, 0, 0, 0])) - 1)
     native = int(unet.get("sample_size", 64)) * scale
     prediction = scheduler.get("prediction_type", "epsilon")
-    if cls in SDXL_PIPELINES:
+    if cls in SDXL_PIPELINES and (index.get("text_encoder") or [None])[0] is None:
+        # The refiner's repository has only the second encoder (text_encoder and tokenizer are null).
+        base = Family("sdxl", "SDXL refiner", native, prediction, config="sdxl-refiner", refiner=True)
+    elif cls in SDXL_PIPELINES:
         base = Family("sdxl", "SDXL", native, prediction, config="sdxl")
     elif unet.get("cross_attention_dim") == 1024:
         base = Family(
@@ -99,48 +104,4 @@ def family_of_folder(folder: Path, name: str) -> Family:
         )
     else:
         base = Family("sd", "SD 1.x", native, prediction, config="sd1")
-    return with_distillation(base, _distillation(name, scheduler.get("_class_name", "")))
-
-
-def safetensors_header(path: Path) -> dict[str, dict]:
-    """The tensor table of a .safetensors file, read without loading any weights."""
-    try:
-        with path.open("rb") as handle:
-            raw = handle.read(8)
-            if len(raw) != 8:
-                raise ValueError("file too short")
-            (length,) = struct.unpack("<Q", raw)
-            if length > 100 * 1024 * 1024 or length > path.stat().st_size:
-                raise ValueError("header length out of range")
-            header = json.loads(handle.read(length))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise CorruptWeightsError(
-            f"'{path.name}' is not a valid .safetensors file ({exc}); it may be damaged or only partly downloaded."
-        ) from exc
-    header.pop("__metadata__", None)
-    return header
-
-
-def family_of_checkpoint(path: Path) -> Family:
-    """Tell a single-file checkpoint's family from its tensor names and shapes."""
-    header = safetensors_header(path)
-    if not any(k.startswith("model.diffusion_model.") for k in header):
-        raise NotAStableDiffusionModelError(
-            f"'{path.name}' holds no Stable Diffusion UNet; it may be a LoRA, an embedding or a VAE, "
-            "which are not full models."
-        )
-    name = path.stem
-    if any(k.startswith("conditioner.embedders.1.") for k in header):
-        return with_distillation(Family("sdxl", "SDXL", 1024, config="sdxl"), _distillation(name))
-    context_keys = [k for k in header if k.startswith("model.diffusion_model.") and k.endswith("attn2.to_k.weight")]
-    if not context_keys:
-        raise NotAStableDiffusionModelError(f"'{path.name}' is not a Stable Diffusion 1.x, 2.x or SDXL checkpoint.")
-    if header[context_keys[0]]["shape"][-1] == 1024:
-        # SD 2.x weights do not say whether they predict v at 768 or noise at 512; names usually do.
-        lowered = name.lower()
-        if any(hint in lowered for hint in ("base", "512", "turbo")):
-            base = Family("sd", "SD 2.x", 512, config="sd2-512")
-        else:
-            base = Family("sd", "SD 2.x", 768, "v_prediction", config="sd2-768-v")
-        return with_distillation(base, _distillation(name))
-    return with_distillation(Family("sd", "SD 1.x", 512, config="sd1"), _distillation(name))
+    return with_distillation(base, distillation_of(name, scheduler.get("_class_name", "")))

@@ -12,12 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import sketchdiffuse.generation.tuning as tuning
+from sketchdiffuse.generation.checkpoint_family import family_of_checkpoint
 from sketchdiffuse.generation.cpu_features import cpu_has_fast_bf16
-from sketchdiffuse.generation.errors import (
-    ModelError,
-    ModelNotFoundError,
-)
-from sketchdiffuse.generation.family import Family, family_of_checkpoint, family_of_folder
+from sketchdiffuse.generation.errors import ModelError, ModelNotFoundError, NotAStableDiffusionModelError
+from sketchdiffuse.generation.family import Family, family_of_folder
 from sketchdiffuse.generation.heap_tuning import gpu_device_present
 from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, cached_pipeline, fetch_hub_model, is_half_weights
 from sketchdiffuse.generation.identity import file_hash, folder_hash
@@ -264,6 +262,11 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         family = family_of_checkpoint(path)
         short_hash = file_hash(path)
         loader = lambda: _load_file(path, family, dtype, ref.config_dir)  # noqa: E731
+    if family.inpaint:
+        raise NotAStableDiffusionModelError(
+            f"{what} is an inpainting model ({family.label}): it repaints a selected region and cannot "
+            "turn a whole drawing into a picture. Choose an ordinary model for whole-canvas generation."
+        )
     if on_progress:
         on_progress("load", 0, 1)
     try:
@@ -293,10 +296,8 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         native = 512  # SDXL-Turbo was distilled at 512 px; its UNet config still says 1024
     family = replace(family, native_size=native)
     scheduler_config = dict(pipe.scheduler.config)
-    if family.distilled and ref.kind is SourceKind.FILE:
-        # Few-step models sample from the last timestep; the shipped configs' "leading" spacing would
-        # give [501, 1] at 2 steps, and img2img at half strength would run t=1 alone.
-        scheduler_config["timestep_spacing"] = "trailing"
+    if ref.kind is SourceKind.FILE:
+        scheduler_config |= file_schedule(family)
         pipe.scheduler = type(pipe.scheduler).from_config(scheduler_config)
     if on_progress:
         on_progress("load", 1, 1)
@@ -304,6 +305,19 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     model = LoadedModel(ref, pipe, family, identity, device, dtype, scheduler_config=scheduler_config)
     model.device_warning = problem or ""
     return model
+
+
+def file_schedule(family: Family) -> dict[str, Any]:
+    """What a single file's shipped config must change to sample as the file was trained: its
+    prediction type (an SDXL v-prediction file), zero terminal SNR, and for few-step models the last
+    timestep first (the shipped "leading" spacing would give [501, 1] at 2 steps, and img2img at half
+    strength would run t=1 alone)."""
+    changes: dict[str, Any] = {"prediction_type": family.prediction}
+    if family.zero_snr:
+        changes["rescale_betas_zero_snr"] = True
+    if family.distilled or family.zero_snr:
+        changes["timestep_spacing"] = "trailing"
+    return changes
 
 
 def _quiet_libraries() -> None:
@@ -341,13 +355,20 @@ def _load_folder(folder: Path, family: Family, half: bool) -> Any:
 
 def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -> Any:
     """Single-file checkpoints load against a local config folder and local tokenizers: never the Hub."""
+    from transformers import CLIPTokenizer
+
     cls = _pipeline_class(family)
     config = Path(config_dir) if config_dir else resource("model_configs", family.config)
     extra: dict[str, Any] = {}
     # SD 2.x and SDXL's second encoder pad with "!", SD 1.x with the end token.
-    if (config / "tokenizer").is_dir():
-        from transformers import CLIPTokenizer
-
+    if family.refiner:  # the refiner has only the second (OpenCLIP) encoder
+        extra |= {"tokenizer": None, "text_encoder": None}
+        extra["tokenizer_2"] = (
+            CLIPTokenizer.from_pretrained(config / "tokenizer_2")
+            if (config / "tokenizer_2").is_dir()
+            else _clip_tokenizer("!")
+        )
+    elif (config / "tokenizer").is_dir():
         extra["tokenizer"] = CLIPTokenizer.from_pretrained(config / "tokenizer")
         if (config / "tokenizer_2").is_dir():
             extra["tokenizer_2"] = CLIPTokenizer.from_pretrained(config / "tokenizer_2")

@@ -45,7 +45,7 @@ def encode(pipe: Any, prompt: str, negative: str, guidance: bool, sdxl: bool, de
     """Prompt (and negative, when guidance is on) embeddings for ``pipe``."""
     import torch
 
-    tokenizer = pipe.tokenizer
+    tokenizer = pipe.tokenizer or pipe.tokenizer_2  # an SDXL refiner has only the second encoder
     n_prompt = token_count(tokenizer, prompt)
     n_negative = token_count(tokenizer, negative) if guidance else 0
     with torch.no_grad():

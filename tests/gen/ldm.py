@@ -106,3 +106,37 @@ def clip_to_ldm(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     # Original checkpoints name CLIP weights "text_model.*"; newer transformers save them without it.
     prefix = "cond_stage_model.transformer."
     return {prefix + (k if k.startswith("text_model.") else "text_model." + k): v for k, v in state.items()}
+
+
+_OPEN_CLIP_LAYER = [
+    ("self_attn.out_proj.", "attn.out_proj."),
+    ("layer_norm1.", "ln_1."),
+    ("layer_norm2.", "ln_2."),
+    ("mlp.fc1.", "mlp.c_fc."),
+    ("mlp.fc2.", "mlp.c_proj."),
+]
+
+
+def open_clip_to_ldm(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """A CLIPTextModelWithProjection in OpenCLIP's layout (SD 2.x, SDXL's second encoder, the refiner's
+    only one): q, k and v stacked into one in-projection, the projection transposed. The inverse of
+    diffusers' ``convert_open_clip_checkpoint``."""
+    out = {
+        prefix + "token_embedding.weight": state["text_model.embeddings.token_embedding.weight"],
+        prefix + "positional_embedding": state["text_model.embeddings.position_embedding.weight"],
+        prefix + "ln_final.weight": state["text_model.final_layer_norm.weight"],
+        prefix + "ln_final.bias": state["text_model.final_layer_norm.bias"],
+        prefix + "text_projection": state["text_projection.weight"].T.contiguous(),
+    }
+    layers = 1 + max(int(k.split(".")[3]) for k in state if k.startswith("text_model.encoder.layers."))
+    for i in range(layers):
+        src, dst = f"text_model.encoder.layers.{i}.", f"{prefix}transformer.resblocks.{i}."
+        for kind in ("weight", "bias"):
+            out[dst + f"attn.in_proj_{kind}"] = torch.cat([state[src + f"self_attn.{p}_proj.{kind}"] for p in "qkv"])
+        for key, value in state.items():
+            if key.startswith(src) and ".q_proj." not in key and ".k_proj." not in key and ".v_proj." not in key:
+                rest = key[len(src) :]
+                for new, old in _OPEN_CLIP_LAYER:
+                    rest = rest.replace(new, old)
+                out[dst + rest] = value
+    return out

@@ -13,6 +13,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelRef, SourceKind
+from sketchdiffuse.generation.checkpoint_family import family_of_checkpoint
 from sketchdiffuse.generation.errors import (
     CorruptWeightsError,
     ModelNotCachedError,
@@ -20,7 +21,6 @@ from sketchdiffuse.generation.errors import (
     NotAStableDiffusionModelError,
     UnsupportedModelFileError,
 )
-from sketchdiffuse.generation.family import family_of_checkpoint
 from sketchdiffuse.generation.models import load_model
 from sketchdiffuse.resources import resource
 from tests.gen.ldm import clip_to_ldm, unet_to_ldm, vae_to_ldm

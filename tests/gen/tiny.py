@@ -105,6 +105,20 @@ def _unet(**extra: object):
     )
 
 
+def _sdxl_unet(cross_attention_dim: int, time_ids: int):
+    """SDXL's text-time conditioning: ``time_ids`` x 8 time embeddings plus the 32-wide pooled text."""
+    return _unet(
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 2),
+        projection_class_embeddings_input_dim=time_ids * 8 + 32,
+        cross_attention_dim=cross_attention_dim,
+        norm_num_groups=1,
+    )
+
+
 def build_tiny_sd(folder: Path, scratch: Path) -> Path:
     """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
@@ -134,16 +148,7 @@ def build_tiny_sdxl(folder: Path, scratch: Path) -> Path:
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     vocab_size = write_tokenizer_files(scratch / "tok")
-    unet = _unet(
-        attention_head_dim=(2, 4),
-        use_linear_projection=True,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=8,
-        transformer_layers_per_block=(1, 2),
-        projection_class_embeddings_input_dim=80,  # 6 x 8 time ids + 32 pooled text
-        cross_attention_dim=64,
-        norm_num_groups=1,
-    )
+    unet = _sdxl_unet(cross_attention_dim=64, time_ids=6)
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(_text_config(vocab_size, projection_dim=32))
     torch.manual_seed(0)
@@ -156,6 +161,31 @@ def build_tiny_sdxl(folder: Path, scratch: Path) -> Path:
         tokenizer_2=_tokenizer(scratch / "tok", pad="!"),
         unet=unet,
         scheduler=EulerDiscreteScheduler(**SCHEDULER),
+    )
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_sdxl_refiner(folder: Path, scratch: Path) -> Path:
+    """The refiner's layout: only the second (projected) text encoder, no first tokenizer, and the
+    aesthetic score among the time ids (5 x 8 + 32 = 72 conditioning inputs)."""
+    from diffusers import EulerDiscreteScheduler, StableDiffusionXLImg2ImgPipeline
+    from transformers import CLIPTextModelWithProjection
+
+    vocab_size = write_tokenizer_files(scratch / "tok")
+    unet = _sdxl_unet(cross_attention_dim=32, time_ids=5)
+    torch.manual_seed(1)
+    text_encoder_2 = CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32))
+    pipe = StableDiffusionXLImg2ImgPipeline(
+        vae=_vae(),
+        text_encoder=None,
+        text_encoder_2=text_encoder_2,
+        tokenizer=None,
+        tokenizer_2=_tokenizer(scratch / "tok", pad="!"),
+        unet=unet,
+        scheduler=EulerDiscreteScheduler(**SCHEDULER),
+        requires_aesthetics_score=True,
+        force_zeros_for_empty_prompt=False,
     )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder

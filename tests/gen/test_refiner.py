@@ -1,0 +1,124 @@
+"""The SDXL refiner on the tiny real pipelines: its repository layout (tokenizer and first encoder null),
+its single file (one OpenCLIP encoder), refining a drawing alone, and a clear message for what it cannot do."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from sketchdiffuse.generation import Engine, ModelRef
+from sketchdiffuse.generation.checkpoint_family import family_of_checkpoint
+from sketchdiffuse.generation.errors import InvalidRequestError, NotAStableDiffusionModelError
+from sketchdiffuse.generation.family import family_of_folder
+from sketchdiffuse.generation.models import load_model
+from tests.gen.ldm import open_clip_to_ldm, unet_to_ldm, vae_to_ldm
+from tests.gen.requests import img2img_request, plain_img2img, run
+
+SKETCH = np.random.default_rng(5).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+request = partial(img2img_request, precision="fp32", init_image=SKETCH, seed=77, strength=0.5, guidance_scale=5.0)
+
+
+def max_diff(a: np.ndarray, b: np.ndarray) -> int:
+    return int(np.abs(a.astype(int) - b.astype(int)).max())
+
+
+def refiner_single_file(folder: Path, target: Path) -> Path:
+    """The tiny refiner in the original layout: UNet with label_emb, VAE, OpenCLIP at embedders.0."""
+    state: dict[str, torch.Tensor] = {}
+    config = json.loads((folder / "unet" / "config.json").read_text())
+    unet = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors")
+    label = {k: v for k, v in unet.items() if k.startswith("add_embedding.")}
+    state |= unet_to_ldm({k: v for k, v in unet.items() if k not in label}, config)
+    for key, value in label.items():
+        new = key.replace("add_embedding.linear_1", "label_emb.0.0").replace("add_embedding.linear_2", "label_emb.0.2")
+        state["model.diffusion_model." + new] = value
+    vae_config = json.loads((folder / "vae" / "config.json").read_text())
+    state |= vae_to_ldm(load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"), vae_config)
+    text = load_file(folder / "text_encoder_2" / "model.safetensors")
+    state |= open_clip_to_ldm(text, "conditioner.embedders.0.model.")
+    save_file({k: v.contiguous() for k, v in state.items()}, target)
+    return target
+
+
+def test_a_refiner_folder_is_recognised_and_refines_a_drawing_as_diffusers_does(tiny_refiner: Path):
+    from diffusers import StableDiffusionXLImg2ImgPipeline
+
+    family = family_of_folder(tiny_refiner, "tiny-refiner")
+    assert (family.label, family.refiner, family.kind) == ("SDXL refiner", True, "sdxl")
+    engine = Engine()
+    result = run(engine, request(tiny_refiner))
+    plain = StableDiffusionXLImg2ImgPipeline.from_pretrained(tiny_refiner)
+    assert plain.tokenizer is None and plain.config.requires_aesthetics_score
+    assert max_diff(result.image, plain_img2img(plain, result)) <= 1
+    assert result.model.family == "SDXL refiner"
+
+
+def test_the_refiner_alone_cannot_start_a_picture_and_says_so(tiny_refiner: Path):
+    with pytest.raises(InvalidRequestError, match=r"SDXL refiner.*cannot start one from nothing.*refiner in"):
+        Engine().generate(request(tiny_refiner, strength=1.0))
+
+
+def test_a_single_file_refiner_loads_with_its_one_encoder_and_matches_the_folder(tiny_refiner: Path, tmp_path: Path):
+    path = refiner_single_file(tiny_refiner, tmp_path / "sd_xl_refiner_tiny.safetensors")
+    family = family_of_checkpoint(path)
+    assert (family.label, family.refiner, family.config) == ("SDXL refiner", True, "sdxl-refiner")
+    ref = replace(ModelRef.parse(str(path), precision="fp32"), config_dir=str(tiny_refiner))
+    model = load_model(ref)
+    assert model.pipe.tokenizer is None and model.pipe.text_encoder is None
+    assert model.pipe.tokenizer_2 is not None and model.pipe.config.requires_aesthetics_score
+    engine = Engine()
+    from_file = run(engine, request(tiny_refiner).with_(model=ref))
+    from_folder = run(Engine(), request(tiny_refiner))
+    assert max_diff(from_file.image, from_folder.image) <= 1
+
+
+def test_an_inpainting_file_is_named_not_loaded_into_the_wrong_pipeline(tiny_sd: Path, tmp_path: Path):
+    from tests.gen.test_models import single_file_from
+
+    path = single_file_from(tiny_sd, tmp_path / "tiny-inpainting.safetensors")
+    state = load_file(path)
+    first = state["model.diffusion_model.input_blocks.0.0.weight"]
+    state["model.diffusion_model.input_blocks.0.0.weight"] = torch.cat([first, first, first[:, :1]], dim=1)
+    save_file(state, path)
+    with pytest.raises(NotAStableDiffusionModelError, match=r"inpainting model \(SD 1.x inpainting\)"):
+        load_model(replace(ModelRef.parse(str(path)), config_dir=str(tiny_sd)))
+
+
+def test_a_v_prediction_sdxl_file_samples_as_it_was_trained(tiny_sdxl: Path, tmp_path: Path):
+    """The v_pred and ztsnr marker keys turn the shipped epsilon config into v-prediction with zero
+    terminal SNR (rescaled betas, trailing spacing)."""
+    from sketchdiffuse.generation.models import file_schedule
+
+    path = tmp_path / "vpred.safetensors"
+    save_file(
+        {
+            "model.diffusion_model.input_blocks.0.0.weight": torch.zeros(8, 4, 3, 3),
+            "conditioner.embedders.1.model.ln_final.weight": torch.zeros(8),
+            "v_pred": torch.zeros(()),
+            "ztsnr": torch.zeros(()),
+        },
+        path,
+    )
+    family = family_of_checkpoint(path)
+    changes = file_schedule(family)
+    assert changes == {
+        "prediction_type": "v_prediction",
+        "rescale_betas_zero_snr": True,
+        "timestep_spacing": "trailing",
+    }
+    from diffusers import EulerDiscreteScheduler
+
+    scheduler = EulerDiscreteScheduler.from_config(
+        json.loads((tiny_sdxl / "scheduler" / "scheduler_config.json").read_text()) | changes
+    )
+    scheduler.set_timesteps(4)
+    assert scheduler.config.prediction_type == "v_prediction"
+    assert float(scheduler.alphas_cumprod[-1]) < 1e-6  # zero terminal SNR
+    assert int(scheduler.timesteps[0]) == 999
