@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 import sketchdiffuse.generation.tuning as tuning
-from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH
+from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, REFINER_SWITCH, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 from sketchdiffuse.io.errors import describe_os_error
 
@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--model", default=DEFAULT_MODEL, help="Hub id, diffusers folder or .safetensors file")
     gen.add_argument("--config", default=None, help="diffusers config folder for an unusual single-file model")
+    gen.add_argument("--refiner", default=None, help="an SDXL refiner finishing the SDXL model's picture")
+    gen.add_argument(
+        "--refiner-switch",
+        type=_number_in(*REFINER_SWITCH, float, "refiner switch"),
+        default=0.8,
+        help="the fraction of the schedule the base model runs (default 0.8)",
+    )
     gen.add_argument("--device", default="auto", choices=["auto", "cuda", "mps", "cpu"])
     gen.add_argument("--precision", default="auto", choices=["auto", "fp16", "bf16", "fp32"])
     gen.add_argument(
@@ -128,6 +135,7 @@ def generate_command(args: argparse.Namespace) -> int:
         ref = ModelRef.parse(args.model, args.device, args.precision)
         if args.config:
             ref = replace(ref, config_dir=str(Path(args.config).resolve()))
+        refiner = ModelRef.parse(args.refiner, args.device, args.precision) if args.refiner else None
         engine = Engine()
 
         def on_load(stage: str, done: int, total: int) -> None:
@@ -152,6 +160,8 @@ def generate_command(args: argparse.Namespace) -> int:
             seed=args.seed,
             scheduler=args.scheduler or family.default_scheduler,
             size_policy=SizePolicy(args.size),
+            refiner=refiner,
+            refiner_switch=args.refiner_switch,
         )
 
         def on_progress(p: Progress) -> None:

@@ -4,7 +4,8 @@
 
 Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
 ``generate MODEL`` (strokes, then a generation with MODEL; the tests' tiny model works),
-``live MODEL`` (strokes with live mode on), ``recovery`` (the dialog offered after a crash) or
+``live MODEL`` (strokes with live mode on), ``recovery`` (the dialog offered after a crash),
+``settings`` (Generation settings with an SDXL refiner chosen) or
 ``toy`` (a crude red blob on a 512 px canvas turned into "a red circle" by the toy-shapes model,
 three seeds in the history, the newest compared over the canvas).
 """
@@ -66,6 +67,24 @@ def show_recovery(w: MainWindow, target: str) -> None:
     def grab_dialog() -> None:
         dialog.grab().save(target)
         w.history.set_clean()
+        QApplication.instance().quit()  # type: ignore[union-attr]
+
+    QTimer.singleShot(800, grab_dialog)
+
+
+def show_settings(target: str) -> None:
+    """The Generation settings dialog with an SDXL refiner chosen."""
+    from pathlib import Path
+
+    from sketchdiffuse.qt.dialogs import GenerationSettingsDialog
+    from sketchdiffuse.session.settings import RunSettings
+
+    refiner = str(Path.home() / "models" / "sd_xl_refiner_1.0.safetensors")
+    dialog = GenerationSettingsDialog(RunSettings(refiner=refiner, refiner_switch=0.8))
+    dialog.show()
+
+    def grab_dialog() -> None:
+        dialog.grab().save(target)
         QApplication.instance().quit()  # type: ignore[union-attr]
 
     QTimer.singleShot(800, grab_dialog)
@@ -150,6 +169,9 @@ def main() -> None:
             return
         if mode == "toy":
             toy_generation(w, grab)
+            return
+        if mode == "settings":
+            show_settings(target)
             return
         if mode == "generate":
             ui = w.generation

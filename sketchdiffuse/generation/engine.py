@@ -96,6 +96,7 @@ class Engine:
 
     def __init__(self, preview_every: int = 2) -> None:
         self.model: LoadedModel | None = None
+        self.refiner: LoadedModel | None = None  # SDXL's second stage, kept loaded beside the base
         self.preview_every = preview_every
         self.tiny: TinyAutoencoder | None = None
         self._lock = threading.Lock()
@@ -112,6 +113,22 @@ class Engine:
         self.model = load_model(ref, on_load)
         return self.model
 
+    def ensure_refiner(self, base: LoadedModel, ref: ModelRef, on_load: LoadProgress | None = None) -> LoadedModel:
+        """The refiner for ``base``: an SDXL model, as the base is (the same latent space)."""
+        if self.refiner is None or self.refiner.ref != ref:
+            if self.refiner is not None:
+                self.refiner.release()
+                self.refiner = None
+            refiner = load_model(ref, on_load)
+            if not refiner.is_sdxl:
+                refiner.release()
+                raise InvalidRequestError(
+                    f"'{ref.name}' is {refiner.family.label}, not an SDXL refiner; choose an SDXL refiner "
+                    "(for example sd_xl_refiner_1.0) in Generation settings."
+                )
+            self.refiner = refiner
+        return self.refiner
+
     def ensure_tiny_autoencoder(self, source: str, model: LoadedModel) -> TinyAutoencoder:
         tiny = self.tiny
         if tiny is None or tiny.source != source or tiny.module.device.type != model.device.split(":")[0]:
@@ -123,6 +140,9 @@ class Engine:
         self._prompts.clear()
         self._drawings.clear()
         self.tiny = None
+        if self.refiner is not None:
+            self.refiner.release()
+            self.refiner = None
         if self.model is not None:
             self.model.release()  # frees the accelerator cache too
             self.model = None
@@ -252,6 +272,8 @@ class Engine:
         else:
             kwargs["height"], kwargs["width"] = height, width
 
+        refiner_notes: list[str] = []
+        refiner, refine_kwargs = self._refiner_stage(model, request, img2img, guidance, total, kwargs, refiner_notes)
         step_times: list[float] = []
         denoise_start = time.perf_counter()
         last = [denoise_start]
@@ -266,7 +288,10 @@ class Engine:
                 timings["vae_encode"] = time.perf_counter() - t
             step_times.clear()  # progress restarts with the attempt and never exceeds the total
             last[0] = time.perf_counter()
-            return target(**kwargs).images
+            latents = target(**kwargs).images
+            if refiner is not None:  # the same generator goes on, as in diffusers' base + refiner recipe
+                latents = refiner.pipe(image=latents, generator=generator, **refine_kwargs).images
+            return latents
 
         def on_step_end(p: Any, i: int, timestep: Any, callback_kwargs: dict[str, Any]) -> dict[str, Any]:
             now = time.perf_counter()
@@ -287,6 +312,8 @@ class Engine:
             return callback_kwargs
 
         kwargs["callback_on_step_end"] = on_step_end
+        refine_kwargs["callback_on_step_end"] = on_step_end
+        decoder = refiner.pipe if refiner is not None else pipe  # the refiner's VAE finishes its pictures
         used: list[str] = []
         try:
             latents = self._with_memory_fallbacks(model, denoise, used)
@@ -298,12 +325,12 @@ class Engine:
                 decode = lambda: _to_uint8(pipe, tiny.decode(latents))  # noqa: E731
                 image = self._with_memory_fallbacks(model, decode, used, tiling_helps=False)
             else:
-                image = self._with_memory_fallbacks(model, lambda: self._decode(pipe, latents, model.is_sdxl), used)
+                image = self._with_memory_fallbacks(model, lambda: self._decode(decoder, latents, model.is_sdxl), used)
             timings["vae_decode"] = time.perf_counter() - t
         finally:
             if "VAE tiling" in used and not model.ref.vae_tiling:
                 pipe.vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
-        warnings = list(emb.warnings)
+        warnings = list(emb.warnings) + refiner_notes
         if model.device_warning:
             warnings.append(model.device_warning)
         if used:
@@ -333,7 +360,51 @@ class Engine:
             tuple(warnings),
             tuple(dict.fromkeys(shortcuts)),  # a retry meets the same caches again
             memory_fallbacks=tuple(used),
+            refiner=refiner.identity if refiner is not None else None,
         )
+
+    def _refiner_stage(
+        self,
+        model: LoadedModel,
+        request: GenerationRequest,
+        img2img: bool,
+        guidance: bool,
+        total: int,
+        kwargs: dict[str, Any],
+        notes: list[str],
+    ) -> tuple[LoadedModel | None, dict[str, Any]]:
+        """The refiner and its call's arguments, with the base's call cut at the switch point; no refiner
+        when none is asked for or when img2img starts below the switch (nothing for the base to do)."""
+        if request.refiner is None:
+            return None, {}
+        if not model.is_sdxl:  # a refiner set in the settings stays set while the artist tries other models
+            notes.append(
+                f"The refiner did not run: it finishes SDXL pictures and '{model.identity.name}' is "
+                f"{model.family.label}."
+            )
+            return None, {}
+        if img2img and request.strength <= 1.0 - request.refiner_switch:
+            notes.append(
+                f"The refiner did not run: at strength {request.strength:g} the whole job lies after its switch "
+                f"({request.refiner_switch:g}); raise the strength or lower the switch."
+            )
+            return None, {}
+        refiner = self.ensure_refiner(model, request.refiner)
+        refiner.pipe.scheduler = make_scheduler(request.scheduler, refiner.scheduler_config)
+        emb = encode(refiner.pipe, request.prompt, request.negative_prompt, guidance, True, refiner.device)
+        kwargs["denoising_end"] = request.refiner_switch
+        return refiner, {
+            "prompt_embeds": emb.prompt,
+            "negative_prompt_embeds": emb.negative,
+            "pooled_prompt_embeds": emb.pooled,
+            "negative_pooled_prompt_embeds": emb.negative_pooled,
+            "num_inference_steps": total,
+            "denoising_start": request.refiner_switch,
+            "guidance_scale": request.guidance_scale,
+            "aesthetic_score": request.aesthetic_score,
+            "negative_aesthetic_score": request.negative_aesthetic_score,
+            "output_type": "latent",
+        }
 
     def _drawing_latents(
         self,

@@ -96,6 +96,23 @@ def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
         "work_size": [res.width, res.height],
         "pinned": entry.pinned,
         "created": entry.created,
+    } | _refiner_record(entry.result)
+
+
+def _refiner_record(result: GenerationResult) -> dict[str, Any]:
+    r = result.request
+    if r.refiner is None:
+        return {}
+    identity = result.refiner or ModelIdentity(r.refiner.name, "", "")
+    return {
+        "refiner": {
+            "source": r.refiner.source,
+            "kind": r.refiner.kind.value,
+            "name": identity.name,
+            "hash": identity.short_hash,
+            "family": identity.family,
+        },
+        "refiner_switch": r.refiner_switch,
     }
 
 
@@ -154,7 +171,13 @@ def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
     image = flatten_on(open_image(data).pixels)
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
+    refiner = record.get("refiner")
+    refiner_ref = (
+        ModelRef(refiner["source"], SourceKind(refiner["kind"]), ref.device, ref.precision) if refiner else None
+    )
     request = GenerationRequest(
+        refiner=refiner_ref,
+        refiner_switch=float(record.get("refiner_switch", 0.8)),
         prompt=record["prompt"],
         negative_prompt=record["negative_prompt"],
         model=ref,
@@ -175,5 +198,6 @@ def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
         ModelIdentity(m["name"], m["hash"], m["family"]),
         int(w),
         int(h),
+        refiner=ModelIdentity(refiner["name"], refiner["hash"], refiner["family"]) if refiner else None,
     )
     return StoredEntry(result, bool(record.get("pinned")), float(record.get("created", 0.0)), data)

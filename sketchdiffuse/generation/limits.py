@@ -10,6 +10,8 @@ STEPS = (1, 500)
 GUIDANCE = (0.0, 50.0)
 STRENGTH = (0.0, 1.0)
 WORK_SIDE = (8, 8192)
+REFINER_SWITCH = (0.05, 0.95)  # the fraction of the schedule the base model runs before the refiner
+AESTHETIC_SCORE = (0.0, 10.0)
 
 
 def resolve_seed(seed: int) -> int:

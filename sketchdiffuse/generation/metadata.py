@@ -20,6 +20,9 @@ def parameters_text(result: GenerationResult) -> str:
     }
     if r.init_image is not None and r.strength < 1.0:
         settings["Denoising strength"] = f"{r.strength:g}"
+    if result.refiner is not None:  # as AUTOMATIC1111 writes them
+        settings["Refiner"] = f"{result.refiner.name} [{result.refiner.short_hash}]"
+        settings["Refiner switch at"] = f"{r.refiner_switch:g}"
     settings["Version"] = "sketchdiffuse"
     return format_parameters(r.prompt, r.negative_prompt, settings)
 

@@ -10,7 +10,16 @@ import numpy as np
 
 from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.generation.errors import InvalidRequestError
-from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, STEPS, STRENGTH, WORK_SIDE
+from sketchdiffuse.generation.limits import (
+    AESTHETIC_SCORE,
+    GUIDANCE,
+    MAX_SEED,
+    RANDOM_SEED,
+    REFINER_SWITCH,
+    STEPS,
+    STRENGTH,
+    WORK_SIDE,
+)
 from sketchdiffuse.generation.model_ref import ModelRef
 
 __all__ = [
@@ -55,6 +64,11 @@ class GenerationRequest:
     work_side: int | None = None  # at most this many pixels on the longer side (live mode's reduced size)
     tiny_autoencoder: str | None = None  # AutoencoderTiny source used instead of the full VAE (fast, rougher)
     preview_decoder: str | None = None  # AutoencoderTiny source used only to draw progress previews
+    # SDXL base + refiner: the base runs the schedule up to ``refiner_switch``, the refiner the rest.
+    refiner: ModelRef | None = None
+    refiner_switch: float = 0.8
+    aesthetic_score: float = 6.0  # the refiner's conditioning (diffusers' and A1111's defaults)
+    negative_aesthetic_score: float = 2.5
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:
@@ -67,6 +81,14 @@ class GenerationRequest:
             raise InvalidRequestError(
                 f"The working size must be between {WORK_SIDE[0]} and {WORK_SIDE[1]} pixels, not {self.work_side}."
             )
+        if not REFINER_SWITCH[0] <= self.refiner_switch <= REFINER_SWITCH[1]:
+            raise InvalidRequestError(
+                f"The refiner switch must be between {REFINER_SWITCH[0]:g} and {REFINER_SWITCH[1]:g}, "
+                f"not {self.refiner_switch}."
+            )
+        for score in (self.aesthetic_score, self.negative_aesthetic_score):
+            if not AESTHETIC_SCORE[0] <= score <= AESTHETIC_SCORE[1]:
+                raise InvalidRequestError(f"An aesthetic score is between 0 and 10, not {score}.")
         if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
         if self.init_image is not None and self.init_image.flags.writeable:
@@ -107,6 +129,7 @@ class GenerationResult:
     memory_fallbacks: tuple[str, ...] = ()  # what an out-of-memory retry turned on, e.g. "VAE tiling"
     saved_path: str | None = None  # where the worker wrote it as soon as it arrived (the results folder)
     saved_png: bytes | None = field(default=None, repr=False, compare=False)  # those bytes, reused by saves
+    refiner: ModelIdentity | None = None  # the refiner that finished it, when one did
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +25,7 @@ from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.limits import AESTHETIC_SCORE, REFINER_SWITCH
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.session.settings import RunSettings
 
@@ -192,6 +194,26 @@ class GenerationSettingsDialog(QDialog):
             "a folder, a .safetensors file or a Hub id such as madebyollin/taesd."
         )
         form.addRow("Live decoder", self.tiny_autoencoder)
+        self.refiner = QLineEdit(current.refiner)
+        self.refiner.setPlaceholderText("none")
+        self.refiner.setToolTip(
+            "An SDXL refiner (for example sd_xl_refiner_1.0.safetensors) finishes each SDXL picture: the base "
+            "model runs until the switch, the refiner the rest. Also used by Refine in the history's menu."
+        )
+        form.addRow("SDXL refiner", self.refiner)
+        self.numbers: dict[str, QDoubleSpinBox] = {}
+        for key, label, low, high, step in (
+            ("refiner_switch", "Refiner switch at", *REFINER_SWITCH, 0.05),
+            ("aesthetic_score", "Aesthetic score", *AESTHETIC_SCORE, 0.5),
+            ("negative_aesthetic_score", "Negative aesthetic score", *AESTHETIC_SCORE, 0.5),
+        ):
+            number = QDoubleSpinBox()
+            number.setRange(low, high)
+            number.setSingleStep(step)
+            number.setDecimals(2)
+            number.setValue(float(getattr(current, key)))
+            form.addRow(label, number)
+            self.numbers[key] = number
         self.problem = QLabel("")
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #ff8a70;")
@@ -200,17 +222,21 @@ class GenerationSettingsDialog(QDialog):
         form.addRow(buttons)
 
     def accept(self) -> None:
-        source = self.tiny_autoencoder.text().strip()
-        if source:
-            try:
-                ModelRef.parse(source)  # a folder, a .safetensors file or a Hub id
-            except GenerationError as exc:
-                self.problem.setText(str(exc))
-                return
+        for field in (self.tiny_autoencoder, self.refiner):
+            source = field.text().strip()
+            if source:
+                try:
+                    ModelRef.parse(source)  # a folder, a .safetensors file or a Hub id
+                except GenerationError as exc:
+                    self.problem.setText(str(exc))
+                    field.setFocus()
+                    return
         super().accept()
 
     def values(self) -> RunSettings:
         chosen: dict[str, object] = {key: box.currentData() for key, box in self.boxes.items()}
         chosen["tiny_autoencoder"] = self.tiny_autoencoder.text().strip()
+        chosen["refiner"] = self.refiner.text().strip()
+        chosen |= {key: box.value() for key, box in self.numbers.items()}
         chosen |= {key: check.isChecked() for key, check in self.checks.items()}
         return RunSettings.from_mapping(chosen)

@@ -12,6 +12,8 @@ from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
+REFINE_STRENGTH = 0.3  # Refine on a history entry: enough to add detail, little enough to keep the picture
+
 
 def drawing_of(composite: np.ndarray) -> np.ndarray:
     """The drawing the model starts from: the premultiplied composite flattened on white, read-only
@@ -33,6 +35,7 @@ def build_request(
     )
     if seed is None:
         seed = panel.seed if panel.seed_locked else RANDOM_SEED
+    refiner = ModelRef.parse(run.refiner, run.device, run.precision) if run.refiner else None
     return GenerationRequest(
         prompt=panel.prompt,
         negative_prompt=panel.negative_prompt,
@@ -45,9 +48,25 @@ def build_request(
         scheduler=panel.scheduler,
         size_policy=run.size_policy,
         preview_decoder=run.tiny_autoencoder or None,  # sharper progress previews when one is set
+        refiner=refiner,
+        refiner_switch=run.refiner_switch,
+        aesthetic_score=run.aesthetic_score,
+        negative_aesthetic_score=run.negative_aesthetic_score,
+    )
+
+
+def refine_request(request: GenerationRequest, image: np.ndarray, refiner: ModelRef, seed: int) -> GenerationRequest:
+    """Refine a finished picture: the refiner alone, a short img2img pass over it, same prompt and seed."""
+    picture = np.array(image)
+    picture.setflags(write=False)
+    return replace(
+        request, model=refiner, init_image=picture, strength=REFINE_STRENGTH, refiner=None, seed=seed, work_side=None
     )
 
 
 def live_request(request: GenerationRequest, run: RunSettings) -> GenerationRequest:
-    """Live mode's variant: the reduced working size and the tiny autoencoder when one is set."""
-    return replace(request, work_side=run.live_side or None, tiny_autoencoder=run.tiny_autoencoder or None)
+    """Live mode's variant: the reduced working size and the tiny autoencoder when one is set; no refiner
+    (a second model per stroke costs more than live mode can spend)."""
+    return replace(
+        request, work_side=run.live_side or None, tiny_autoencoder=run.tiny_autoencoder or None, refiner=None
+    )

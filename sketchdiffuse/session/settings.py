@@ -12,7 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any, Protocol
 
-from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, STEPS, STRENGTH, WORK_SIDE
+from sketchdiffuse.generation.limits import (
+    AESTHETIC_SCORE,
+    GUIDANCE,
+    MAX_SEED,
+    REFINER_SWITCH,
+    STEPS,
+    STRENGTH,
+    WORK_SIDE,
+)
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 
@@ -121,6 +129,10 @@ class RunSettings:
     tiny_autoencoder: str = ""
     autosave_minutes: float = 2.0  # 0: off
     tuning: bool = True  # process tuning for CPU generation (generation/tuning.py)
+    refiner: str = ""  # an SDXL refiner finishing SDXL pictures; "" for none
+    refiner_switch: float = 0.8  # the fraction of the schedule the base model runs
+    aesthetic_score: float = 6.0  # the refiner's conditioning
+    negative_aesthetic_score: float = 2.5
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object]) -> RunSettings:
@@ -136,6 +148,12 @@ class RunSettings:
             tiny_autoencoder=str(raw.get("tiny_autoencoder") or "").strip(),
             autosave_minutes=as_number(raw.get("autosave_minutes"), d.autosave_minutes, 0, 24 * 60),
             tuning=as_bool(raw.get("tuning"), d.tuning),
+            refiner=str(raw.get("refiner") or "").strip(),
+            refiner_switch=as_number(raw.get("refiner_switch"), d.refiner_switch, *REFINER_SWITCH),
+            aesthetic_score=as_number(raw.get("aesthetic_score"), d.aesthetic_score, *AESTHETIC_SCORE),
+            negative_aesthetic_score=as_number(
+                raw.get("negative_aesthetic_score"), d.negative_aesthetic_score, *AESTHETIC_SCORE
+            ),
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -132,3 +132,16 @@ def test_an_unusable_output_is_reported_first_and_plainly(
     err = capsys.readouterr().err
     assert code == 2 and message in err and "tmp" not in err.replace(str(tmp_path), "")
     assert "loading" not in err
+
+
+def test_generate_with_an_sdxl_refiner(tiny_sdxl: Path, tiny_refiner: Path, tmp_path: Path):
+    sketch = tmp_path / "sketch.png"
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(sketch)
+    out = tmp_path / "out.png"
+    common = ["--prompt", "a cat", "--strength", "0.6", "--steps", "10", "--seed", "3", "--model", str(tiny_sdxl)]
+    done = run_cli(str(sketch), *common, "--refiner", str(tiny_refiner), "--refiner-switch", "0.7", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    _, _, settings = parse_parameters(read_image(out).text["parameters"])
+    assert settings["Refiner"].startswith("tiny-refiner [") and settings["Refiner switch at"] == "0.7"
+    refused = run_cli(str(sketch), *common, "--refiner-switch", "1.5", "-o", str(out))
+    assert refused.returncode == 2 and "refiner switch" in refused.stderr

@@ -122,3 +122,66 @@ def test_a_v_prediction_sdxl_file_samples_as_it_was_trained(tiny_sdxl: Path, tmp
     assert scheduler.config.prediction_type == "v_prediction"
     assert float(scheduler.alphas_cumprod[-1]) < 1e-6  # zero terminal SNR
     assert int(scheduler.timesteps[0]) == 999
+
+
+def _plain_base_and_refiner(tiny_sdxl: Path, tiny_refiner: Path, seed: int, drawing: np.ndarray | None) -> np.ndarray:
+    """diffusers' own base + refiner recipe: the base stops at 0.8 and hands its latents over."""
+    from diffusers import StableDiffusionXLImg2ImgPipeline, StableDiffusionXLPipeline
+    from PIL import Image
+
+    common = {"prompt": "a cat", "negative_prompt": "a dog", "num_inference_steps": 10, "guidance_scale": 5.0}
+    generator = torch.Generator().manual_seed(seed)
+    if drawing is None:
+        base = StableDiffusionXLPipeline.from_pretrained(tiny_sdxl)
+        extra: dict[str, object] = {"height": 64, "width": 64}
+    else:
+        base = StableDiffusionXLImg2ImgPipeline.from_pretrained(tiny_sdxl)
+        extra = {"image": Image.fromarray(drawing), "strength": 0.6}
+    latents = base(**common, **extra, denoising_end=0.8, output_type="latent", generator=generator).images
+    refiner = StableDiffusionXLImg2ImgPipeline.from_pretrained(tiny_refiner)
+    image = refiner(**common, image=latents, denoising_start=0.8, generator=generator).images[0]
+    return np.asarray(image)
+
+
+@pytest.mark.parametrize("strength", [1.0, 0.6])
+def test_base_plus_refiner_equals_diffusers_recipe(tiny_sdxl: Path, tiny_refiner: Path, strength: float):
+    from sketchdiffuse.generation.metadata import parameters_text
+
+    refiner_ref = ModelRef.parse(str(tiny_refiner), precision="fp32")
+    req = request(tiny_sdxl, steps=10, strength=strength, negative_prompt="a dog", refiner=refiner_ref)
+    if strength == 1.0:
+        req = req.with_(init_image=None)
+    engine = Engine()
+    progress: list[tuple[int, int]] = []
+    result = run(engine, req, on_progress=lambda p: progress.append((p.step, p.total)))
+    expected = _plain_base_and_refiner(tiny_sdxl, tiny_refiner, 77, None if strength == 1.0 else SKETCH)
+    assert max_diff(result.image, expected) <= 1
+    assert engine.refiner is not None and engine.refiner.family.refiner
+    # Both stages count in one progress bar that ends exactly at its total.
+    assert progress[-1][0] == progress[-1][1] == result.steps_run
+    assert result.refiner is not None and result.refiner.name == "tiny-refiner"
+    text = parameters_text(result)
+    assert f"Refiner: tiny-refiner [{result.refiner.short_hash}], Refiner switch at: 0.8" in text
+    without = run(engine, req.with_(refiner=None))
+    assert max_diff(without.image, result.image) > 0  # the refiner changed the picture
+
+
+def test_a_refiner_needs_an_sdxl_base_and_a_late_enough_start(tiny_sd: Path, tiny_sdxl: Path, tiny_refiner: Path):
+    refiner_ref = ModelRef.parse(str(tiny_refiner), precision="fp32")
+    sd = run(Engine(), request(tiny_sd, refiner=refiner_ref))  # a refiner left set in the settings
+    assert sd.refiner is None and any("finishes SDXL pictures" in w and "SD 1.x" in w for w in sd.warnings)
+    with pytest.raises(InvalidRequestError, match=r"'tiny-sd' is SD 1.x, not an SDXL refiner"):
+        Engine().generate(request(tiny_sdxl, refiner=ModelRef.parse(str(tiny_sd), precision="fp32")))
+    result = run(Engine(), request(tiny_sdxl, strength=0.15, refiner=refiner_ref))
+    assert result.refiner is None and any("refiner did not run" in w for w in result.warnings)
+
+
+def test_the_refiner_survives_the_project_history(tiny_sdxl: Path, tiny_refiner: Path):
+    from sketchdiffuse.generation.history_store import StoredEntry, decode_history, encode_history
+
+    refiner_ref = ModelRef.parse(str(tiny_refiner), precision="fp32")
+    result = run(Engine(), request(tiny_sdxl, steps=10, refiner=refiner_ref, refiner_switch=0.7))
+    entries, _, warnings = decode_history(encode_history([StoredEntry(result, False, 0.0)]))
+    back = entries[0].result
+    assert not warnings and back.request.refiner == refiner_ref and back.request.refiner_switch == 0.7
+    assert back.refiner == result.refiner

@@ -57,3 +57,22 @@ def test_generation_settings_refuse_an_invalid_live_decoder_and_keep_the_dialog_
     chosen = dialog.values()
     assert not dialog.isVisible() and dialog.result() == 1
     assert (chosen.device, chosen.vae_tiling, chosen.cpu_offload, chosen.tiny_autoencoder) == ("cpu", True, True, "")
+
+
+def test_generation_settings_take_a_refiner_and_its_switch(qtbot, tmp_path):
+    dialog = GenerationSettingsDialog(RunSettings())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    retype(qtbot, dialog.refiner, str(tmp_path / "missing-refiner.safetensors"))
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert dialog.isVisible() and "missing-refiner" in dialog.problem.text()  # refused in the dialog
+    refiner = tmp_path / "refiner"
+    refiner.mkdir()
+    (refiner / "model_index.json").write_text("{}")
+    retype(qtbot, dialog.refiner, str(refiner))
+    retype(qtbot, dialog.numbers["refiner_switch"].lineEdit(), "0.7")
+    retype(qtbot, dialog.numbers["aesthetic_score"].lineEdit(), "7")
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    chosen = dialog.values()
+    assert not dialog.isVisible()
+    assert (chosen.refiner, chosen.refiner_switch, chosen.aesthetic_score) == (str(refiner), 0.7, 7.0)

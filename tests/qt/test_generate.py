@@ -425,3 +425,31 @@ def test_generate_variations_fills_the_history_one_by_one(qtbot, gen_window: Mai
     qtbot.waitUntil(lambda: len(arrived) == 4, timeout=TIMEOUT)
     assert arrived == [2**32 - 2, 2**32 - 1, 0, 1]
     assert [e.result.seed for e in ui.strip.entries] == [1, 0, 2**32 - 1, 2**32 - 2]  # newest first
+
+
+def test_refine_from_the_history_menu_runs_the_refiner_over_the_picture(
+    qtbot, window: MainWindow, tiny_sdxl: Path, tiny_refiner: Path
+):
+    ui = window.generation
+    assert ui.set_model(str(tiny_sdxl))
+    ui.panel.set_values({"prompt": "a cat", "strength": 0.6, "steps": 10, "scheduler": "Euler", "seed": 5})
+    ui.panel.set_values({"seed_locked": True})
+    draw(qtbot, window)
+    first = generate(qtbot, window)
+    entry = ui.strip.entries[0]
+    refine = next(a for a in ui.strip.menu_for(entry).actions() if a.text() == "Refine")
+    refine.trigger()  # no refiner chosen yet: a message, no job
+    assert "refiner" in ui.panel.status.text().lower() and len(ui.strip.entries) == 1
+    window.prompter.answers["run_settings"] = lambda current: current.with_(refiner=str(tiny_refiner))
+    ui.edit_settings()
+    with qtbot.waitSignal(ui.ensure_controller().finished, timeout=TIMEOUT) as blocker:
+        next(a for a in ui.strip.menu_for(entry).actions() if a.text() == "Refine").trigger()
+    refined: GenerationResult = blocker.args[1]
+    assert refined.request.model.source == str(tiny_refiner) and refined.request.strength == 0.3
+    assert refined.seed == first.seed and refined.model.family == "SDXL refiner"
+    assert np.array_equal(refined.request.init_image, first.image)  # the picture, not the canvas
+    assert len(ui.strip.entries) == 2
+    # With the refiner set, Generate runs base + refiner and says so in the picture's parameters.
+    both = generate(qtbot, window)
+    assert both.refiner is not None and both.refiner.name == "tiny-refiner"
+    assert ui.shutdown()

@@ -37,7 +37,7 @@ from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
-from sketchdiffuse.session.requests import build_request, drawing_of
+from sketchdiffuse.session.requests import build_request, drawing_of, refine_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -93,6 +93,7 @@ class GenerationUi(QObject):
         self.strip.applyRequested.connect(self.apply)
         self.strip.previewRequested.connect(self.compare)
         self.strip.reuseRequested.connect(self.reuse)
+        self.strip.refineRequested.connect(self.refine)
         self.strip.saveRequested.connect(self.save_entry)
 
         self.actions = {
@@ -307,6 +308,22 @@ class GenerationUi(QObject):
                 "scheduler": r.scheduler,
                 "model": r.model.source,
             }
+        )
+
+    def refine(self, entry: HistoryEntry) -> None:
+        """A short pass of the refiner over a finished picture; the refined one joins the history."""
+        run = self.run_settings()
+        if not run.refiner:
+            self._status("Choose a refiner model in Generation settings to refine pictures.", error=True)
+            return
+        try:
+            refiner = ModelRef.parse(run.refiner, run.device, run.precision)
+        except GenerationError as exc:
+            self._status(str(exc), error=True)
+            return
+        self._status("Refining…")
+        self.ensure_controller().submit(
+            refine_request(entry.result.request, entry.result.image, refiner, entry.result.seed)
         )
 
     def load_parameters_text(self, text: str) -> None:

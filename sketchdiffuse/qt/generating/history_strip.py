@@ -51,6 +51,7 @@ class HistoryStrip(QListWidget):
     previewRequested = Signal(object)
     applyRequested = Signal(object)
     reuseRequested = Signal(object)
+    refineRequested = Signal(object)
     saveRequested = Signal(object)
 
     def __init__(self, model: HistoryModel | None = None, parent: QWidget | None = None) -> None:
@@ -134,6 +135,7 @@ class HistoryStrip(QListWidget):
         actions: list[tuple[str, Callable[[], object]]] = [
             ("Apply as layer", lambda: self.applyRequested.emit(entry)),
             ("Reuse settings", lambda: self.reuseRequested.emit(entry)),
+            ("Refine", lambda: self.refineRequested.emit(entry)),
             ("Copy image", lambda: QGuiApplication.clipboard().setImage(rgb_to_qimage(entry.result.image))),
             ("Save as PNG…", lambda: self.saveRequested.emit(entry)),
             ("Unpin" if entry.pinned else "Pin", lambda: self.set_pinned(entry, not entry.pinned)),
