@@ -261,7 +261,7 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
             raise ModelNotFoundError(f"The model file '{ref.source}' does not exist (moved or deleted?).")
         family = family_of_checkpoint(path)
         short_hash = file_hash(path)
-        loader = lambda: _load_file(path, family, dtype, ref.config_dir)  # noqa: E731
+        loader = lambda: _load_file(path, family, dtype, ref.config_dir, copy_weights=device == "cpu")  # noqa: E731
     if family.inpaint:
         raise NotAStableDiffusionModelError(
             f"{what} is an inpainting model ({family.label}): it repaints a selected region and cannot "
@@ -273,11 +273,15 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         pipe = loader()
         # Converting or moving the weights frees the mapped files they were read from.
         with released_outside_gil(_modules(pipe)):
-            pipe.to(dtype=dtype)
             if ref.cpu_offload and device == "cuda":
+                pipe.to(dtype=dtype)
                 pipe.enable_model_cpu_offload()
-            elif device != "cpu":  # weights load onto the CPU
-                pipe.to(device)
+            elif device != "cpu":
+                # Straight from the mapped file to the GPU, converted tensor by tensor on the way: no
+                # second copy of the weights in RAM first.
+                pipe.to(device, dtype)
+            else:
+                pipe.to(dtype=dtype)
         if ref.vae_tiling:
             pipe.vae.enable_tiling()
         if device == "cpu" and dtype == torch.bfloat16:
@@ -353,8 +357,10 @@ def _load_folder(folder: Path, family: Family, half: bool) -> Any:
     return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, **extra)
 
 
-def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -> Any:
-    """Single-file checkpoints load against a local config folder and local tokenizers: never the Hub."""
+def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None, copy_weights: bool = True) -> Any:
+    """Single-file checkpoints load against a local config folder and local tokenizers: never the Hub.
+    ``copy_weights``: copy them out of the mapped file (the CPU computes on them); a GPU copy is made
+    by moving them, so a RAM copy first would only cost time and memory."""
     from transformers import CLIPTokenizer
 
     cls = _pipeline_class(family)
@@ -379,8 +385,9 @@ def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None) -
     if family.kind == "sd":
         extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
     pipe = cls.from_single_file(str(path), config=str(config), dtype=dtype, local_files_only=True, **extra)
-    with released_outside_gil(_modules(pipe)):
-        _own_weights(pipe)
+    if copy_weights:
+        with released_outside_gil(_modules(pipe)):
+            _own_weights(pipe)
     return pipe
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -304,3 +305,19 @@ def test_sharded_fp16_weights_count_as_the_fp16_variant():
         "unet/diffusion_pytorch_model.fp16-00001-of-00002.safetensors",
         "unet/diffusion_pytorch_model.fp16-00002-of-00002.safetensors",
     ]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/maps")
+def test_weights_bound_for_a_gpu_are_not_copied_in_ram_first(tiny_sd: Path, tmp_path: Path):
+    """For the CPU a single file's weights are copied out of the mapped file (it can then be moved or
+    deleted); for a GPU the move itself makes the copy, so the loader leaves them mapped until then."""
+    from sketchdiffuse.generation.mapped_weights import file_mappings
+    from sketchdiffuse.generation.models import _load_file
+
+    path = single_file_from(tiny_sd, tmp_path / "tiny.safetensors")
+    family = family_of_checkpoint(path)
+    for copy_weights, mapped in ((True, 0), (False, 1)):
+        pipe = _load_file(path, family, torch.float32, str(tiny_sd), copy_weights=copy_weights)
+        weight = pipe.unet.conv_in.weight
+        assert len(file_mappings([weight.data_ptr()], ".safetensors")) == mapped
+        del pipe, weight
