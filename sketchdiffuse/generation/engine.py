@@ -325,11 +325,14 @@ class Engine:
                 decode = lambda: _to_uint8(pipe, tiny.decode(latents))  # noqa: E731
                 image = self._with_memory_fallbacks(model, decode, used, tiling_helps=False)
             else:
-                image = self._with_memory_fallbacks(model, lambda: self._decode(decoder, latents, model.is_sdxl), used)
+                image = self._with_memory_fallbacks(
+                    model, lambda: self._decode(decoder, latents, model.is_sdxl), used, vae=decoder.vae
+                )
             timings["vae_decode"] = time.perf_counter() - t
         finally:
             if "VAE tiling" in used and not model.ref.vae_tiling:
-                pipe.vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
+                for vae in {id(pipe.vae): pipe.vae, id(decoder.vae): decoder.vae}.values():
+                    vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
         warnings = list(emb.warnings) + refiner_notes
         if model.device_warning:
             warnings.append(model.device_warning)
@@ -493,22 +496,30 @@ class Engine:
 
     @staticmethod
     def _with_memory_fallbacks(
-        model: LoadedModel, call: Callable[[], Any], used: list[str], tiling_helps: bool = True
+        model: LoadedModel, call: Callable[[], Any], used: list[str], tiling_helps: bool = True, vae: Any = None
     ) -> Any:
         """Run ``call``; on out-of-memory free the cache and retry with VAE tiling, then (GPU) CPU offload.
+        A picture too large for one pass of the VAE (tensor sizes past 32-bit indexing, which GPU
+        kernels report as something other than out-of-memory) is retried with tiling alone.
 
-        ``used`` collects what was turned on. Tiling is undone after the job by the caller; CPU offload
-        stays and is recorded on the model, so every later result says so."""
+        ``vae``: the one that decodes (the refiner's when it finishes the picture). ``used`` collects what
+        was turned on. Tiling is undone after the job by the caller; CPU offload stays and is recorded
+        on the model, so every later result says so."""
+        vae = vae if vae is not None else model.pipe.vae
         fallbacks: list[tuple[str, Callable[[], None]]] = []
-        if tiling_helps and not model.pipe.vae.use_tiling:  # the full VAE's tiling does nothing for a tiny decoder
-            fallbacks.append(("VAE tiling", model.pipe.vae.enable_tiling))
+        if tiling_helps and not vae.use_tiling:  # the full VAE's tiling does nothing for a tiny decoder
+            fallbacks.append(("VAE tiling", vae.enable_tiling))
         if model.device != "cpu" and "model CPU offload" not in model.memory_fallbacks and not model.ref.cpu_offload:
             fallbacks.append(("model CPU offload", model.pipe.enable_model_cpu_offload))
         while True:
             try:
                 return call()
             except Exception as exc:
-                if not _is_oom(exc) or not fallbacks:
+                if _too_large_for_one_pass(exc):
+                    fallbacks = [f for f in fallbacks if f[0] == "VAE tiling"]
+                elif not _is_oom(exc):
+                    raise
+                if not fallbacks:
                     raise
                 name, apply = fallbacks.pop(0)
                 log.warning("Out of memory; retrying with %s", name)
@@ -538,3 +549,22 @@ def _is_oom(exc: BaseException) -> bool:
         or "out of memory" in str(exc).lower()
         or "can't allocate memory" in str(exc).lower()
     )
+
+
+# What GPU kernels say when a tensor is past 32-bit indexing or a backend's size limit: a picture too
+# large for one pass, which tiling solves and CPU offload does not.
+TOO_LARGE = (
+    "canuse32bitindexmath",
+    "int_max",
+    "cudnn_status_not_supported",
+    "integer out of range",
+    "larger than int_max",
+    "tensor dims larger than",
+    "ndarray > 2**32 bytes",
+    "too large",
+)
+
+
+def _too_large_for_one_pass(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, RuntimeError) and not _is_oom(exc) and any(marker in text for marker in TOO_LARGE)

@@ -204,6 +204,38 @@ def test_out_of_memory_on_a_gpu_falls_back_to_tiling_first(engine: Engine, tiny_
         model.pipe.vae.disable_tiling()
 
 
+def test_a_picture_too_large_for_one_vae_pass_is_decoded_in_tiles(engine: Engine, tiny_sd: Path):
+    """GPU kernels report tensors past 32-bit indexing as RuntimeErrors that are not out-of-memory; they
+    get VAE tiling (never CPU offload, which would not help), and the picture says so."""
+    plain = run(engine, request(tiny_sd))
+    model = engine.model
+    assert model is not None
+    vae = model.pipe.vae
+    real_decode = type(vae).decode
+    tried: list[bool] = []
+
+    def decode(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        tried.append(self.use_tiling)
+        if not self.use_tiling:
+            raise RuntimeError("Expected canUse32BitIndexMath(input) && canUse32BitIndexMath(output) to be true")
+        return real_decode(self, *args, **kwargs)
+
+    model.device = "cuda"  # where CPU offload would otherwise be the next fallback
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(type(vae), "decode", decode)
+            result = run(engine, request(tiny_sd))
+    finally:
+        model.device = "cpu"
+    assert tried == [False, True] and result.memory_fallbacks == ("VAE tiling",)
+    assert model.memory_fallbacks == [] and not vae.use_tiling  # offload untouched; tiling undone after the job
+    assert max_diff(result.image, plain.image) <= 2  # the tiny picture is one tile: the same picture
+    with pytest.MonkeyPatch.context() as patch:  # any other error is not retried
+        patch.setattr(type(vae), "decode", lambda self, *a, **k: (_ for _ in ()).throw(RuntimeError("broken")))
+        with pytest.raises(RuntimeError, match="broken"):
+            run(engine, request(tiny_sd))
+
+
 def test_an_unloaded_model_is_freed(tiny_sd: Path):
     import gc
     import weakref
