@@ -247,14 +247,14 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         folder = fetch_hub_model(ref.source, on_progress, half=dtype != torch.float32)
         family = family_of_folder(folder, ref.source)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family, dtype != torch.float32)  # noqa: E731
+        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
     elif ref.kind is SourceKind.FOLDER:
         folder = Path(ref.source)
         if not folder.is_dir():
             raise ModelNotFoundError(f"The model folder '{ref.source}' does not exist (moved or deleted?).")
         family = family_of_folder(folder, ref.name)
         short_hash = folder_hash(folder)
-        loader = lambda: _load_folder(folder, family, dtype != torch.float32)  # noqa: E731
+        loader = lambda: _load_folder(folder, family, dtype)  # noqa: E731
     else:
         path = Path(ref.source)
         if not path.is_file():
@@ -341,19 +341,25 @@ def _pipeline_class(family: Family) -> Any:
     return StableDiffusionXLImg2ImgPipeline if family.kind == "sdxl" else StableDiffusionImg2ImgPipeline
 
 
-def _load_folder(folder: Path, family: Family, half: bool) -> Any:
+def _load_folder(folder: Path, family: Family, dtype: Any) -> Any:
+    import torch
+
     cls = _pipeline_class(family)
     extra: dict[str, Any] = {}
     unet = folder / "unet"
     has_half = any(is_half_weights(p.name) for p in unet.glob("*.safetensors"))
     has_full = any(not is_half_weights(p.name) for p in unet.glob("*.safetensors"))
-    if has_half and (half or not has_full):  # the fp16 variant: half the bytes to read and no conversion
+    if has_half and (dtype != torch.float32 or not has_full):  # the fp16 variant: half the bytes to read
         extra["variant"] = "fp16"
     if family.kind == "sd":
         extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
-    # Loaded in the files' own precision, memory-mapped, and converted by load_model, which controls
-    # when the mapping is let go (mapped_weights). Weights already in the wanted precision stay
-    # mapped: copying them costs more at load (~11 s for SD-Turbo here) than alignment gains per step.
+    files_half = "variant" in extra
+    if files_half != (dtype == torch.float16):
+        # Converted tensor by tensor while loading (fp16 files into bf16 or fp32, fp32 files into a half
+        # type): a second whole copy beside the mapped files would raise the peak by the model's size.
+        extra["dtype"] = dtype
+    # Weights already in the wanted precision stay memory-mapped: copying them costs more at load
+    # (~11 s for SD-Turbo here) than alignment gains per step; load_model lets the mapping go.
     return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, **extra)
 
 
