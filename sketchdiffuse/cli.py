@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--model", default=DEFAULT_MODEL, help="Hub id, diffusers folder or .safetensors file")
     gen.add_argument("--config", default=None, help="diffusers config folder for an unusual single-file model")
+    gen.add_argument(
+        "--family",
+        choices=["sd1", "sd2-512", "sd2-768-v", "sdxl", "sdxl-refiner"],
+        default=None,
+        help="what the model is, when detection is wrong or cannot tell",
+    )
+    gen.add_argument("--prediction", choices=["epsilon", "v_prediction"], default=None, help="overrides detection")
     gen.add_argument("--refiner", default=None, help="an SDXL refiner finishing the SDXL model's picture")
     gen.add_argument(
         "--refiner-switch",
@@ -122,7 +129,9 @@ def generate_command(args: argparse.Namespace) -> int:
 
     from sketchdiffuse.document.errors import DocumentError
     from sketchdiffuse.generation import Engine, GenerationError, GenerationRequest, ModelRef, Progress, SizePolicy
+    from sketchdiffuse.generation.errors import UNRECOGNISED
     from sketchdiffuse.generation.family import Family
+    from sketchdiffuse.generation.family_override import FamilyOverride
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
 
@@ -135,6 +144,8 @@ def generate_command(args: argparse.Namespace) -> int:
         ref = ModelRef.parse(args.model, args.device, args.precision)
         if args.config:
             ref = replace(ref, config_dir=str(Path(args.config).resolve()))
+        if args.family or args.prediction:
+            ref = replace(ref, override=FamilyOverride(base=args.family or "", prediction=args.prediction or ""))
         refiner = ModelRef.parse(args.refiner, args.device, args.precision) if args.refiner else None
         engine = Engine()
 
@@ -182,6 +193,8 @@ def generate_command(args: argparse.Namespace) -> int:
             return 1
     except (GenerationError, DocumentError, OSError) as exc:
         print(f"\nsketchdiffuse: {exc}", file=sys.stderr)
+        if UNRECOGNISED in str(exc):
+            print("On the command line: --family sd1|sd2-512|sd2-768-v|sdxl|sdxl-refiner.", file=sys.stderr)
         return 1
     for warning in result.warnings:
         print(f"note: {warning}", file=sys.stderr)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sketchdiffuse.generation.errors import CorruptWeightsError, NotAStableDiffusionModelError
+from sketchdiffuse.generation.errors import CorruptWeightsError, NotAStableDiffusionModelError, UnrecognisedModelError
 from sketchdiffuse.generation.family import Family, distillation_of, with_distillation
 
 UNET = "model.diffusion_model."
@@ -120,7 +120,10 @@ def family_of_checkpoint(path: Path) -> Family:
     else:
         context = [k for k in header if k.startswith(UNET) and k.endswith("attn2.to_k.weight")]
         if not context:
-            raise NotAStableDiffusionModelError(f"'{path.name}' is not a Stable Diffusion 1.x, 2.x or SDXL checkpoint.")
+            raise UnrecognisedModelError(
+                f"'{path.name}' has a Stable Diffusion UNet of a layout sketchdiffuse does not recognise. "
+                "If you know which family it is, say so in Model settings and it loads as that."
+            )
         if header[context[0]]["shape"][-1] == 1024:
             if _sd2_predicts_v(path, header, metadata):
                 family = Family("sd", "SD 2.x", 768, "v_prediction", config="sd2-768-v")

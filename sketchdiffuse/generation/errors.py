@@ -23,6 +23,14 @@ class NotAStableDiffusionModelError(ModelError):
     pass
 
 
+UNRECOGNISED = "does not recognise"  # in every UnrecognisedModelError's message: the window offers Model settings
+
+
+class UnrecognisedModelError(NotAStableDiffusionModelError):
+    """A file with a Stable Diffusion UNet of a layout detection does not know: the artist can say
+    which family it is (Model settings) instead of the load failing for good."""
+
+
 class UnsupportedModelFileError(ModelError):
     pass
 

@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 
 from sketchdiffuse.generation.errors import ModelNotFoundError, UnsupportedModelFileError
+from sketchdiffuse.generation.family_override import FamilyOverride
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -27,6 +28,7 @@ class ModelRef:
     config_dir: str | None = None  # single files: a diffusers config folder instead of the shipped ones
     cpu_offload: bool = False  # keep only the running part of the model on the GPU (less memory, slower)
     vae_tiling: bool = False  # decode big images in tiles (less memory)
+    override: FamilyOverride | None = None  # what the artist said the model is (detection wrong or unsure)
 
     @property
     def name(self) -> str:

@@ -14,8 +14,14 @@ from typing import Any
 import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.generation.checkpoint_family import family_of_checkpoint
 from sketchdiffuse.generation.cpu_features import cpu_has_fast_bf16
-from sketchdiffuse.generation.errors import ModelError, ModelNotFoundError, NotAStableDiffusionModelError
+from sketchdiffuse.generation.errors import (
+    ModelError,
+    ModelNotFoundError,
+    NotAStableDiffusionModelError,
+    UnrecognisedModelError,
+)
 from sketchdiffuse.generation.family import Family, family_of_folder
+from sketchdiffuse.generation.family_override import FamilyOverride
 from sketchdiffuse.generation.heap_tuning import gpu_device_present
 from sketchdiffuse.generation.hub import HUB_IGNORE, LoadProgress, cached_pipeline, fetch_hub_model, is_half_weights
 from sketchdiffuse.generation.identity import file_hash, folder_hash
@@ -214,15 +220,17 @@ def detect_family(ref: ModelRef) -> Family | None:
     e.g. a Hub model that is not downloaded."""
     try:
         if ref.kind is SourceKind.FILE:
-            return family_of_checkpoint(Path(ref.source))
+            return _checkpoint_family(Path(ref.source), ref.override)
         if ref.kind is SourceKind.FOLDER:
-            return family_of_folder(Path(ref.source), ref.name)
-        from huggingface_hub import snapshot_download
+            family = family_of_folder(Path(ref.source), ref.name)
+        else:
+            from huggingface_hub import snapshot_download
 
-        folder = cached_pipeline(ref.source) or Path(
-            snapshot_download(ref.source, local_files_only=True, ignore_patterns=HUB_IGNORE)
-        )
-        return family_of_folder(folder, ref.source)
+            folder = cached_pipeline(ref.source) or Path(
+                snapshot_download(ref.source, local_files_only=True, ignore_patterns=HUB_IGNORE)
+            )
+            family = family_of_folder(folder, ref.source)
+        return ref.override.apply(family) if ref.override is not None else family
     except Exception:  # unknown now; loading will report the real problem with a full sentence
         return None
 
@@ -259,9 +267,11 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
         path = Path(ref.source)
         if not path.is_file():
             raise ModelNotFoundError(f"The model file '{ref.source}' does not exist (moved or deleted?).")
-        family = family_of_checkpoint(path)
+        family = _checkpoint_family(path, ref.override)
         short_hash = file_hash(path)
         loader = lambda: _load_file(path, family, dtype, ref.config_dir, copy_weights=device == "cpu")  # noqa: E731
+    if ref.override is not None and ref.kind is not SourceKind.FILE:
+        family = ref.override.apply(family)
     if family.inpaint:
         raise NotAStableDiffusionModelError(
             f"{what} is an inpainting model ({family.label}): it repaints a selected region and cannot "
@@ -298,9 +308,11 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     native = int(pipe.unet.config.sample_size) * int(pipe.vae_scale_factor)
     if family.kind == "sdxl" and family.distilled == "turbo":
         native = 512  # SDXL-Turbo was distilled at 512 px; its UNet config still says 1024
+    if ref.override is not None and ref.override.native_size:
+        native = ref.override.native_size  # the artist's word over the config's
     family = replace(family, native_size=native)
     scheduler_config = dict(pipe.scheduler.config)
-    if ref.kind is SourceKind.FILE:
+    if ref.kind is SourceKind.FILE or ref.override is not None:
         scheduler_config |= file_schedule(family)
         pipe.scheduler = type(pipe.scheduler).from_config(scheduler_config)
     if on_progress:
@@ -309,6 +321,21 @@ def _load_model(ref: ModelRef, on_progress: LoadProgress | None) -> LoadedModel:
     model = LoadedModel(ref, pipe, family, identity, device, dtype, scheduler_config=scheduler_config)
     model.device_warning = problem or ""
     return model
+
+
+def _checkpoint_family(path: Path, override: FamilyOverride | None) -> Family:
+    """The file's family as detected, changed by what the artist said; a file detection does not
+    recognise loads as the family the artist named."""
+    try:
+        detected: Family | None = family_of_checkpoint(path)
+    except UnrecognisedModelError:
+        if override is None or not override.base:
+            raise
+        detected = None
+    if override is None:
+        assert detected is not None
+        return detected
+    return override.apply(detected)
 
 
 def file_schedule(family: Family) -> dict[str, Any]:

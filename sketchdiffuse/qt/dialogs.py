@@ -25,6 +25,7 @@ from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.family_override import FamilyOverride
 from sketchdiffuse.generation.limits import AESTHETIC_SCORE, REFINER_SWITCH
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.session.settings import RunSettings
@@ -240,3 +241,74 @@ class GenerationSettingsDialog(QDialog):
         chosen |= {key: box.value() for key, box in self.numbers.items()}
         chosen |= {key: check.isChecked() for key, check in self.checks.items()}
         return RunSettings.from_mapping(chosen)
+
+
+OVERRIDE_CHOICES: dict[str, list[tuple[str, object]]] = {
+    "base": [
+        ("As detected", ""),
+        ("SD 1.x", "sd1"),
+        ("SD 2.x (512, noise prediction)", "sd2-512"),
+        ("SD 2.x (768, v-prediction)", "sd2-768-v"),
+        ("SDXL", "sdxl"),
+        ("SDXL refiner", "sdxl-refiner"),
+    ],
+    "prediction": [("As detected", ""), ("Noise (epsilon)", "epsilon"), ("Velocity (v)", "v_prediction")],
+    "distilled": [
+        ("As detected", ""),
+        ("Not distilled", "none"),
+        ("Turbo", "turbo"),
+        ("LCM", "lcm"),
+        ("Lightning / Hyper", "lightning"),
+    ],
+}
+
+
+class ModelOverrideDialog(QDialog):
+    """What a model is, when detection got it wrong or could not tell; remembered for that model."""
+
+    def __init__(
+        self, name: str, detected: str, current: FamilyOverride | None, problem: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Model settings: {name}")
+        self.setMinimumWidth(440)
+        current = current or FamilyOverride()
+        form = QFormLayout(self)
+        intro = QLabel(problem or f"Detected: {detected or 'not known yet'}. Change only what is wrong.")
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.boxes: dict[str, QComboBox] = {}
+        labels = {"base": "Family", "prediction": "Prediction", "distilled": "Distillation"}
+        for key, options in OVERRIDE_CHOICES.items():
+            box = QComboBox()
+            for label, value in options:
+                box.addItem(label, value)
+            box.setCurrentIndex(max(0, box.findData(getattr(current, key))))
+            form.addRow(labels[key], box)
+            self.boxes[key] = box
+        self.native_size = QSpinBox()
+        self.native_size.setRange(0, 4096)
+        self.native_size.setSingleStep(64)
+        self.native_size.setSpecialValueText("As detected")
+        self.native_size.setSuffix(" px")
+        self.native_size.setValue(current.native_size)
+        form.addRow("Native size", self.native_size)
+        self.problem = QLabel("")
+        self.problem.setStyleSheet("color: #ff8a70;")
+        form.addRow(self.problem)
+        form.addRow(ok_cancel(self))
+
+    def accept(self) -> None:
+        if 0 < self.native_size.value() < 64:
+            self.problem.setText("A native size is at least 64 pixels (or 0: as detected).")
+            return
+        super().accept()
+
+    def values(self) -> FamilyOverride:
+        size = self.native_size.value()
+        return FamilyOverride(
+            base=str(self.boxes["base"].currentData()),
+            prediction=str(self.boxes["prediction"].currentData()),
+            distilled=str(self.boxes["distilled"].currentData()),
+            native_size=size - size % 8 if size >= 64 else 0,
+        )

@@ -9,8 +9,14 @@ from typing import Any, ClassVar, Literal, Protocol
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
 
 from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.generation.family_override import FamilyOverride
 from sketchdiffuse.io.recovery import Recoverable
-from sketchdiffuse.qt.dialogs import GenerationSettingsDialog, LayerPropertiesDialog, NewDocumentDialog
+from sketchdiffuse.qt.dialogs import (
+    GenerationSettingsDialog,
+    LayerPropertiesDialog,
+    ModelOverrideDialog,
+    NewDocumentDialog,
+)
 from sketchdiffuse.qt.files.recovery_dialog import RecoveryDialog
 from sketchdiffuse.session.settings import RunSettings
 
@@ -21,6 +27,9 @@ class Prompter(Protocol):
     def open_path(self, title: str, folder: str, filters: str) -> str | None: ...
     def open_paths(self, title: str, folder: str, filters: str) -> list[str]: ...
     def model_location(self, anchor: QWidget) -> str | None: ...
+    def model_override(
+        self, name: str, detected: str, current: FamilyOverride | None, problem: str = ""
+    ) -> FamilyOverride | None: ...
     def save_path(self, title: str, filters: str, suggested: str) -> str | None: ...
     def unsaved(self, name: str) -> Unsaved: ...
     def new_size(self) -> tuple[int, int] | None: ...
@@ -61,6 +70,12 @@ class DialogPrompter:
             text, ok = QInputDialog.getText(self.parent, "Hub model", "Model id (e.g. stabilityai/sd-turbo):")
             return text if ok and text else None
         return None
+
+    def model_override(
+        self, name: str, detected: str, current: FamilyOverride | None, problem: str = ""
+    ) -> FamilyOverride | None:
+        dialog = ModelOverrideDialog(name, detected, current, problem, self.parent)
+        return dialog.values() if dialog.exec() else None
 
     def save_path(self, title: str, filters: str, suggested: str) -> str | None:
         path, _ = QFileDialog.getSaveFileName(self.parent, title, suggested, filters)
@@ -133,6 +148,7 @@ class ScriptedPrompter:
         "open_path": None,
         "open_paths": [],
         "model_location": None,
+        "model_override": None,
         "save_path": None,
         "unsaved": "discard",  # closing a modified window at teardown must not wait on a question
         "new_size": None,
@@ -161,6 +177,11 @@ class ScriptedPrompter:
 
     def model_location(self, anchor: QWidget) -> str | None:
         return self._answer("model_location")
+
+    def model_override(
+        self, name: str, detected: str, current: FamilyOverride | None, problem: str = ""
+    ) -> FamilyOverride | None:
+        return self._answer("model_override", name, detected, current, problem)
 
     def save_path(self, title: str, filters: str, suggested: str) -> str | None:
         return self._answer("save_path", title, suggested)

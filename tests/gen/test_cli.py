@@ -145,3 +145,19 @@ def test_generate_with_an_sdxl_refiner(tiny_sdxl: Path, tiny_refiner: Path, tmp_
     assert settings["Refiner"].startswith("tiny-refiner [") and settings["Refiner switch at"] == "0.7"
     refused = run_cli(str(sketch), *common, "--refiner-switch", "1.5", "-o", str(out))
     assert refused.returncode == 2 and "refiner switch" in refused.stderr
+
+
+def test_generate_with_the_family_given_on_the_command_line(tiny_sd: Path, tmp_path: Path):
+    import torch
+    from safetensors.torch import save_file
+
+    odd = tmp_path / "odd.safetensors"
+    save_file({"model.diffusion_model.odd_block.weight": torch.zeros(4, 4)}, odd)
+    sketch = tmp_path / "sketch.png"
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(sketch)
+    args = [str(sketch), "--prompt", "a cat", "--steps", "2", "--model", str(odd), "-o", str(tmp_path / "o.png")]
+    unknown = run_cli(*args)
+    assert unknown.returncode != 0 and "does not recognise" in unknown.stderr and "--family sd1|" in unknown.stderr
+    told = run_cli(*args, "--family", "sd1", "--config", str(tiny_sd))
+    # Told the family, it is loaded as SD 1.x: the weights then do not fit, which is said plainly.
+    assert told.returncode != 0 and "does not recognise" not in told.stderr and "odd" in told.stderr

@@ -321,3 +321,23 @@ def test_weights_bound_for_a_gpu_are_not_copied_in_ram_first(tiny_sd: Path, tmp_
         weight = pipe.unet.conv_in.weight
         assert len(file_mappings([weight.data_ptr()], ".safetensors")) == mapped
         del pipe, weight
+
+
+def test_the_artists_word_overrides_detection_when_loading(tiny_sd: Path, tmp_path: Path):
+    from sketchdiffuse.generation.errors import UnrecognisedModelError
+    from sketchdiffuse.generation.family_override import FamilyOverride
+    from sketchdiffuse.generation.models import _checkpoint_family
+
+    path = single_file_from(tiny_sd, tmp_path / "tiny.safetensors")
+    override = FamilyOverride(prediction="v_prediction", native_size=96)
+    ref = replace(ModelRef.parse(str(path)), config_dir=str(tiny_sd), override=override)
+    model = load_model(ref)
+    assert model.scheduler_config["prediction_type"] == "v_prediction"
+    assert model.family.native_size == 96 and model.family.label.endswith("(set by you)")
+    folder = load_model(replace(ModelRef.parse(str(tiny_sd)), override=FamilyOverride(distilled="turbo")))
+    assert folder.family.distilled == "turbo" and folder.scheduler_config["timestep_spacing"] == "trailing"
+    # A UNet of a layout nobody recognises: an error naming Model settings, or the family the artist gave.
+    odd = _header_only(tmp_path / "odd.safetensors", {"model.diffusion_model.odd_block.weight": (4, 4)})
+    with pytest.raises(UnrecognisedModelError, match="Model settings"):
+        _checkpoint_family(odd, None)
+    assert _checkpoint_family(odd, FamilyOverride(base="sdxl")).config == "sdxl"

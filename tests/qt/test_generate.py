@@ -453,3 +453,38 @@ def test_refine_from_the_history_menu_runs_the_refiner_over_the_picture(
     both = generate(qtbot, window)
     assert both.refiner is not None and both.refiner.name == "tiny-refiner"
     assert ui.shutdown()
+
+
+def test_a_model_nobody_recognises_asks_what_it_is(qtbot, window: MainWindow, tmp_path: Path):
+    import torch
+    from safetensors.torch import save_file
+
+    from sketchdiffuse.generation.family_override import FamilyOverride
+
+    odd = tmp_path / "odd-model.safetensors"
+    save_file({"model.diffusion_model.odd_block.weight": torch.zeros(4, 4)}, odd)
+    ui = window.generation
+    ui.set_model(str(odd))
+    asked: list[str] = []
+
+    def answer(name, detected, current, problem):  # type: ignore[no-untyped-def]
+        asked.append(problem)
+        return FamilyOverride(base="sd1", distilled="turbo")
+
+    window.prompter.answers["model_override"] = answer
+    with qtbot.waitSignal(ui.ensure_controller().failed, timeout=TIMEOUT):
+        ui.generate()
+    qtbot.waitUntil(lambda: bool(asked), timeout=TIMEOUT)
+    assert "does not recognise" in asked[0] and not window.prompter.explained  # asked, not the model page
+    request = ui.build_request()
+    assert request is not None and request.model.override == FamilyOverride(base="sd1", distilled="turbo")
+    assert ui.panel.values()["steps"] == 2  # the family's defaults (a Turbo: 2 steps)
+    # The Generate menu's Model Settings shows what is remembered and can clear it.
+    window.prompter.answers["model_override"] = lambda name, detected, current, problem: (
+        asked.append(f"current={current.base}") or FamilyOverride()
+    )
+    ui.actions["model_settings"].trigger()
+    assert asked[-1] == "current=sd1"
+    request = ui.build_request()
+    assert request is not None and request.model.override is None
+    assert ui.shutdown()

@@ -16,7 +16,7 @@ from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
 from sketchdiffuse.generation.engine import Progress
-from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.errors import UNRECOGNISED, GenerationError
 from sketchdiffuse.generation.family import family_from_name
 from sketchdiffuse.generation.history_store import decode_history, encode_history, entry_from_png
 from sketchdiffuse.generation.limits import RANDOM_SEED, resolve_seed
@@ -37,6 +37,7 @@ from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
+from sketchdiffuse.session.model_overrides import ModelOverrides
 from sketchdiffuse.session.requests import build_request, drawing_of, refine_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
@@ -71,6 +72,7 @@ class GenerationUi(QObject):
         self.applied: Callable[[], object] = lambda: None
         self.settings_saved: Callable[[], object] = lambda: None
         self.storage = QSettingsStorage(settings)
+        self.overrides = ModelOverrides(self.storage)
         tuning.set_enabled(self.run_settings().tuning)
         self.panel = PromptPanel()
         if settings.contains("prompt/steps"):
@@ -105,6 +107,7 @@ class GenerationUi(QObject):
             "cancel": self._action("&Cancel Generation", self.cancel, "Escape"),
         }
         self.actions["settings"] = self._action("Generation &Settings…", self.edit_settings, "Ctrl+,")
+        self.actions["model_settings"] = self._action("&Model Settings…", self.edit_model_settings, "")
         live = self._action("&Live Mode", lambda: None, "Ctrl+L")
         live.setCheckable(True)
         live.toggled.connect(self.set_live)
@@ -170,10 +173,12 @@ class GenerationUi(QObject):
         # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
         sketch = drawing_of(self.document().composite_view())
         try:
-            return build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
+            request = build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None
+        refiner = self.overrides.applied(request.refiner) if request.refiner is not None else None
+        return request.with_(model=self.overrides.applied(request.model), refiner=refiner)
 
     def generate(self, seed: int | None = None, count: int = 1) -> None:
         """One picture, or ``count`` variations with consecutive seeds, each added to the history as it is done."""
@@ -258,7 +263,9 @@ class GenerationUi(QObject):
         self.canvas.overlay = None
         self.canvas.update()
         self._status(message, error=True)
-        if model_problem:
+        if model_problem and UNRECOGNISED in message:
+            self.edit_model_settings(problem=message)
+        elif model_problem:
             self.explain_models(message)
 
     def explain_models(self, problem: str) -> None:
@@ -389,6 +396,29 @@ class GenerationUi(QObject):
         text = self.prompter.model_location(self.panel.model_button)
         if text:
             self.set_model(text)
+
+    def edit_model_settings(self, problem: str = "") -> bool:
+        """Say what the current model is when detection got it wrong or could not tell; remembered for
+        that model's content. True when something was saved."""
+        try:
+            ref = ModelRef.parse(self.panel.model)
+        except GenerationError as exc:
+            self._status(str(exc), error=True)
+            return False
+        detected = detect_family(ref)
+        chosen = self.prompter.model_override(
+            ref.name, detected.label if detected else "", self.overrides.get(ref), problem
+        )
+        if chosen is None:
+            return False
+        self.overrides.set(ref, chosen)
+        family = detect_family(self.overrides.applied(ref))
+        if family is not None:
+            self.panel.apply_family_defaults(family)
+            write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
+        what = family.label if family is not None else "as detected"
+        self._status(f"{ref.name}: {what}. Generate again to use it." if problem else f"{ref.name}: {what}.")
+        return True
 
     def run_settings(self) -> RunSettings:
         return read_run(self.storage)
