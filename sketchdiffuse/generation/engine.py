@@ -273,7 +273,10 @@ class Engine:
             kwargs["height"], kwargs["width"] = height, width
 
         refiner_notes: list[str] = []
-        refiner, refine_kwargs = self._refiner_stage(model, request, img2img, guidance, total, kwargs, refiner_notes)
+        refiner, refine_kwargs, refine_steps = self._refiner_stage(
+            model, request, img2img, guidance, total, kwargs, refiner_notes
+        )
+        run_steps += refine_steps  # one progress bar over both stages
         step_times: list[float] = []
         denoise_start = time.perf_counter()
         last = [denoise_start]
@@ -375,39 +378,37 @@ class Engine:
         total: int,
         kwargs: dict[str, Any],
         notes: list[str],
-    ) -> tuple[LoadedModel | None, dict[str, Any]]:
-        """The refiner and its call's arguments, with the base's call cut at the switch point; no refiner
-        when none is asked for or when img2img starts below the switch (nothing for the base to do)."""
+    ) -> tuple[LoadedModel | None, dict[str, Any], int]:
+        """The refiner, its call's arguments and the steps it adds to the job. Text-to-image: the base's
+        call stops at the switch and the refiner finishes the schedule from there. img2img: the base
+        makes its picture and the refiner runs a short pass over it (strength 1 - switch)."""
         if request.refiner is None:
-            return None, {}
+            return None, {}, 0
         if not model.is_sdxl:  # a refiner set in the settings stays set while the artist tries other models
             notes.append(
                 f"The refiner did not run: it finishes SDXL pictures and '{model.identity.name}' is "
                 f"{model.family.label}."
             )
-            return None, {}
-        if img2img and request.strength <= 1.0 - request.refiner_switch:
-            notes.append(
-                f"The refiner did not run: at strength {request.strength:g} the whole job lies after its switch "
-                f"({request.refiner_switch:g}); raise the strength or lower the switch."
-            )
-            return None, {}
+            return None, {}, 0
         refiner = self.ensure_refiner(model, request.refiner)
         refiner.pipe.scheduler = make_scheduler(request.scheduler, refiner.scheduler_config)
         emb = encode(refiner.pipe, request.prompt, request.negative_prompt, guidance, True, refiner.device)
-        kwargs["denoising_end"] = request.refiner_switch
-        return refiner, {
+        stage: dict[str, Any] = {
             "prompt_embeds": emb.prompt,
             "negative_prompt_embeds": emb.negative,
             "pooled_prompt_embeds": emb.pooled,
             "negative_pooled_prompt_embeds": emb.negative_pooled,
-            "num_inference_steps": total,
-            "denoising_start": request.refiner_switch,
             "guidance_scale": request.guidance_scale,
             "aesthetic_score": request.aesthetic_score,
             "negative_aesthetic_score": request.negative_aesthetic_score,
             "output_type": "latent",
         }
+        if img2img:
+            strength = round(1.0 - request.refiner_switch, 6)
+            refine_total, refine_steps = plan_steps(request.steps, strength)
+            return refiner, stage | {"num_inference_steps": refine_total, "strength": strength}, refine_steps
+        kwargs["denoising_end"] = request.refiner_switch
+        return refiner, stage | {"num_inference_steps": total, "denoising_start": request.refiner_switch}, 0
 
     def _drawing_latents(
         self,
