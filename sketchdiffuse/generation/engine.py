@@ -126,6 +126,7 @@ class Engine:
                     f"'{ref.name}' is {refiner.family.label}, not an SDXL refiner; choose an SDXL refiner "
                     "(for example sd_xl_refiner_1.0) in Generation settings."
                 )
+            share_identical_parts(base, refiner)
             self.refiner = refiner
         return self.refiner
 
@@ -529,6 +530,43 @@ class Engine:
                 used.append(name)
                 if name == "model CPU offload":
                     model.memory_fallbacks.append(name)
+
+
+# The refiner parts that are often the base's own weights (SDXL 1.0's VAE and OpenCLIP encoder).
+SHAREABLE = ("vae", "text_encoder_2")
+
+
+def share_identical_parts(base: LoadedModel, refiner: LoadedModel, names: tuple[str, ...] = SHAREABLE) -> list[str]:
+    """Let the refiner use the base's VAE and second text encoder where its own are the same weights
+    (SDXL 1.0's are): one copy in memory instead of two. Returns the parts now shared."""
+    import torch
+
+    shared = []
+    for name in names:
+        own, theirs = getattr(refiner.pipe, name, None), getattr(base.pipe, name, None)
+        if own is None or theirs is None or own is theirs or type(own) is not type(theirs):
+            continue
+        if _architecture(own) != _architecture(theirs):
+            continue
+        mine, other = own.state_dict(), theirs.state_dict()
+        if mine.keys() != other.keys() or not all(
+            mine[k].dtype == other[k].dtype and mine[k].device == other[k].device and torch.equal(mine[k], other[k])
+            for k in mine
+        ):
+            continue
+        refiner.pipe.register_modules(**{name: theirs})
+        shared.append(name)
+    if shared:
+        free_memory()
+    return shared
+
+
+def _architecture(module: Any) -> dict[str, Any]:
+    """A model's configuration without where it was loaded from or which library version wrote it."""
+    config = module.config
+    values = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+    ignored = {"name_or_path", "transformers_version", "architectures", "torch_dtype", "dtype"}
+    return {k: v for k, v in values.items() if not k.startswith("_") and k not in ignored}
 
 
 def _channel_tensor(values: Any, like: Any) -> Any:

@@ -187,3 +187,16 @@ def test_the_refiner_survives_the_project_history(tiny_sdxl: Path, tiny_refiner:
     back = entries[0].result
     assert not warnings and back.request.refiner == refiner_ref and back.request.refiner_switch == 0.7
     assert back.refiner == result.refiner
+
+
+def test_the_refiner_uses_the_bases_copy_of_identical_parts(tiny_sdxl: Path, tiny_refiner: Path):
+    """The tiny refiner's VAE is the tiny base's (same weights), its text encoder is not: one VAE in
+    memory, two encoders, and the pictures are those diffusers makes with separate copies."""
+    engine = Engine()
+    refiner_ref = ModelRef.parse(str(tiny_refiner), precision="fp32")
+    req = request(tiny_sdxl, steps=10, strength=1.0, init_image=None, negative_prompt="a dog", refiner=refiner_ref)
+    result = run(engine, req)
+    assert engine.model is not None and engine.refiner is not None
+    assert engine.refiner.pipe.vae is engine.model.pipe.vae
+    assert engine.refiner.pipe.text_encoder_2 is not engine.model.pipe.text_encoder_2
+    assert max_diff(result.image, _plain_base_and_refiner(tiny_sdxl, tiny_refiner, 77, None)) <= 1
