@@ -18,7 +18,7 @@ from sketchdiffuse.generation.checkpoint_family import family_of_checkpoint
 from sketchdiffuse.generation.errors import InvalidRequestError, NotAStableDiffusionModelError
 from sketchdiffuse.generation.family import family_of_folder
 from sketchdiffuse.generation.models import load_model
-from tests.gen.ldm import open_clip_to_ldm, unet_to_ldm, vae_to_ldm
+from tests.gen.ldm import clip_to_ldm, open_clip_to_ldm, unet_to_ldm, vae_to_ldm
 from tests.gen.requests import img2img_request, plain_img2img, run
 
 SKETCH = np.random.default_rng(5).integers(0, 256, (64, 64, 3), dtype=np.uint8)
@@ -29,8 +29,9 @@ def max_diff(a: np.ndarray, b: np.ndarray) -> int:
     return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
-def refiner_single_file(folder: Path, target: Path) -> Path:
-    """The tiny refiner in the original layout: UNet with label_emb, VAE, OpenCLIP at embedders.0."""
+def sdxl_single_file(folder: Path, target: Path, refiner: bool) -> Path:
+    """A tiny SDXL pipeline in the original layout: UNet with label_emb, VAE, and the text encoders where
+    SDXL files keep them (base: CLIP-L at embedders.0, OpenCLIP at embedders.1; refiner: OpenCLIP at 0)."""
     state: dict[str, torch.Tensor] = {}
     config = json.loads((folder / "unet" / "config.json").read_text())
     unet = load_file(folder / "unet" / "diffusion_pytorch_model.safetensors")
@@ -42,7 +43,10 @@ def refiner_single_file(folder: Path, target: Path) -> Path:
     vae_config = json.loads((folder / "vae" / "config.json").read_text())
     state |= vae_to_ldm(load_file(folder / "vae" / "diffusion_pytorch_model.safetensors"), vae_config)
     text = load_file(folder / "text_encoder_2" / "model.safetensors")
-    state |= open_clip_to_ldm(text, "conditioner.embedders.0.model.")
+    state |= open_clip_to_ldm(text, f"conditioner.embedders.{0 if refiner else 1}.model.")
+    if not refiner:
+        clip = clip_to_ldm(load_file(folder / "text_encoder" / "model.safetensors"))
+        state |= {k.replace("cond_stage_model.", "conditioner.embedders.0."): v for k, v in clip.items()}
     save_file({k: v.contiguous() for k, v in state.items()}, target)
     return target
 
@@ -66,7 +70,7 @@ def test_the_refiner_alone_cannot_start_a_picture_and_says_so(tiny_refiner: Path
 
 
 def test_a_single_file_refiner_loads_with_its_one_encoder_and_matches_the_folder(tiny_refiner: Path, tmp_path: Path):
-    path = refiner_single_file(tiny_refiner, tmp_path / "sd_xl_refiner_tiny.safetensors")
+    path = sdxl_single_file(tiny_refiner, tmp_path / "sd_xl_refiner_tiny.safetensors", refiner=True)
     family = family_of_checkpoint(path)
     assert (family.label, family.refiner, family.config) == ("SDXL refiner", True, "sdxl-refiner")
     ref = replace(ModelRef.parse(str(path), precision="fp32"), config_dir=str(tiny_refiner))
@@ -200,3 +204,17 @@ def test_the_refiner_uses_the_bases_copy_of_identical_parts(tiny_sdxl: Path, tin
     assert engine.refiner.pipe.vae is engine.model.pipe.vae
     assert engine.refiner.pipe.text_encoder_2 is not engine.model.pipe.text_encoder_2
     assert max_diff(result.image, _plain_base_and_refiner(tiny_sdxl, tiny_refiner, 77, None)) <= 1
+
+
+def test_a_single_file_sdxl_base_loads_and_matches_the_folder(tmp_path: Path):
+    from tests.gen.tiny import build_tiny_sdxl
+
+    tiny_sdxl = build_tiny_sdxl(tmp_path / "tiny-sdxl-48", tmp_path / "scratch", second_width=48)
+    path = sdxl_single_file(tiny_sdxl, tmp_path / "tiny-sdxl.safetensors", refiner=False)
+    family = family_of_checkpoint(path)
+    assert (family.label, family.config, family.refiner) == ("SDXL", "sdxl", False)
+    ref = replace(ModelRef.parse(str(path), precision="fp32"), config_dir=str(tiny_sdxl))
+    for strength in (0.6, 1.0):
+        from_file = run(Engine(), request(tiny_sdxl, strength=strength).with_(model=ref))
+        from_folder = run(Engine(), request(tiny_sdxl, strength=strength))
+        assert max_diff(from_file.image, from_folder.image) <= 1

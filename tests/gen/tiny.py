@@ -55,14 +55,14 @@ def _tokenizer(folder: Path, pad: str = "<|endoftext|>"):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), pad_token=pad, model_max_length=77)
 
 
-def _text_config(vocab_size: int, **extra: object):
+def _text_config(vocab_size: int, hidden_size: int = 32, **extra: object):
     from transformers import CLIPTextConfig
 
     return CLIPTextConfig(
         bos_token_id=vocab_size - 2,
         eos_token_id=vocab_size - 1,
         pad_token_id=vocab_size - 1,
-        hidden_size=32,
+        hidden_size=hidden_size,
         intermediate_size=37,
         layer_norm_eps=1e-05,
         num_attention_heads=4,
@@ -105,15 +105,15 @@ def _unet(**extra: object):
     )
 
 
-def _sdxl_unet(cross_attention_dim: int, time_ids: int):
-    """SDXL's text-time conditioning: ``time_ids`` x 8 time embeddings plus the 32-wide pooled text."""
+def _sdxl_unet(cross_attention_dim: int, time_ids: int, pooled: int = 32):
+    """SDXL's text-time conditioning: ``time_ids`` x 8 time embeddings plus the pooled text."""
     return _unet(
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",
         addition_time_embed_dim=8,
         transformer_layers_per_block=(1, 2),
-        projection_class_embeddings_input_dim=time_ids * 8 + 32,
+        projection_class_embeddings_input_dim=time_ids * 8 + pooled,
         cross_attention_dim=cross_attention_dim,
         norm_num_groups=1,
     )
@@ -142,17 +142,21 @@ def build_tiny_sd(folder: Path, scratch: Path) -> Path:
     return folder
 
 
-def build_tiny_sdxl(folder: Path, scratch: Path) -> Path:
-    """SDXL-shaped: two text encoders (the second with projection), text-time conditioning."""
+def build_tiny_sdxl(folder: Path, scratch: Path, second_width: int = 32) -> Path:
+    """SDXL-shaped: two text encoders (the second with projection), text-time conditioning.
+    ``second_width``: the second encoder's width; a single-file copy needs it to differ from the
+    first's, as in real SDXL (768 and 1280), since readers tell the encoders apart by width."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionXLPipeline
     from transformers import CLIPTextModel, CLIPTextModelWithProjection
 
     vocab_size = write_tokenizer_files(scratch / "tok")
-    unet = _sdxl_unet(cross_attention_dim=64, time_ids=6)
+    unet = _sdxl_unet(cross_attention_dim=32 + second_width, time_ids=6, pooled=second_width)
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(_text_config(vocab_size, projection_dim=32))
     torch.manual_seed(0)
-    text_encoder_2 = CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32))
+    text_encoder_2 = CLIPTextModelWithProjection(
+        _text_config(vocab_size, hidden_size=second_width, projection_dim=second_width)
+    )
     pipe = StableDiffusionXLPipeline(
         vae=_vae(),
         text_encoder=text_encoder,
