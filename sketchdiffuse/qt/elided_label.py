@@ -8,8 +8,11 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 
 class ElidedLabel(QLabel):
-    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self, text: str = "", parent: QWidget | None = None, mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle
+    ) -> None:
         super().__init__(text, parent)
+        self.mode = mode
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
 
@@ -18,7 +21,7 @@ class ElidedLabel(QLabel):
         self.setToolTip(text)
 
     def elided_text(self) -> str:
-        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideMiddle, max(0, self.width()))
+        return self.fontMetrics().elidedText(self.text(), self.mode, max(0, self.width()))
 
     def minimumSizeHint(self) -> QSize:
         return QSize(0, self.fontMetrics().height())

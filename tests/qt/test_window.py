@@ -219,6 +219,16 @@ def test_a_long_status_text_is_elided_and_never_widens_the_prompt_dock(qtbot, wi
     assert (ui.panel.width(), window.canvas.width()) == (dock_width, canvas_width)
     shown = ui.panel.status.elided_text()
     assert ui.panel.status.toolTip() == text and "…" in shown and len(shown) < len(text)
+    # A long model path: one line, its start elided so the file name shows, the whole path in the tooltip.
+    path = "/home/artist/models/checkpoints/sdxl/realistic/juggernaut-xl-v9-rundiffusion-photo-2.safetensors"
+    line = ui.panel.model_label.fontMetrics().height()
+    ui.panel.model = path
+    for _ in range(3):
+        QApplication.processEvents()
+    assert (ui.panel.width(), window.canvas.width()) == (dock_width, canvas_width)
+    assert ui.panel.model_label.height() <= 2 * line and ui.panel.model_label.toolTip() == path
+    shown = ui.panel.model_label.elided_text()
+    assert shown.startswith("…") and shown.endswith(".safetensors") and len(shown) < len(path)
 
 
 def test_layer_properties_from_the_menu_are_one_undo_step(window: MainWindow):

@@ -83,8 +83,8 @@ class PromptPanel(QWidget):
         self.reuse_seed.clicked.connect(self._reuse_last_seed)
         self.scheduler = QComboBox()
         self.scheduler.addItems(list(SCHEDULER_NAMES))
-        self.model_label = QLabel(DEFAULT_MODEL)
-        self.model_label.setWordWrap(True)
+        # A long path keeps its end (the file's name); the whole path is the tooltip.
+        self.model_label = ElidedLabel(DEFAULT_MODEL, mode=Qt.TextElideMode.ElideLeft)
         self.model_button = QToolButton()
         self.model_button.setText("Change…")
         self.model_button.clicked.connect(self.chooseModelRequested)
