@@ -7,16 +7,18 @@ Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
 ``live MODEL`` (strokes with live mode on), ``recovery`` (the dialog offered after a crash),
 ``settings`` (Generation settings with an SDXL refiner chosen) or
 ``toy`` (a crude red blob on a 512 px canvas turned into "a red circle" by the toy-shapes model,
-three seeds in the history, the newest compared over the canvas).
+three seeds in the history, the newest compared over the canvas) or ``toy-live`` (the same blob
+with live mode on: the live pane shows the red circle).
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import tempfile
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QTimer
+from PySide6.QtCore import QPointF, QSettings, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
@@ -140,10 +142,33 @@ def toy_generation(w: MainWindow, grab: Callable[[], None]) -> None:
     ui.generate()
 
 
+def toy_live(w: MainWindow, grab: Callable[[], None]) -> None:
+    """Live mode with the toy model: the lumpy scribble, and the live pane's red circle beside it."""
+    from sketchdiffuse.document.document import Document
+
+    doc = Document(512, 512)
+    doc.layers[0].pixels[:] = 255
+    doc.layers.append(doc.new_layer("Sketch"))
+    doc.active_index = 1
+    w.set_document(doc, None)
+    ui = w.generation
+    ui.set_model(TOY)
+    ui.panel.set_values(
+        {"prompt": "a red circle", "strength": 0.8, "steps": 20, "guidance_scale": 4.0, "scheduler": "Euler"}
+    )
+    ui.panel.set_values({"seed": 4, "seed_locked": True})
+    ui.live.resultShown.connect(lambda _r: QTimer.singleShot(800, grab))
+    ui.actions["live"].setChecked(True)
+    paint_blob(w)  # the finished stroke starts the live job
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
     app.setOrganizationName("sketchdiffuse-screenshots")
+    # Fresh settings for every picture: one taken earlier must not leave its prompt or model behind.
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tempfile.mkdtemp())
     apply_theme(app)
     w = MainWindow(prompter=ScriptedPrompter())
     w.show()
@@ -169,6 +194,9 @@ def main() -> None:
             return
         if mode == "toy":
             toy_generation(w, grab)
+            return
+        if mode == "toy-live":
+            toy_live(w, grab)
             return
         if mode == "settings":
             show_settings(target)
