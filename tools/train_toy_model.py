@@ -8,7 +8,7 @@ byte-level CLIP tokenizer whose small vocabulary holds those words), so sketchdi
 like any artist's model. It exists for the tests and the demo pictures; real work uses a real
 checkpoint.
 
-    python tools/train_toy_model.py                      # about 45 min on 2 idle CPU cores
+    python tools/train_toy_model.py                      # about 53 min on 2 idle CPU cores
     python tools/train_toy_model.py --quick --out /tmp/t  # a few steps, to check the script
     python tools/train_toy_model.py --inpaint            # variants, fine-tuned from tests/data/toy-shapes
     python tools/train_toy_model.py --scribble           #   into tests/data/toy-shapes-<variant>/
