@@ -105,7 +105,7 @@ class StrokePainter:
                 dab = StrokePoint(prev.x + dx * t, prev.y + dy * t, prev.pressure + dp * t, point.time)
                 dirty = dirty.united(self._dab(dab))
         if not dirty.is_empty():
-            self.doc.notify_dirty(dirty)
+            self.doc.notify_dirty(dirty, self.layer)
         return dirty
 
     def _radius(self, pressure: float) -> float:

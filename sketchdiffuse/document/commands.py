@@ -93,7 +93,7 @@ class SetLayerProperty:
         setattr(self.layer, self.prop, value)
         doc.notify_layers_changed()
         if self.prop in _VISUAL:
-            doc.notify_dirty(doc.rect)
+            doc.notify_dirty(doc.rect, self.layer)
 
     def do(self, doc: Document) -> None:
         self._apply(doc, self.new)
@@ -126,7 +126,7 @@ class PixelPatches:
         for rect, patch in zip(self.rects, patches, strict=True):
             self.layer.pixels[rect.slices()] = patch
             dirty = dirty.united(rect)
-        doc.notify_dirty(dirty)
+        doc.notify_dirty(dirty, self.layer)
 
     def do(self, doc: Document) -> None:
         if not self.after:  # first run: the pixels are already painted, record them

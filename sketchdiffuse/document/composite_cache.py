@@ -12,33 +12,49 @@ from collections.abc import Callable
 
 import numpy as np
 
+from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 
 MAX_PENDING = 32  # more pending rectangles than this fold into their bounding box
 
 
-class CompositeCache:
-    def __init__(self, compose: Callable[[Rect], np.ndarray]) -> None:
-        self._compose = compose
-        self._pixels: np.ndarray | None = None
-        self._pending: list[Rect] = []
+# A change reported for one layer over at least this share of the canvas goes through the projection
+# (below/above that layer); smaller ones (strokes) compose their rectangle through every layer.
+PROJECTION_SHARE = 0.25
 
-    def invalidate(self, rect: Rect) -> None:
+
+class CompositeCache:
+    """``compose(rect)``: the rectangle through every layer; ``project(layer, rect)``: the rectangle after
+    a change to ``layer`` alone, or None when that cannot be served faster (see projection.py)."""
+
+    def __init__(
+        self,
+        compose: Callable[[Rect], np.ndarray],
+        project: Callable[[Layer, Rect], np.ndarray | None] | None = None,
+    ) -> None:
+        self._compose = compose
+        self._project = project
+        self._pixels: np.ndarray | None = None
+        self._pending: list[tuple[Rect, Layer | None]] = []
+
+    def invalidate(self, rect: Rect, layer: Layer | None = None) -> None:
+        """``rect`` changed; ``layer``: the one layer whose pixels or properties changed, None if not one."""
         if self._pixels is None or rect.is_empty():
             return  # nothing cached yet: the first read composes everything
-        merged = rect
-        kept: list[Rect] = []
-        for other in self._pending:  # overlapping rectangles merge so no pixel is composed twice
+        merged, owner = rect, layer
+        kept: list[tuple[Rect, Layer | None]] = []
+        for other, other_layer in self._pending:  # overlapping rectangles merge so no pixel is composed twice
             if not other.intersected(merged).is_empty():
                 merged = merged.united(other)
+                owner = owner if other_layer is owner else None
             else:
-                kept.append(other)
-        kept.append(merged)
+                kept.append((other, other_layer))
+        kept.append((merged, owner))
         if len(kept) > MAX_PENDING:
-            union = kept[0]
-            for other in kept[1:]:
+            union = kept[0][0]
+            for other, _ in kept[1:]:
                 union = union.united(other)
-            kept = [union]
+            kept = [(union, None)]
         self._pending = kept
 
     def drop(self) -> None:
@@ -48,15 +64,22 @@ class CompositeCache:
 
     @property
     def pending(self) -> list[Rect]:
-        return list(self._pending)
+        return [rect for rect, _ in self._pending]
 
     def read(self, full: Rect) -> np.ndarray:
         """The current composite as a read-only view of the cache, composing what changed since the last read."""
         if self._pixels is None or self._pixels.shape[:2] != (full.h, full.w):
             self._pixels = np.ascontiguousarray(self._compose(full))
             self._pending = []
-        for rect in self._pending:
-            self._pixels[rect.slices()] = self._compose(rect)
+        for rect, layer in self._pending:
+            pixels = None
+            if (
+                layer is not None
+                and self._project is not None
+                and rect.w * rect.h >= PROJECTION_SHARE * full.w * full.h
+            ):
+                pixels = self._project(layer, rect)
+            self._pixels[rect.slices()] = pixels if pixels is not None else self._compose(rect)
         self._pending = []
         view = self._pixels.view()
         view.setflags(write=False)

@@ -10,6 +10,7 @@ from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.document.projection import Projection
 from sketchdiffuse.document.rect import Rect
 
 MAX_SIDE = 8192
@@ -44,7 +45,11 @@ class Document:
         self.modified = False
         self._dirty_listeners: list[DirtyListener] = []
         self._layers_listeners: list[LayersListener] = []
-        self._composite = CompositeCache(lambda rect: composite(self.layers, rect))
+        self.projection = Projection()
+        self._composite = CompositeCache(
+            lambda rect: composite(self.layers, rect),
+            lambda layer, rect: self.projection.compose(self.layers, layer, rect, self.rect),
+        )
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -103,11 +108,14 @@ class Document:
         self._dirty_listeners = [cb for cb in self._dirty_listeners if getattr(cb, "__self__", None) is not owner]
         self._layers_listeners = [cb for cb in self._layers_listeners if getattr(cb, "__self__", None) is not owner]
 
-    def notify_dirty(self, rect: Rect) -> None:
+    def notify_dirty(self, rect: Rect, layer: Layer | None = None) -> None:
+        """``rect`` looks different now; ``layer``: the one layer that changed there, when it is one (the
+        composite then recomposes only that layer between cached projections of the others)."""
         area = rect.intersected(self.rect)
         if area.is_empty():
             return
-        self._composite.invalidate(area)  # before the listeners, which may read the composite
+        self.projection.changed(area, layer)
+        self._composite.invalidate(area, layer)  # before the listeners, which may read the composite
         for listener in list(self._dirty_listeners):
             listener(area)
 

@@ -1,0 +1,102 @@
+"""What lies below and above one layer, kept so that a change to that layer alone costs two blends,
+not one per layer: an opacity drag, a visibility toggle, a blend-mode change, their undo and redo,
+or clearing the layer.
+
+For the focus layer F the cache holds, over the whole canvas in float32 (the compositor's own
+precision), ``below``: exactly the composite of the layers under F, and ``above``: the layers over
+F folded into one premultiplied image when all of them are normal (source-over); a stack above with
+other modes is blended layer by layer instead, since those modes depend on their backdrop. The
+composite of a rectangle is then below, F blended on it, then above over that. Changes to other
+layers mark the rectangles they touched stale, recomputed before the next use; another stack of
+layers (added, deleted, moved) drops the cache. Its size is 32 bytes per canvas pixel (512 MB at
+4096 x 4096), bounded by ``budget_bytes``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.compose import blend_layer, composite_float, over_float, to_uint8
+from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.document.rect import Rect
+
+DEFAULT_BUDGET = 2 << 30  # bytes: the projections of an 8192 x 8192 canvas fit
+
+
+class Projection:
+    def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
+        self.budget_bytes = budget_bytes
+        self.focus: Layer | None = None
+        self._stack: tuple[int, ...] = ()  # ids of the layers the cache was built for
+        self._below: np.ndarray | None = None
+        self._above: np.ndarray | None = None  # None: the layers above are blended one by one
+        self._stale: list[Rect] = []
+        self.builds = 0  # how often the cache was built from scratch (tests and benchmarks read it)
+        self.served = 0  # rectangles composed from it
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self._below, self._above) if a is not None)
+
+    def drop(self) -> None:
+        self.focus, self._below, self._above, self._stale, self._stack = None, None, None, [], ()
+
+    def fits(self, canvas: Rect) -> bool:
+        return canvas.w * canvas.h * 32 <= self.budget_bytes
+
+    def changed(self, rect: Rect, layer: Layer | None) -> None:
+        """A change reported by the document: only the focus layer's own changes leave the cache valid."""
+        if self.focus is not None and layer is not self.focus:
+            self._stale.append(rect)
+
+    def compose(self, layers: list[Layer], focus: Layer, rect: Rect, canvas: Rect) -> np.ndarray | None:
+        """The composite of ``rect`` after a change to ``focus`` alone, or None when the cache cannot
+        serve it (too large for the budget, or ``focus`` is not in the stack)."""
+        if not self.fits(canvas) or focus not in layers:
+            return None
+        index = next(i for i, layer in enumerate(layers) if layer is focus)
+        under, over = layers[:index], layers[index + 1 :]
+        stack = tuple(id(layer) for layer in layers)
+        if self.focus is not focus or self._stack != stack or self._below is None:
+            self._build(under, over, focus, stack, canvas)
+        else:
+            for stale in self._stale:
+                self._refresh(under, over, stale)
+        self._stale = []
+        assert self._below is not None
+        self.served += 1
+        rows, cols = rect.slices()
+        dst = self._below[rows, cols].copy()
+        blend_layer(dst, focus, rect)
+        if self._above is not None:
+            over_float(dst, self._above[rows, cols])
+        else:
+            for layer in over:
+                blend_layer(dst, layer, rect)
+        return to_uint8(dst)
+
+    def _build(self, under: list[Layer], over: list[Layer], focus: Layer, stack: tuple[int, ...], canvas: Rect) -> None:
+        self.drop()
+        self.focus, self._stack = focus, stack
+        self._below = composite_float(under, canvas)
+        self._above = composite_float(over, canvas) if _foldable(over) else None
+        self.builds += 1
+
+    def _refresh(self, under: list[Layer], over: list[Layer], rect: Rect) -> None:
+        assert self._below is not None
+        rows, cols = rect.slices()
+        self._below[rows, cols] = composite_float(under, rect)
+        if _foldable(over):
+            if self._above is None:
+                self._above = np.zeros_like(self._below)
+                self._above[...] = composite_float(over, Rect(0, 0, self._below.shape[1], self._below.shape[0]))
+            else:
+                self._above[rows, cols] = composite_float(over, rect)
+        else:
+            self._above = None
+
+
+def _foldable(layers: list[Layer]) -> bool:
+    """Normal layers fold into one image: source-over is associative. Other modes need their backdrop."""
+    return all(layer.blend_mode is BlendMode.NORMAL or not layer.visible for layer in layers)

@@ -1,0 +1,93 @@
+"""Layer changes through the cached projections give the composite every layer would give."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sketchdiffuse.document import BlendMode, Document, History, Rect
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document.compose import composite
+
+MODES = [BlendMode.NORMAL, BlendMode.MULTIPLY, BlendMode.SCREEN, BlendMode.OVERLAY, BlendMode.DARKEN]
+
+
+def painted(seed: int, layers: int = 5, w: int = 48, h: int = 40) -> Document:
+    rng = np.random.default_rng(seed)
+    doc = Document(w, h)
+    doc.layers[0].pixels[:] = (250, 240, 230, 255)
+    for i in range(1, layers):
+        layer = doc.new_layer(f"L{i}")
+        x, y = rng.integers(0, w // 2), rng.integers(0, h // 2)
+        a = int(rng.integers(60, 256))
+        layer.pixels[y : y + h // 2, x : x + w // 2] = (*(rng.integers(0, 256, 3) * a // 255), a)
+        doc.layers.append(layer)
+    return doc
+
+
+def matches(doc: Document) -> bool:
+    cached = doc.composite_view().astype(int)
+    return int(np.abs(cached - composite(doc.layers, doc.rect).astype(int)).max()) <= 1
+
+
+operation = st.tuples(
+    st.sampled_from(["opacity", "visible", "blend", "patch", "move", "undo", "clear"]),
+    st.integers(0, 4),  # the layer
+    st.integers(0, 1000),  # a value
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 1000), operations=st.lists(operation, min_size=1, max_size=25))
+def test_random_layer_edits_keep_the_cached_composite_equal_to_composing_every_layer(seed, operations):
+    doc = painted(seed)
+    history = History(doc)
+    assert matches(doc)
+    for kind, index, value in operations:
+        index = index % len(doc.layers)
+        layer = doc.layers[index]
+        if kind == "opacity":
+            history.push(cmd.set_layer_property(doc, index, "opacity", (value % 100) / 100))
+        elif kind == "visible":
+            history.push(cmd.set_layer_property(doc, index, "visible", not layer.visible))
+        elif kind == "blend":
+            history.push(cmd.set_layer_property(doc, index, "blend_mode", MODES[value % len(MODES)]))
+        elif kind == "patch":  # a stroke's worth of pixels, reported for its layer
+            rect = Rect(value % 40, value % 30, 8, 8).intersected(doc.rect)
+            before = [layer.pixels[rect.slices()].copy()]
+            layer.pixels[rect.slices()] = (value % 256, 0, 0, 255)
+            history.push(cmd.PixelPatches("stroke", layer, [rect], before))
+            doc.notify_dirty(rect, layer)
+        elif kind == "move" and len(doc.layers) > 1:
+            history.push(cmd.move_layer(doc, index, (index + 1) % len(doc.layers)))
+        elif kind == "clear":
+            history.push(cmd.clear_layer(doc, index))
+        elif kind == "undo" and history.can_undo():
+            history.undo()
+        assert matches(doc), (kind, index, value)
+
+
+def test_a_slider_drag_builds_the_projection_once_and_then_blends_one_layer():
+    doc = painted(3, layers=8)
+    history = History(doc)
+    doc.composite_view()
+    for opacity in np.linspace(0.1, 0.9, 12):
+        history.push(cmd.set_layer_property(doc, 4, "opacity", float(opacity)))
+        assert matches(doc)
+    assert doc.projection.builds == 1 and doc.projection.served == 12
+    assert doc.projection.nbytes == 2 * 48 * 40 * 4 * 4  # below and the folded normal layers above
+    history.push(cmd.set_layer_property(doc, 6, "blend_mode", BlendMode.MULTIPLY))  # above: not foldable now
+    history.push(cmd.set_layer_property(doc, 4, "opacity", 0.5))
+    assert matches(doc)
+    history.undo()
+    history.undo()
+    assert matches(doc)
+
+
+def test_a_canvas_past_the_budget_composes_every_layer():
+    doc = painted(4)
+    doc.projection.budget_bytes = 1000
+    doc.composite_view()
+    History(doc).push(cmd.set_layer_property(doc, 2, "opacity", 0.3))
+    assert matches(doc) and doc.projection.served == 0
