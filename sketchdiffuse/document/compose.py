@@ -200,21 +200,29 @@ def bands(rect: Rect, count: int) -> list[Rect]:
     return [Rect(rect.x, top, rect.w, bottom - top) for top, bottom in itertools.pairwise(edges) if bottom > top]
 
 
+def in_bands(rect: Rect, work: Callable[[Rect], None]) -> None:
+    """Run ``work`` over horizontal bands of ``rect`` on all cores (one call for a small area). numpy
+    releases the GIL in its array loops; the bands are disjoint, so ``work`` may write its band of a
+    shared array."""
+    count = min(workers(), rect.h // 32)
+    if rect.w * rect.h < PARALLEL_MIN_PIXELS or count < 2:
+        work(rect)
+        return
+    for done in [_executor().submit(work, band) for band in bands(rect, count)]:
+        done.result()  # re-raises a band's error here
+
+
 def composite(layers: Iterable[Layer], rect: Rect) -> np.ndarray:
     """Premultiplied uint8 composite of the visible layers (bottom first) over ``rect``.
 
-    Large areas are composed in horizontal bands on all cores: numpy releases the GIL in its array
-    loops, and every pixel goes through exactly the same operations as in one pass (no value
-    crosses a band), so the result is bit for bit the single-threaded one."""
+    Large areas are composed in bands on all cores (in_bands); every pixel goes through exactly the
+    same operations as in one pass (no value crosses a band), so the result is bit for bit the
+    single-threaded one."""
     stack = list(layers)
-    count = min(workers(), rect.h // 32)
-    if rect.w * rect.h < PARALLEL_MIN_PIXELS or count < 2:
-        return to_uint8(composite_float(stack, rect))
     out = np.empty((rect.h, rect.w, 4), dtype=np.uint8)
 
     def compose_band(band: Rect) -> None:
         out[band.y - rect.y : band.bottom - rect.y] = to_uint8(composite_float(stack, band))
 
-    for done in [_executor().submit(compose_band, band) for band in bands(rect, count)]:
-        done.result()  # re-raises a band's error here
+    in_bands(rect, compose_band)
     return out

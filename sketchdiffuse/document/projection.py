@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
-from sketchdiffuse.document.compose import blend_layer, composite_float, over_float, to_uint8
+from sketchdiffuse.document.compose import blend_layer, composite_float, in_bands, over_float, to_uint8
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 
@@ -53,9 +53,9 @@ class Projection:
     def compose(self, layers: list[Layer], focus: Layer, rect: Rect, canvas: Rect) -> np.ndarray | None:
         """The composite of ``rect`` after a change to ``focus`` alone, or None when the cache cannot
         serve it (too large for the budget, or ``focus`` is not in the stack)."""
-        if not self.fits(canvas) or focus not in layers:
+        index = next((i for i, layer in enumerate(layers) if layer is focus), None)
+        if not self.fits(canvas) or index is None:
             return None
-        index = next(i for i, layer in enumerate(layers) if layer is focus)
         under, over = layers[:index], layers[index + 1 :]
         stack = tuple(id(layer) for layer in layers)
         if self.focus is not focus or self._stack != stack or self._below is None:
@@ -64,23 +64,30 @@ class Projection:
             for stale in self._stale:
                 self._refresh(under, over, stale)
         self._stale = []
-        assert self._below is not None
+        below, above = self._below, self._above
+        assert below is not None
         self.served += 1
-        rows, cols = rect.slices()
-        dst = self._below[rows, cols].copy()
-        blend_layer(dst, focus, rect)
-        if self._above is not None:
-            over_float(dst, self._above[rows, cols])
-        else:
-            for layer in over:
-                blend_layer(dst, layer, rect)
-        return to_uint8(dst)
+        out = np.empty((rect.h, rect.w, 4), dtype=np.uint8)
+
+        def compose_band(band: Rect) -> None:
+            rows, cols = band.slices()
+            dst = below[rows, cols].copy()
+            blend_layer(dst, focus, band)
+            if above is not None:
+                over_float(dst, above[rows, cols])
+            else:
+                for layer in over:
+                    blend_layer(dst, layer, band)
+            out[band.y - rect.y : band.bottom - rect.y] = to_uint8(dst)
+
+        in_bands(rect, compose_band)
+        return out
 
     def _build(self, under: list[Layer], over: list[Layer], focus: Layer, stack: tuple[int, ...], canvas: Rect) -> None:
         self.drop()
         self.focus, self._stack = focus, stack
-        self._below = composite_float(under, canvas)
-        self._above = composite_float(over, canvas) if _foldable(over) else None
+        self._below = _float_composite(under, canvas)
+        self._above = _float_composite(over, canvas) if _foldable(over) else None
         self.builds += 1
 
     def _refresh(self, under: list[Layer], over: list[Layer], rect: Rect) -> None:
@@ -89,12 +96,22 @@ class Projection:
         self._below[rows, cols] = composite_float(under, rect)
         if _foldable(over):
             if self._above is None:
-                self._above = np.zeros_like(self._below)
-                self._above[...] = composite_float(over, Rect(0, 0, self._below.shape[1], self._below.shape[0]))
+                self._above = _float_composite(over, Rect(0, 0, self._below.shape[1], self._below.shape[0]))
             else:
                 self._above[rows, cols] = composite_float(over, rect)
         else:
             self._above = None
+
+
+def _float_composite(layers: list[Layer], rect: Rect) -> np.ndarray:
+    """composite_float over ``rect`` in bands on all cores."""
+    out = np.empty((rect.h, rect.w, 4), dtype=np.float32)
+
+    def compose_band(band: Rect) -> None:
+        out[band.y - rect.y : band.bottom - rect.y] = composite_float(layers, band)
+
+    in_bands(rect, compose_band)
+    return out
 
 
 def _foldable(layers: list[Layer]) -> bool:

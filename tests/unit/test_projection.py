@@ -91,3 +91,18 @@ def test_a_canvas_past_the_budget_composes_every_layer():
     doc.composite_view()
     History(doc).push(cmd.set_layer_property(doc, 2, "opacity", 0.3))
     assert matches(doc) and doc.projection.served == 0
+
+
+def test_a_large_canvas_is_projected_in_bands_with_the_same_pixels(monkeypatch):  # type: ignore[no-untyped-def]
+    import sketchdiffuse.document.compose as compose
+
+    monkeypatch.setattr(compose, "workers", lambda: 4)  # bands even on a machine with fewer cores
+    doc = painted(9, layers=6, w=640, h=600)
+    history = History(doc)
+    doc.composite_view()
+    history.push(cmd.set_layer_property(doc, 5, "blend_mode", BlendMode.SCREEN))  # the top one: not foldable
+    assert matches(doc)
+    for index, opacity in ((2, 0.4), (2, 0.8), (3, 0.5)):
+        history.push(cmd.set_layer_property(doc, index, "opacity", opacity))
+        assert matches(doc)
+    assert doc.projection.served == 4 and doc.projection.builds == 3
