@@ -205,7 +205,10 @@ def in_bands(rect: Rect, work: Callable[[Rect], None]) -> None:
     releases the GIL in its array loops; the bands are disjoint, so ``work`` may write its band of a
     shared array."""
     count = min(workers(), rect.h // 32)
-    if rect.w * rect.h < PARALLEL_MIN_PIXELS or count < 2:
+    # Only the window's thread uses the pool: a background save composing its snapshot must not queue
+    # ahead of the canvas, and the pool's threads must not inherit a background thread's low priority.
+    on_main = threading.current_thread() is threading.main_thread()
+    if rect.w * rect.h < PARALLEL_MIN_PIXELS or count < 2 or not on_main:
         work(rect)
         return
     for done in [_executor().submit(work, band) for band in bands(rect, count)]:

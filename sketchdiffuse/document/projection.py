@@ -22,6 +22,7 @@ from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 
 DEFAULT_BUDGET = 2 << 30  # bytes: the projections of an 8192 x 8192 canvas fit
+MAX_STALE = 16  # more stale rectangles than this fold into their bounding box
 
 
 class Projection:
@@ -47,8 +48,14 @@ class Projection:
 
     def changed(self, rect: Rect, layer: Layer | None) -> None:
         """A change reported by the document: only the focus layer's own changes leave the cache valid."""
-        if self.focus is not None and layer is not self.focus:
-            self._stale.append(rect)
+        if self.focus is None or layer is self.focus:
+            return
+        self._stale.append(rect)
+        if len(self._stale) > MAX_STALE:  # a long stroke on another layer: one rectangle, not thousands
+            union = self._stale[0]
+            for other in self._stale[1:]:
+                union = union.united(other)
+            self._stale = [union]
 
     def compose(self, layers: list[Layer], focus: Layer, rect: Rect, canvas: Rect) -> np.ndarray | None:
         """The composite of ``rect`` after a change to ``focus`` alone, or None when the cache cannot

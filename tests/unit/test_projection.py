@@ -106,3 +106,22 @@ def test_a_large_canvas_is_projected_in_bands_with_the_same_pixels(monkeypatch):
         history.push(cmd.set_layer_property(doc, index, "opacity", opacity))
         assert matches(doc)
     assert doc.projection.served == 4 and doc.projection.builds == 3
+
+
+def test_a_long_stroke_on_another_layer_leaves_one_stale_rectangle():
+    from sketchdiffuse.document.projection import MAX_STALE
+
+    doc = painted(5, layers=4)
+    history = History(doc)
+    doc.composite_view()
+    history.push(cmd.set_layer_property(doc, 2, "opacity", 0.5))
+    doc.composite_view()  # the projection for layer 2 exists now
+    below = doc.layers[1]
+    for i in range(500):  # dabs of a stroke on the layer below, each reported on its own
+        rect = Rect(i % 40, (i * 7) % 32, 4, 4)
+        below.pixels[rect.slices()] = (0, 0, 200, 255)
+        doc.notify_dirty(rect, below)
+        assert len(doc.projection._stale) <= MAX_STALE
+    doc.composite_view()
+    history.push(cmd.set_layer_property(doc, 2, "opacity", 0.7))
+    assert matches(doc) and doc.projection.builds == 1
