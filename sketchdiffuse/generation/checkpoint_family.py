@@ -124,7 +124,13 @@ def family_of_checkpoint(path: Path) -> Family:
                 f"'{path.name}' has a Stable Diffusion UNet of a layout sketchdiffuse does not recognise. "
                 "If you know which family it is, say so in Model settings and it loads as that."
             )
-        if header[context[0]]["shape"][-1] == 1024:
+        width = header[context[0]]["shape"][-1]
+        if width in (1280, 2048):  # SDXL's conditioning widths, but none of its text encoders in the file
+            raise UnrecognisedModelError(
+                f"'{path.name}' holds an SDXL UNet alone; sketchdiffuse does not recognise a model without its "
+                "text encoders. Use the full checkpoint, or say which family it is in Model settings."
+            )
+        if width == 1024:
             if _sd2_predicts_v(path, header, metadata):
                 family = Family("sd", "SD 2.x", 768, "v_prediction", config="sd2-768-v")
             else:

@@ -293,7 +293,7 @@ class Engine:
             step_times.clear()  # progress restarts with the attempt and never exceeds the total
             last[0] = time.perf_counter()
             latents = target(**kwargs).images
-            if refiner is not None:  # the same generator goes on, as in diffusers' base + refiner recipe
+            if refiner is not None and not cancel.cancelled:  # the same generator goes on (diffusers' recipe)
                 latents = refiner.pipe(image=latents, generator=generator, **refine_kwargs).images
             return latents
 
@@ -517,10 +517,16 @@ class Engine:
             try:
                 return call()
             except Exception as exc:
-                if _too_large_for_one_pass(exc):
+                too_large = _too_large_for_one_pass(exc)
+                if too_large:
                     fallbacks = [f for f in fallbacks if f[0] == "VAE tiling"]
                 elif not _is_oom(exc):
                     raise
+                if not fallbacks and too_large:
+                    raise OutOfMemoryError(
+                        "The picture is too large for this GPU to compute in one pass, even in tiles. Use the "
+                        "model's native work size (Generation settings) or a smaller canvas."
+                    ) from exc
                 if not fallbacks:
                     raise
                 name, apply = fallbacks.pop(0)

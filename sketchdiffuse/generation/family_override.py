@@ -50,9 +50,14 @@ class FamilyOverride:
         if family is None:
             raise ValueError("no family")
         if self.base and detected is not None:
-            family = replace(family, inpaint=detected.inpaint, zero_snr=detected.zero_snr)
+            # The SD 2.x choices name their prediction; the others keep what the file says (an SDXL
+            # v-prediction file stays v-prediction when only its family is corrected).
+            prediction = family.prediction if self.base.startswith("sd2") else detected.prediction
+            family = replace(family, inpaint=detected.inpaint, zero_snr=detected.zero_snr, prediction=prediction)
         if self.prediction:
             family = replace(family, prediction=self.prediction)
+        if family.prediction != "v_prediction":
+            family = replace(family, zero_snr=False)  # zero terminal SNR only with v-prediction
         if self.distilled == "none":
             family = replace(
                 family, distilled="", default_steps=20, default_guidance=7.0, default_scheduler="DPM++ 2M Karras"

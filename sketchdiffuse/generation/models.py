@@ -380,14 +380,10 @@ def _load_folder(folder: Path, family: Family, dtype: Any) -> Any:
         extra["variant"] = "fp16"
     if family.kind == "sd":
         extra |= {"safety_checker": None, "feature_extractor": None, "requires_safety_checker": False}
-    files_half = "variant" in extra
-    if files_half != (dtype == torch.float16):
-        # Converted tensor by tensor while loading (fp16 files into bf16 or fp32, fp32 files into a half
-        # type): a second whole copy beside the mapped files would raise the peak by the model's size.
-        extra["dtype"] = dtype
-    # Weights already in the wanted precision stay memory-mapped: copying them costs more at load
-    # (~11 s for SD-Turbo here) than alignment gains per step; load_model lets the mapping go.
-    return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, **extra)
+    # Always the target precision: converted tensor by tensor while loading (fp16 files into bf16 or
+    # fp32, fp32 files into a half type), never a float32 model built first and converted whole
+    # (without dtype diffusers builds float32, even from fp16 files: twice the peak memory).
+    return cls.from_pretrained(folder, local_files_only=True, use_safetensors=True, dtype=dtype, **extra)
 
 
 def _load_file(path: Path, family: Family, dtype: Any, config_dir: str | None, copy_weights: bool = True) -> Any:

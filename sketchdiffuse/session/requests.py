@@ -23,19 +23,23 @@ def drawing_of(composite: np.ndarray) -> np.ndarray:
     return rgb
 
 
+def model_ref(text: str, run: RunSettings) -> ModelRef:
+    """A model as the run settings say it runs: device, precision, CPU offload, VAE tiling (the base and
+    the refiner alike)."""
+    return replace(
+        ModelRef.parse(text, run.device, run.precision), cpu_offload=run.cpu_offload, vae_tiling=run.vae_tiling
+    )
+
+
 def build_request(
     panel: PanelValues, run: RunSettings, drawing: np.ndarray | None, seed: int | None = None
 ) -> GenerationRequest:
     """``seed`` None: the panel's seed when locked, otherwise a random one. Raises GenerationError for
     values the request refuses, with the sentence the window shows."""
-    model = replace(
-        ModelRef.parse(panel.model, run.device, run.precision),
-        cpu_offload=run.cpu_offload,
-        vae_tiling=run.vae_tiling,
-    )
+    model = model_ref(panel.model, run)
     if seed is None:
         seed = panel.seed if panel.seed_locked else RANDOM_SEED
-    refiner = ModelRef.parse(run.refiner, run.device, run.precision) if run.refiner else None
+    refiner = model_ref(run.refiner, run) if run.refiner else None
     return GenerationRequest(
         prompt=panel.prompt,
         negative_prompt=panel.negative_prompt,
@@ -60,7 +64,14 @@ def refine_request(request: GenerationRequest, image: np.ndarray, refiner: Model
     picture = np.array(image)
     picture.setflags(write=False)
     return replace(
-        request, model=refiner, init_image=picture, strength=REFINE_STRENGTH, refiner=None, seed=seed, work_side=None
+        request,
+        model=refiner,
+        init_image=picture,
+        strength=REFINE_STRENGTH,
+        refiner=None,
+        seed=seed,
+        work_side=None,
+        tiny_autoencoder=None,  # a refined picture is decoded by the full VAE, even from a live result
     )
 
 

@@ -236,6 +236,24 @@ def test_a_picture_too_large_for_one_vae_pass_is_decoded_in_tiles(engine: Engine
             run(engine, request(tiny_sd))
 
 
+def test_too_large_even_in_tiles_is_a_clear_error(engine: Engine, tiny_sd: Path):
+    from sketchdiffuse.generation.errors import OutOfMemoryError
+
+    run(engine, request(tiny_sd))
+    model = engine.model
+    assert model is not None
+
+    def too_large() -> None:
+        raise RuntimeError("upsample_nearest_nhwc only supports output tensors with less than INT_MAX elements")
+
+    model.pipe.vae.enable_tiling()  # nothing left to try
+    try:
+        with pytest.raises(OutOfMemoryError, match="too large for this GPU to compute in one pass"):
+            Engine._with_memory_fallbacks(model, too_large, [])
+    finally:
+        model.pipe.vae.disable_tiling()
+
+
 def test_an_unloaded_model_is_freed(tiny_sd: Path):
     import gc
     import weakref

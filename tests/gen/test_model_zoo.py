@@ -149,3 +149,12 @@ def test_the_shipped_refiner_config_is_the_published_architecture():
     assert len(attn.transformer_blocks) == 4 and attn.transformer_blocks[0].attn2.to_k.in_features == 1280
     assert not hasattr(unet.down_blocks[0], "attentions") and not hasattr(unet.down_blocks[3], "attentions")
     assert 2_000_000_000 < sum(p.numel() for p in unet.parameters()) < 2_600_000_000  # ~2.3 B
+
+
+def test_an_sdxl_unet_without_its_text_encoders_is_not_taken_for_sd1(tmp_path: Path):
+    from sketchdiffuse.generation.errors import UnrecognisedModelError
+
+    unet_only = {k: v for k, v in checkpoint("sdxl-base").items() if k.startswith("model.diffusion_model.")}
+    path = write_sparse(tmp_path / "sdxl-unet.safetensors", unet_only)
+    with pytest.raises(UnrecognisedModelError, match="SDXL UNet alone"):
+        family_of_checkpoint(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sketchdiffuse.generation.family import Family, with_distillation
@@ -57,3 +58,28 @@ def test_overrides_follow_the_content_not_the_name(tmp_path: Path):
     storage.values[next(iter(storage.values))] = "{not json"  # damaged by hand: detection decides
     assert overrides.get(ModelRef.parse(str(moved))) is None
     assert model_key("stabilityai/sd-turbo") == model_key("stabilityai/sd-turbo") != model_key("other/model")
+
+
+def test_correcting_the_family_keeps_what_the_file_says_about_prediction():
+    vpred = Family("sdxl", "SDXL", 1024, "v_prediction", config="sdxl", zero_snr=True)
+    kept = FamilyOverride(base="sdxl-refiner").apply(vpred)
+    assert (kept.prediction, kept.zero_snr) == ("v_prediction", True)
+    sd2 = FamilyOverride(base="sd2-512").apply(vpred)  # an SD 2.x choice names its prediction
+    assert (sd2.prediction, sd2.zero_snr) == ("epsilon", False)
+    eps = FamilyOverride(prediction="epsilon").apply(vpred)
+    assert (eps.prediction, eps.zero_snr) == ("epsilon", False)  # zero terminal SNR only with v
+
+
+def test_the_refiner_runs_as_the_base_does_and_a_refined_picture_uses_the_full_vae(tmp_path: Path):
+    from sketchdiffuse.session.requests import build_request, refine_request
+    from sketchdiffuse.session.settings import PanelValues, RunSettings
+
+    for name in ("base", "refiner"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "model_index.json").write_text("{}")
+    run = RunSettings(refiner=str(tmp_path / "refiner"), cpu_offload=True, vae_tiling=True, tiny_autoencoder="taesd")
+    request = build_request(PanelValues(model=str(tmp_path / "base")), run, None)
+    assert request.refiner is not None
+    assert (request.refiner.cpu_offload, request.refiner.vae_tiling) == (True, True)
+    refined = refine_request(request.with_(tiny_autoencoder="taesd"), np.zeros((8, 8, 3), np.uint8), request.refiner, 5)
+    assert refined.tiny_autoencoder is None and refined.refiner is None and refined.strength == 0.3

@@ -38,7 +38,7 @@ from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.model_overrides import ModelOverrides
-from sketchdiffuse.session.requests import build_request, drawing_of, refine_request
+from sketchdiffuse.session.requests import build_request, drawing_of, model_ref, refine_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -263,7 +263,7 @@ class GenerationUi(QObject):
         self.canvas.overlay = None
         self.canvas.update()
         self._status(message, error=True)
-        if model_problem and UNRECOGNISED in message:
+        if model_problem and UNRECOGNISED in message and not self._is_live(job):  # asked once, not per stroke
             self.edit_model_settings(problem=message)
         elif model_problem:
             self.explain_models(message)
@@ -324,7 +324,7 @@ class GenerationUi(QObject):
             self._status("Choose a refiner model in Generation settings to refine pictures.", error=True)
             return
         try:
-            refiner = ModelRef.parse(run.refiner, run.device, run.precision)
+            refiner = self.overrides.applied(model_ref(run.refiner, run))
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return
