@@ -145,6 +145,12 @@ RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
     "size_policy": [("Model's native size (aspect kept)", "native"), ("Canvas size", "canvas")],
     "live_side": [("384 px (faster)", "384"), ("256 px (fastest)", "256"), ("512 px", "512"), ("Work size", "0")],
     "autosave_minutes": [("Every 2 minutes", "2"), ("Every minute", "1"), ("Every 5 minutes", "5"), ("Off", "0")],
+    "layer_cache_mb": [
+        ("2 GB (canvases up to 8192 px)", "2048"),
+        ("512 MB (up to 4096 px)", "512"),
+        ("4 GB", "4096"),
+        ("Off", "0"),
+    ],
 }
 
 
@@ -169,6 +175,7 @@ class GenerationSettingsDialog(QDialog):
             "size_policy": "Work size",
             "live_side": "Live size",
             "autosave_minutes": "Autosave",
+            "layer_cache_mb": "Layer cache",
         }
         for key, options in RUN_CHOICES.items():
             box = QComboBox()

@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.history_signals.edited.connect(self.autosaver.mark_changed)
         self.files.restored.connect(self.autosaver.mark_changed)
         self.generation.applied = self.autosaver.autosave_now
-        self.generation.settings_saved = self.autosaver.apply_interval
+        self.generation.settings_saved = self._settings_saved
         self.drop = ImageDrop(
             lambda: self.doc,
             self.history,
@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
             self.generation.load_parameters_text,
             self,
         )
+        self._apply_layer_cache()
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.drop.import_paths)
         self.canvas.imageDropped.connect(self.drop.import_image_data)
@@ -190,8 +191,20 @@ class MainWindow(QMainWindow):
         self.canvas.fit()
         self.generation.restore(extras or {})
         self.autosaver.document_replaced()
+        self._apply_layer_cache()
         self._update_title()
         self._update_size_label()
+
+    def _settings_saved(self) -> None:
+        self.autosaver.apply_interval()
+        self._apply_layer_cache()
+
+    def _apply_layer_cache(self) -> None:
+        """The memory the document's layer projections may use, from the settings; over it they go."""
+        projection = self.doc.projection
+        projection.budget_bytes = read_run(QSettingsStorage(self.settings)).layer_cache_mb * 1024 * 1024
+        if projection.nbytes > projection.budget_bytes or not projection.fits(self.doc.rect):
+            projection.drop()
 
     # -- layers --------------------------------------------------------------------------
     def _run(self, make: Callable[[Document], object]) -> None:

@@ -133,6 +133,9 @@ class RunSettings:
     refiner_switch: float = 0.8  # the fraction of the schedule the base model runs
     aesthetic_score: float = 6.0  # the refiner's conditioning
     negative_aesthetic_score: float = 2.5
+    # Memory for the layer projections that keep layer changes on big canvases fast (0: off);
+    # 512 MB covers 4096 x 4096, 2 GB 8192 x 8192.
+    layer_cache_mb: int = 2048
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object]) -> RunSettings:
@@ -154,6 +157,7 @@ class RunSettings:
             negative_aesthetic_score=as_number(
                 raw.get("negative_aesthetic_score"), d.negative_aesthetic_score, *AESTHETIC_SCORE
             ),
+            layer_cache_mb=as_number(raw.get("layer_cache_mb"), d.layer_cache_mb, 0, 65536, whole=True),
         )
 
     def as_dict(self) -> dict[str, Any]:

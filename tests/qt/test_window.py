@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.compose import composite
 from sketchdiffuse.qt.main_window import MainWindow
 
 
@@ -248,3 +249,18 @@ def test_layer_properties_from_the_menu_are_one_undo_step(window: MainWindow):
     before = len(window.history)
     window.actions_by_name["layer_props"].trigger()
     assert len(window.history) == before
+
+
+def test_the_layer_cache_follows_the_generation_settings(window: MainWindow):
+    from sketchdiffuse.session.settings import RunSettings
+
+    assert window.doc.projection.budget_bytes == RunSettings().layer_cache_mb * 1024 * 1024
+    window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.5))
+    window.doc.composite_view()
+    assert window.doc.projection.nbytes > 0  # a projection for the changed layer
+    window.prompter.answers["run_settings"] = lambda current: current.with_(layer_cache_mb=0)
+    window.generation.edit_settings()
+    assert window.doc.projection.budget_bytes == 0 and window.doc.projection.nbytes == 0  # off: memory given back
+    window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.7))
+    assert np.array_equal(window.doc.composite_view(), composite(window.doc.layers, window.doc.rect))
+    assert window.doc.projection.nbytes == 0

@@ -59,6 +59,8 @@ def test_what_the_previous_release_stored_still_reads():
         ("generation/device", "tpu"),
         ("generation/live_side", "3"),
         ("generation/autosave_minutes", "soon"),
+        ("generation/layer_cache_mb", "-5"),
+        ("generation/refiner_switch", "1.5"),
     ],
 )
 def test_a_damaged_or_out_of_range_value_falls_back_to_its_default(key: str, raw: str):
