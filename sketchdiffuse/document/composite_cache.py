@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.document.projection import Span
 from sketchdiffuse.document.rect import Rect
 
 MAX_PENDING = 32  # more pending rectangles than this fold into their bounding box
@@ -24,29 +24,30 @@ PROJECTION_SHARE = 0.25
 
 
 class CompositeCache:
-    """``compose(rect)``: the rectangle through every layer; ``project(layer, rect)``: the rectangle after
-    a change to ``layer`` alone, or None when that cannot be served faster (see projection.py)."""
+    """``compose(rect)``: the rectangle through every layer; ``project(span, rect)``: the rectangle after
+    a change to the layers of ``span`` alone, or None when that cannot be served faster (projection.py)."""
 
     def __init__(
         self,
         compose: Callable[[Rect], np.ndarray],
-        project: Callable[[Layer, Rect], np.ndarray | None] | None = None,
+        project: Callable[[Span, Rect], np.ndarray | None] | None = None,
     ) -> None:
         self._compose = compose
         self._project = project
         self._pixels: np.ndarray | None = None
-        self._pending: list[tuple[Rect, Layer | None]] = []
+        self._pending: list[tuple[Rect, Span | None]] = []
 
-    def invalidate(self, rect: Rect, layer: Layer | None = None) -> None:
-        """``rect`` changed; ``layer``: the one layer whose pixels or properties changed, None if not one."""
+    def invalidate(self, rect: Rect, span: Span | None = None) -> None:
+        """``rect`` changed; ``span``: the layers whose pixels, properties or places changed, None when
+        that is not known."""
         if self._pixels is None or rect.is_empty():
             return  # nothing cached yet: the first read composes everything
-        merged, owner = rect, layer
-        kept: list[tuple[Rect, Layer | None]] = []
+        merged, owner = rect, span
+        kept: list[tuple[Rect, Span | None]] = []
         for other, other_layer in self._pending:  # overlapping rectangles merge so no pixel is composed twice
             if not other.intersected(merged).is_empty():
                 merged = merged.united(other)
-                owner = owner if other_layer is owner else None
+                owner = owner if other_layer == owner else None
             else:
                 kept.append((other, other_layer))
         kept.append((merged, owner))

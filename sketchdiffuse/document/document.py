@@ -10,7 +10,7 @@ from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels
-from sketchdiffuse.document.projection import Projection
+from sketchdiffuse.document.projection import Projection, Span
 from sketchdiffuse.document.rect import Rect
 
 MAX_SIDE = 8192
@@ -48,7 +48,7 @@ class Document:
         self.projection = Projection()
         self._composite = CompositeCache(
             lambda rect: composite(self.layers, rect),
-            lambda layer, rect: self.projection.compose(self.layers, layer, rect, self.rect),
+            lambda span, rect: self.projection.compose(self.layers, span, rect, self.rect),
         )
 
     # -- structure -------------------------------------------------------------------------
@@ -79,10 +79,11 @@ class Document:
 
     def set_layers(self, layers: list[Layer], active_index: int) -> None:
         """Replace the whole stack (used by undoable commands)."""
+        span = Span.between(self.layers, list(layers))
         self.layers = list(layers)
         self.active_index = max(0, min(active_index, len(self.layers) - 1))
         self.notify_layers_changed()
-        self.notify_dirty(self.rect)
+        self._notify(self.rect, span)
 
     # -- pixels ----------------------------------------------------------------------------
     def composite(self, rect: Rect | None = None) -> np.ndarray:
@@ -111,11 +112,14 @@ class Document:
     def notify_dirty(self, rect: Rect, layer: Layer | None = None) -> None:
         """``rect`` looks different now; ``layer``: the one layer that changed there, when it is one (the
         composite then recomposes only that layer between cached projections of the others)."""
+        self._notify(rect, Span.of_layer(self.layers, layer) if layer is not None else None)
+
+    def _notify(self, rect: Rect, span: Span | None) -> None:
         area = rect.intersected(self.rect)
         if area.is_empty():
             return
-        self.projection.changed(area, layer)
-        self._composite.invalidate(area, layer)  # before the listeners, which may read the composite
+        self.projection.changed(area, span)
+        self._composite.invalidate(area, span)  # before the listeners, which may read the composite
         for listener in list(self._dirty_listeners):
             listener(area)
 

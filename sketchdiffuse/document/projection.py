@@ -14,6 +14,8 @@ layers (added, deleted, moved) drops the cache. Its size is 32 bytes per canvas 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
@@ -25,15 +27,42 @@ DEFAULT_BUDGET = 2 << 30  # bytes: the projections of an 8192 x 8192 canvas fit
 MAX_STALE = 16  # more stale rectangles than this fold into their bounding box
 
 
+@dataclass(frozen=True)
+class Span:
+    """Layers ``start:stop`` of the stack changed (none for a deletion: ``start == stop``); ``stack`` is the
+    stack then (layer uids), so a span reported for one stack is never applied to another."""
+
+    start: int
+    stop: int
+    stack: tuple[int, ...]
+
+    @staticmethod
+    def of_layer(layers: list[Layer], layer: Layer) -> Span | None:
+        index = next((i for i, other in enumerate(layers) if other is layer), None)
+        return None if index is None else Span(index, index + 1, _ids(layers))
+
+    @staticmethod
+    def between(old: list[Layer], new: list[Layer]) -> Span:
+        """What a new stack changed: everything between the layers both stacks share at the bottom and top
+        (a move, an added, deleted or merged layer leaves the rest below and above as it was)."""
+        start = 0
+        while start < min(len(old), len(new)) and old[start] is new[start]:
+            start += 1
+        end = 0
+        while end < min(len(old), len(new)) - start and old[-1 - end] is new[-1 - end]:
+            end += 1
+        return Span(start, len(new) - end, _ids(new))
+
+
 class Projection:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
         self.budget_bytes = budget_bytes
-        self.focus: Layer | None = None
-        self._stack: tuple[int, ...] = ()  # ids of the layers the cache was built for
+        self._under: tuple[int, ...] | None = None  # ids of the layers ``below`` was composed from
+        self._over: tuple[int, ...] | None = None  # ids of the layers ``above`` was folded from
         self._below: np.ndarray | None = None
         self._above: np.ndarray | None = None  # None: the layers above are blended one by one
-        self._stale: list[Rect] = []
-        self.builds = 0  # how often the cache was built from scratch (tests and benchmarks read it)
+        self._stale: dict[str, list[Rect]] = {"below": [], "above": []}
+        self.builds = 0  # how often a part was composed from scratch (tests and benchmarks read it)
         self.served = 0  # rectangles composed from it
 
     @property
@@ -41,36 +70,50 @@ class Projection:
         return sum(a.nbytes for a in (self._below, self._above) if a is not None)
 
     def drop(self) -> None:
-        self.focus, self._below, self._above, self._stale, self._stack = None, None, None, [], ()
+        self._under, self._over, self._below, self._above = None, None, None, None
+        self._stale = {"below": [], "above": []}
 
     def fits(self, canvas: Rect) -> bool:
         return canvas.w * canvas.h * 32 <= self.budget_bytes
 
-    def changed(self, rect: Rect, layer: Layer | None) -> None:
-        """A change reported by the document: only the focus layer's own changes leave the cache valid."""
-        if self.focus is None or layer is self.focus:
-            return
-        self._stale.append(rect)
-        if len(self._stale) > MAX_STALE:  # a long stroke on another layer: one rectangle, not thousands
-            union = self._stale[0]
-            for other in self._stale[1:]:
-                union = union.united(other)
-            self._stale = [union]
+    def changed(self, rect: Rect, span: Span | None) -> None:
+        """A change reported by the document: a cached part holding a changed layer is stale in ``rect``
+        (``span`` None: any layer may have changed)."""
+        touched = None if span is None else set(span.stack[span.start : span.stop])
+        for part, key in (("below", self._under), ("above", self._over)):
+            if key is not None and (touched is None or touched & set(key)):
+                stale = self._stale[part]
+                stale.append(rect)
+                if len(stale) > MAX_STALE:  # a long stroke on another layer: one rectangle, not thousands
+                    union = stale[0]
+                    for other in stale[1:]:
+                        union = union.united(other)
+                    self._stale[part] = [union]
 
-    def compose(self, layers: list[Layer], focus: Layer, rect: Rect, canvas: Rect) -> np.ndarray | None:
-        """The composite of ``rect`` after a change to ``focus`` alone, or None when the cache cannot
-        serve it (too large for the budget, or ``focus`` is not in the stack)."""
-        index = next((i for i, layer in enumerate(layers) if layer is focus), None)
-        if not self.fits(canvas) or index is None:
+    def compose(self, layers: list[Layer], span: Span, rect: Rect, canvas: Rect) -> np.ndarray | None:
+        """The composite of ``rect`` after a change to the layers of ``span`` alone, or None when the cache
+        cannot serve it (too large for the budget, or the span is of another stack)."""
+        if not self.fits(canvas) or span.stack != _ids(layers):
             return None
-        under, over = layers[:index], layers[index + 1 :]
-        stack = tuple(id(layer) for layer in layers)
-        if self.focus is not focus or self._stack != stack or self._below is None:
-            self._build(under, over, focus, stack, canvas)
-        else:
-            for stale in self._stale:
-                self._refresh(under, over, stale)
-        self._stale = []
+        under, middle, over = layers[: span.start], layers[span.start : span.stop], layers[span.stop :]
+        under_key, over_key = _ids(under), _ids(over)
+        reuse_below = self._below is not None and self._under == under_key
+        reuse_above = self._over == over_key and (self._above is not None) == _foldable(over)
+        # Parts kept are brought up to date where their own layers changed since.
+        if reuse_below:
+            for stale in self._stale["below"]:
+                self._below[stale.slices()] = composite_float(under, stale)  # type: ignore[index]
+        if reuse_above and self._above is not None:
+            for stale in self._stale["above"]:
+                self._above[stale.slices()] = composite_float(over, stale)
+        self._stale = {"below": [], "above": []}
+        if not reuse_below:
+            self._below, self._under = _float_composite(under, canvas), under_key
+            self.builds += 1
+        if not reuse_above:
+            self._above = _float_composite(over, canvas) if _foldable(over) else None
+            self._over = over_key
+            self.builds += 1
         below, above = self._below, self._above
         assert below is not None
         self.served += 1
@@ -79,7 +122,8 @@ class Projection:
         def compose_band(band: Rect) -> None:
             rows, cols = band.slices()
             dst = below[rows, cols].copy()
-            blend_layer(dst, focus, band)
+            for layer in middle:
+                blend_layer(dst, layer, band)
             if above is not None:
                 over_float(dst, above[rows, cols])
             else:
@@ -90,24 +134,10 @@ class Projection:
         in_bands(rect, compose_band)
         return out
 
-    def _build(self, under: list[Layer], over: list[Layer], focus: Layer, stack: tuple[int, ...], canvas: Rect) -> None:
-        self.drop()
-        self.focus, self._stack = focus, stack
-        self._below = _float_composite(under, canvas)
-        self._above = _float_composite(over, canvas) if _foldable(over) else None
-        self.builds += 1
 
-    def _refresh(self, under: list[Layer], over: list[Layer], rect: Rect) -> None:
-        assert self._below is not None
-        rows, cols = rect.slices()
-        self._below[rows, cols] = composite_float(under, rect)
-        if _foldable(over):
-            if self._above is None:
-                self._above = _float_composite(over, Rect(0, 0, self._below.shape[1], self._below.shape[0]))
-            else:
-                self._above[rows, cols] = composite_float(over, rect)
-        else:
-            self._above = None
+def _ids(layers: list[Layer]) -> tuple[int, ...]:
+    """Layer uids (never reused, unlike id() of a deleted layer's object)."""
+    return tuple(layer.uid for layer in layers)
 
 
 def _float_composite(layers: list[Layer], rect: Rect) -> np.ndarray:
