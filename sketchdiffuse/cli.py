@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 import sketchdiffuse.generation.tuning as tuning
+from sketchdiffuse.generation.family_override import BASES, FamilyOverride
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, REFINER_SWITCH, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 from sketchdiffuse.io.errors import describe_os_error
@@ -86,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--config", default=None, help="diffusers config folder for an unusual single-file model")
     gen.add_argument(
         "--family",
-        choices=["sd1", "sd2-512", "sd2-768-v", "sdxl", "sdxl-refiner"],
+        choices=list(BASES),
         default=None,
         help="what the model is, when detection is wrong or cannot tell",
     )
@@ -129,9 +130,8 @@ def generate_command(args: argparse.Namespace) -> int:
 
     from sketchdiffuse.document.errors import DocumentError
     from sketchdiffuse.generation import Engine, GenerationError, GenerationRequest, ModelRef, Progress, SizePolicy
-    from sketchdiffuse.generation.errors import UNRECOGNISED
+    from sketchdiffuse.generation.errors import UnrecognisedModelError
     from sketchdiffuse.generation.family import Family
-    from sketchdiffuse.generation.family_override import FamilyOverride
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
 
@@ -193,8 +193,8 @@ def generate_command(args: argparse.Namespace) -> int:
             return 1
     except (GenerationError, DocumentError, OSError) as exc:
         print(f"\nsketchdiffuse: {exc}", file=sys.stderr)
-        if UNRECOGNISED in str(exc):
-            print("On the command line: --family sd1|sd2-512|sd2-768-v|sdxl|sdxl-refiner.", file=sys.stderr)
+        if isinstance(exc, UnrecognisedModelError):
+            print(f"On the command line: --family {'|'.join(BASES)}.", file=sys.stderr)
         return 1
     for warning in result.warnings:
         print(f"note: {warning}", file=sys.stderr)

@@ -22,9 +22,11 @@ from PySide6.QtCore import QPointF, QSettings, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
 
+from sketchdiffuse.qt.generating.generation_ui import GenerationUi
 from sketchdiffuse.qt.main_window import MainWindow
 from sketchdiffuse.qt.prompter import ScriptedPrompter
 from sketchdiffuse.qt.theme import apply_theme
+from sketchdiffuse.session.document_session import default_document
 
 
 def paint_strokes(w: MainWindow) -> None:
@@ -111,21 +113,21 @@ def paint_blob(w: MainWindow) -> None:
     c.end_stroke()
 
 
-def toy_generation(w: MainWindow, grab: Callable[[], None]) -> None:
-    from sketchdiffuse.document.document import Document
-
-    doc = Document(512, 512)
-    doc.layers[0].pixels[:] = 255
-    doc.layers.append(doc.new_layer("Sketch"))
-    doc.active_index = 1
-    w.set_document(doc, None)
-    paint_blob(w)
+def toy_setup(w: MainWindow, seed: int) -> GenerationUi:
+    """A new 512 px document and the toy model asked for "a red circle" with ``seed``, locked."""
+    w.set_document(default_document(512, 512), None)
     ui = w.generation
     ui.set_model(TOY)
     ui.panel.set_values(
         {"prompt": "a red circle", "strength": 0.8, "steps": 20, "guidance_scale": 4.0, "scheduler": "Euler"}
     )
-    ui.panel.set_values({"seed": 3, "seed_locked": True})
+    ui.panel.set_values({"seed": seed, "seed_locked": True})
+    return ui
+
+
+def toy_generation(w: MainWindow, grab: Callable[[], None]) -> None:
+    ui = toy_setup(w, seed=3)
+    paint_blob(w)
     done = {"n": 0}
 
     def next_job(*_: object) -> None:
@@ -144,19 +146,7 @@ def toy_generation(w: MainWindow, grab: Callable[[], None]) -> None:
 
 def toy_live(w: MainWindow, grab: Callable[[], None]) -> None:
     """Live mode with the toy model: the lumpy scribble, and the live pane's red circle beside it."""
-    from sketchdiffuse.document.document import Document
-
-    doc = Document(512, 512)
-    doc.layers[0].pixels[:] = 255
-    doc.layers.append(doc.new_layer("Sketch"))
-    doc.active_index = 1
-    w.set_document(doc, None)
-    ui = w.generation
-    ui.set_model(TOY)
-    ui.panel.set_values(
-        {"prompt": "a red circle", "strength": 0.8, "steps": 20, "guidance_scale": 4.0, "scheduler": "Euler"}
-    )
-    ui.panel.set_values({"seed": 4, "seed_locked": True})
+    ui = toy_setup(w, seed=4)
     ui.live.resultShown.connect(lambda _r: QTimer.singleShot(800, grab))
     ui.actions["live"].setChecked(True)
     paint_blob(w)  # the finished stroke starts the live job

@@ -490,7 +490,7 @@ def train_lora(base: Path, out: Path, steps: int, batch: int, rng: np.random.Gen
     StableDiffusionPipeline.save_lora_weights(out, unet_lora_layers=layers, safe_serialization=True)
 
 
-VARIANTS = {"inpaint": "train_inpaint", "scribble": "train_scribble", "lora": "train_lora"}
+VARIANTS = {"inpaint": train_inpaint, "scribble": train_scribble, "lora": train_lora}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -532,7 +532,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or ROOT / "tests" / "data" / name
     if args.variant:
         steps, batch = VARIANT_PLAN["quick" if args.quick else args.variant]
-        globals()[VARIANTS[args.variant]](args.base, out, steps, batch, rng)
+        VARIANTS[args.variant](args.base, out, steps, batch, rng)
         log(f"saved {out}; done in {(time.monotonic() - started) / 60:.1f} min")
         return 0
     plan = QUICK if args.quick else FULL

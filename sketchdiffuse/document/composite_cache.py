@@ -16,10 +16,8 @@ from sketchdiffuse.document.projection import Span
 from sketchdiffuse.document.rect import Rect
 
 MAX_PENDING = 32  # more pending rectangles than this fold into their bounding box
-
-
-# A change reported for one layer over at least this share of the canvas goes through the projection
-# (below/above that layer); smaller ones (strokes) compose their rectangle through every layer.
+# A change of a span of layers over at least this share of the canvas goes through the projection
+# (below/above the span); smaller ones (strokes) compose their rectangle through every layer.
 PROJECTION_SHARE = 0.25
 
 
@@ -44,18 +42,15 @@ class CompositeCache:
             return  # nothing cached yet: the first read composes everything
         merged, owner = rect, span
         kept: list[tuple[Rect, Span | None]] = []
-        for other, other_layer in self._pending:  # overlapping rectangles merge so no pixel is composed twice
+        for other, other_span in self._pending:  # overlapping rectangles merge so no pixel is composed twice
             if not other.intersected(merged).is_empty():
                 merged = merged.united(other)
-                owner = owner if other_layer == owner else None
+                owner = owner if other_span == owner else None
             else:
-                kept.append((other, other_layer))
+                kept.append((other, other_span))
         kept.append((merged, owner))
         if len(kept) > MAX_PENDING:
-            union = kept[0][0]
-            for other, _ in kept[1:]:
-                union = union.united(other)
-            kept = [(union, None)]
+            kept = [(Rect.union(rect for rect, _ in kept), None)]
         self._pending = kept
 
     def drop(self) -> None:
@@ -72,14 +67,10 @@ class CompositeCache:
         if self._pixels is None or self._pixels.shape[:2] != (full.h, full.w):
             self._pixels = np.ascontiguousarray(self._compose(full))
             self._pending = []
-        for rect, layer in self._pending:
+        for rect, span in self._pending:
             pixels = None
-            if (
-                layer is not None
-                and self._project is not None
-                and rect.w * rect.h >= PROJECTION_SHARE * full.w * full.h
-            ):
-                pixels = self._project(layer, rect)
+            if span is not None and self._project is not None and rect.w * rect.h >= PROJECTION_SHARE * full.w * full.h:
+                pixels = self._project(span, rect)
             self._pixels[rect.slices()] = pixels if pixels is not None else self._compose(rect)
         self._pending = []
         view = self._pixels.view()

@@ -1,15 +1,15 @@
-"""What lies below and above one layer, kept so that a change to that layer alone costs two blends,
-not one per layer: an opacity drag, a visibility toggle, a blend-mode change, their undo and redo,
-or clearing the layer.
+"""What lies below and above the layers a change touched, kept so that the change blends only those
+layers, not every layer: an opacity drag, a visibility toggle, a blend-mode change, moving, adding,
+deleting or merging a layer, their undo and redo, or clearing a layer.
 
-For the focus layer F the cache holds, over the whole canvas in float32 (the compositor's own
-precision), ``below``: exactly the composite of the layers under F, and ``above``: the layers over
-F folded into one premultiplied image when all of them are normal (source-over); a stack above with
-other modes is blended layer by layer instead, since those modes depend on their backdrop. The
-composite of a rectangle is then below, F blended on it, then above over that. Changes to other
-layers mark the rectangles they touched stale, recomputed before the next use; another stack of
-layers (added, deleted, moved) drops the cache. Its size is 32 bytes per canvas pixel (512 MB at
-4096 x 4096), bounded by ``budget_bytes``.
+A ``Span`` names the changed layers ``start:stop`` of a stack. The cache holds, over the whole canvas
+in float32 (the compositor's own precision), ``below``: exactly the composite of the layers under the
+span, and ``above``: the layers over it folded into one premultiplied image when all of them are
+normal (source-over); a stack above with other modes is blended layer by layer instead, since those
+modes depend on their backdrop. Each part is keyed by the uids of the layers it holds, so it is
+reused whenever the next span has the same layers below or above. Changes to layers a part holds
+mark rectangles of that part stale, recomputed before its next use. Its size is 32 bytes per canvas
+pixel (512 MB at 4096 x 4096), bounded by ``budget_bytes``.
 """
 
 from __future__ import annotations
@@ -85,10 +85,7 @@ class Projection:
                 stale = self._stale[part]
                 stale.append(rect)
                 if len(stale) > MAX_STALE:  # a long stroke on another layer: one rectangle, not thousands
-                    union = stale[0]
-                    for other in stale[1:]:
-                        union = union.united(other)
-                    self._stale[part] = [union]
+                    self._stale[part] = [Rect.union(stale)]
 
     def compose(self, layers: list[Layer], span: Span, rect: Rect, canvas: Rect) -> np.ndarray | None:
         """The composite of ``rect`` after a change to the layers of ``span`` alone, or None when the cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -39,6 +40,14 @@ class Rect:
         x0, y0 = min(self.x, other.x), min(self.y, other.y)
         x1, y1 = max(self.right, other.right), max(self.bottom, other.bottom)
         return Rect(x0, y0, x1 - x0, y1 - y0)
+
+    @staticmethod
+    def union(rects: Iterable[Rect]) -> Rect:
+        """The bounding box of ``rects`` (empty for none)."""
+        box = EMPTY
+        for rect in rects:
+            box = box.united(rect)
+        return box
 
     def slices(self) -> tuple[slice, slice]:
         """Numpy index (rows, columns) for this rectangle."""

@@ -60,10 +60,6 @@ def read_header(path: Path) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     return header, {str(k): str(v) for k, v in metadata.items()}
 
 
-def safetensors_header(path: Path) -> dict[str, dict[str, Any]]:
-    return read_header(path)[0]
-
-
 def read_tensor(path: Path, header: dict[str, dict[str, Any]], name: str) -> np.ndarray | None:
     """One small tensor's values as float32 (None when absent or in a type read here does not know)."""
     entry = header.get(name)

@@ -89,11 +89,26 @@ class FamilyOverride:
             return None
 
 
+_keys: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> fingerprint: every request asks
+
+
 def model_key(source: str) -> str:
-    """A fingerprint of a model's content that is cheap enough to take for every request: a file's size
-    and three 1 MB samples (start, middle, end); a folder's config files and weight-file sizes; a Hub
-    id as it is."""
+    """A fingerprint of a model's content: a file's size and three 1 MB samples (start, middle, end); a
+    folder's config files and weight-file sizes; a Hub id as it is. Kept per path, size and time of the
+    file (a folder's model_index.json), so live mode's requests read nothing once it is known."""
     path = Path(source)
+    marker = path / "model_index.json" if path.is_dir() else path
+    try:
+        stat = marker.stat()
+    except OSError:
+        return _fingerprint(path, source)
+    cache_key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if cache_key not in _keys:
+        _keys[cache_key] = _fingerprint(path, source)
+    return _keys[cache_key]
+
+
+def _fingerprint(path: Path, source: str) -> str:
     digest = hashlib.sha256()
     if path.is_file():
         size = path.stat().st_size

@@ -33,10 +33,6 @@ class Embeddings:
     warnings: tuple[str, ...] = ()
 
 
-def token_count(tokenizer: Any, text: str) -> int:
-    return len(tokenizer(text, add_special_tokens=False, truncation=False).input_ids)
-
-
 def _rows(tokenizer: Any, ids: list[int], weights: list[float], chunks: int) -> list[tuple[list[int], list[float]]]:
     """Chunks of 75 tokens framed by start and end tokens and padded, with a weight per position."""
     bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
@@ -57,9 +53,7 @@ def _encode_chunks(
     pieces = []
     for row, row_weights in _rows(tokenizer, ids, weights, chunks):
         hidden = text_encoder(torch.tensor([row], device=device))[0]
-        if any(w != 1.0 for w in row_weights):
-            hidden = apply_weights(hidden, torch.tensor(row_weights, device=hidden.device))
-        pieces.append(hidden)
+        pieces.append(apply_weights(hidden, torch.tensor(row_weights, device=hidden.device)))
     return torch.cat(pieces, dim=1)
 
 
@@ -75,10 +69,7 @@ def _sdxl_weighted(pipe: Any, segments: Segments, device: Any) -> tuple[Any, Any
         ids, weights = weighted_tokens(tokenizer, segments)
         row, row_weights = _rows(tokenizer, ids, weights, 1)[0]  # SDXL reads one chunk
         out = encoder(torch.tensor([row], device=device), output_hidden_states=True)
-        hidden = out.hidden_states[-2]
-        if any(w != 1.0 for w in row_weights):
-            hidden = apply_weights(hidden, torch.tensor(row_weights, device=hidden.device))
-        hidden_states.append(hidden)
+        hidden_states.append(apply_weights(out.hidden_states[-2], torch.tensor(row_weights, device=device)))
         pooled = out[0]
     dtype = pipe.text_encoder_2.dtype
     return torch.cat(hidden_states, dim=-1).to(dtype), pooled.to(dtype)  # type: ignore[union-attr]
@@ -93,15 +84,16 @@ def encode(pipe: Any, prompt: str, negative: str, guidance: bool, sdxl: bool, de
     prompt_segments, negative_segments = parse_weights(prompt), parse_weights(negative)
     weighted = not (is_plain(prompt_segments) and is_plain(negative_segments))
     prompt, negative = plain_text(prompt_segments), plain_text(negative_segments)
-    n_prompt = token_count(tokenizer, prompt)
-    n_negative = token_count(tokenizer, negative) if guidance else 0
+    # Tokenized once, piece by piece as the weights need; counts and dropped words come from these ids.
+    prompt_ids, prompt_weights = weighted_tokens(tokenizer, prompt_segments)
+    negative_ids, negative_weights = weighted_tokens(tokenizer, negative_segments) if guidance else ([], [])
+    n_prompt, n_negative = len(prompt_ids), len(negative_ids)
     with torch.no_grad():
         if sdxl:
             warnings = []
-            for label, text, count in (("prompt", prompt, n_prompt), ("negative prompt", negative, n_negative)):
-                if count > CHUNK:
-                    ids = tokenizer(text, add_special_tokens=False).input_ids[CHUNK:]
-                    dropped = tokenizer.decode(ids).strip()
+            for label, ids in (("prompt", prompt_ids), ("negative prompt", negative_ids)):
+                if len(ids) > CHUNK:
+                    dropped = tokenizer.decode(ids[CHUNK:]).strip()
                     warnings.append(f"The {label} is longer than SDXL reads; these words were left out: {dropped}")
             if weighted:
                 pe, pooled = _sdxl_weighted(pipe, prompt_segments, device)
@@ -124,11 +116,9 @@ def encode(pipe: Any, prompt: str, negative: str, guidance: bool, sdxl: bool, de
             pe, ne = pipe.encode_prompt(prompt, device, 1, guidance, negative if guidance else None)
             return Embeddings(pe, ne if guidance else None)
         chunks = max(1, -(-max(n_prompt, n_negative) // CHUNK))
-        ids, weights = weighted_tokens(tokenizer, prompt_segments)
-        pe = _encode_chunks(tokenizer, pipe.text_encoder, ids, weights, chunks, device)
+        pe = _encode_chunks(tokenizer, pipe.text_encoder, prompt_ids, prompt_weights, chunks, device)
         ne = None
         if guidance:
-            ids, weights = weighted_tokens(tokenizer, negative_segments)
-            ne = _encode_chunks(tokenizer, pipe.text_encoder, ids, weights, chunks, device)
+            ne = _encode_chunks(tokenizer, pipe.text_encoder, negative_ids, negative_weights, chunks, device)
         dtype = pipe.text_encoder.dtype
         return Embeddings(pe.to(dtype), None if ne is None else ne.to(dtype))

@@ -15,11 +15,24 @@ from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.generation.history_store import decode_history, encode_history
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.images import open_image
-from sketchdiffuse.io.ora import read_ora, write_ora
+from sketchdiffuse.io.ora import OraContents, read_ora, write_ora
 from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.requests import build_request, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
+
+
+def is_project(path: Path) -> bool:
+    return path.suffix.lower() == ".ora"
+
+
+def read_document(path: Path) -> OraContents:
+    """An .ora as it is, or an image as a one-layer document without extras (not yet an .ora).
+    Damaged files raise DocumentError with a sentence naming the file."""
+    if is_project(path):
+        return read_ora(path)
+    image = open_image(path)
+    return OraContents(Document(image.width, image.height, [Layer("Background", image.pixels)]))
 
 
 def default_document(width: int = 1024, height: int = 1024) -> Document:
@@ -47,10 +60,9 @@ class DocumentSession:
         """An .ora with its history and panel settings, or an image as a one-layer document (not yet an .ora).
         Damaged files raise DocumentError with a sentence naming the file."""
         path = Path(path)
-        if path.suffix.lower() != ".ora":
-            image = open_image(path)
-            return cls(Document(image.width, image.height, [Layer("Background", image.pixels)]))
-        contents = read_ora(path)
+        contents = read_document(path)
+        if not is_project(path):
+            return cls(contents.document)
         session = cls(contents.document, path)
         entries, panel, warnings = decode_history(contents.extras)
         session.results.replace_all(entries)

@@ -12,6 +12,11 @@ from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult
 GREY = np.full((64, 64, 3), 128, np.uint8)
 
 
+def max_diff(a: np.ndarray, b: np.ndarray) -> int:
+    """The largest difference of two pictures, in 1/255 steps."""
+    return int(np.abs(a.astype(int) - b.astype(int)).max())
+
+
 def img2img_request(folder: Path, precision: str = "auto", **kw: object) -> GenerationRequest:
     base: dict[str, object] = {
         "prompt": "a cat",

@@ -13,17 +13,13 @@ from sketchdiffuse.generation import Cancelled, CancelToken, Engine, ModelRef
 from sketchdiffuse.generation.engine import plan_steps, work_size
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
-from tests.gen.requests import img2img_request, plain_img2img, run
+from tests.gen.requests import img2img_request, max_diff, plain_img2img, run
 
 SKETCH = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 
 
 # Compared with plain diffusers in fp32.
 request = partial(img2img_request, negative_prompt="a dog", precision="fp32", init_image=SKETCH, seed=1234)
-
-
-def max_diff(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
 def test_img2img_equals_a_plain_diffusers_call(engine: Engine, tiny_sd: Path):

@@ -19,14 +19,10 @@ from sketchdiffuse.generation.errors import InvalidRequestError, NotAStableDiffu
 from sketchdiffuse.generation.family import family_of_folder
 from sketchdiffuse.generation.models import load_model
 from tests.gen.ldm import clip_to_ldm, open_clip_to_ldm, unet_to_ldm, vae_to_ldm
-from tests.gen.requests import img2img_request, plain_img2img, run
+from tests.gen.requests import img2img_request, max_diff, plain_img2img, run
 
 SKETCH = np.random.default_rng(5).integers(0, 256, (64, 64, 3), dtype=np.uint8)
 request = partial(img2img_request, precision="fp32", init_image=SKETCH, seed=77, strength=0.5, guidance_scale=5.0)
-
-
-def max_diff(a: np.ndarray, b: np.ndarray) -> int:
-    return int(np.abs(a.astype(int) - b.astype(int)).max())
 
 
 def sdxl_single_file(folder: Path, target: Path, refiner: bool) -> Path:

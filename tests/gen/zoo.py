@@ -117,7 +117,7 @@ def checkpoint(kind: str) -> Table:
         unet = unet_table("sd1", 9 if kind == "sd15-inpainting" else 4)
         table = unet | vae_table() | clip_l_table()
         return table | ema_table(unet) if kind == "sd15-ema" else table
-    if kind in ("sd21-768-v", "sd21-512", "sd-turbo"):
+    if kind == "sd21-768-v":
         return unet_table("sd2-768-v") | vae_table() | open_clip_table("cond_stage_model.model.", 1024, 24, 1024)
     if kind in ("sdxl-base", "sdxl-vpred"):
         table = (

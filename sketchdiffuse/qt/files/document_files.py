@@ -12,13 +12,12 @@ from PySide6.QtWidgets import QMenu
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
-from sketchdiffuse.document.layer import Layer
-from sketchdiffuse.io.images import export_image, open_image
+from sketchdiffuse.io.images import export_image
 from sketchdiffuse.io.ora import read_ora, write_ora
 from sketchdiffuse.io.recovery import Recoverable
 from sketchdiffuse.qt.files.background_save import BackgroundSaver, SaveJob
 from sketchdiffuse.qt.prompter import Prompter
-from sketchdiffuse.session.document_session import default_document
+from sketchdiffuse.session.document_session import default_document, is_project, read_document
 
 ORA_FILTER = "OpenRaster (*.ora)"
 OPEN_FILTER = "Images and projects (*.ora *.png *.jpg *.jpeg *.webp *.bmp *.gif *.tif *.tiff);;All files (*)"
@@ -99,20 +98,15 @@ class DocumentFiles(QObject):
     def open_path(self, path: str | Path) -> bool:
         path = Path(path)
         try:
-            if path.suffix.lower() == ".ora":
-                contents = read_ora(path)
-                doc, warnings, saved_path, extras = contents.document, contents.warnings, path, contents.extras
-            else:
-                image = open_image(path)
-                doc = Document(image.width, image.height, [Layer("Background", image.pixels)])
-                warnings, saved_path, extras = [], None, {}
+            contents = read_document(path)
         except (DocumentError, OSError) as exc:
             self.prompter.error("Open", str(exc))
             return False
-        self.install(doc, saved_path, extras)
+        # An image is not the artist's project yet: saving asks for an .ora name instead of overwriting it.
+        self.install(contents.document, path if is_project(path) else None, contents.extras)
         self._remember(path)
-        if warnings:
-            self.notify(" ".join(warnings))
+        if contents.warnings:
+            self.notify(" ".join(contents.warnings))
         return True
 
     def restore_recovered(self, entry: Recoverable) -> bool:
