@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+import sketchdiffuse.document.compose_native as compose_native
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
@@ -139,20 +140,25 @@ def _normal_over(dst: F, pixels: np.ndarray, opacity: float) -> None:
 
 def blend_layer(dst: F, layer: Layer, rect: Rect) -> None:
     """Composite ``layer``'s pixels over ``rect`` onto ``dst`` (float32 0..255, the rectangle's size)."""
-    if not layer.visible or layer.opacity <= 0.0:
+    if layer.visible:
+        blend_pixels(dst, layer.pixels[rect.slices()], layer.opacity, layer.blend_mode)
+
+
+def blend_pixels(dst: F, pixels: np.ndarray, opacity: float, mode: BlendMode) -> None:
+    """Composite premultiplied uint8 ``pixels`` at ``opacity`` onto ``dst`` (float32 0..255, same size)."""
+    if opacity <= 0.0:
         return
-    pixels = layer.pixels[rect.slices()]
     # Premultiplied: a transparent pixel is all zero, and a transparent source leaves the
     # backdrop unchanged in every mode, so an empty region is skipped cheaply.
     if not pixels.view(np.uint32).any():
         return
-    if layer.blend_mode is BlendMode.NORMAL:
-        _normal_over(dst, pixels, layer.opacity)
+    if mode is BlendMode.NORMAL:
+        _normal_over(dst, pixels, opacity)
         return
     src = pixels.astype(np.float32)
-    if layer.opacity < 1.0:
-        src *= np.float32(layer.opacity)
-    blend_into(dst, src, layer.blend_mode)
+    if opacity < 1.0:
+        src *= np.float32(opacity)
+    blend_into(dst, src, mode)
 
 
 def composite_float(layers: Iterable[Layer], rect: Rect) -> F:
@@ -170,6 +176,7 @@ def over_float(dst: F, src: F) -> None:
 
 
 def to_uint8(values: F) -> np.ndarray:
+    """Rounded premultiplied uint8 of ``values``, which it overwrites (clipped) as scratch space."""
     out = np.empty(values.shape, dtype=np.uint8)
     np.clip(values + 0.5, 0.0, 255.0, out=values)
     out[...] = values
@@ -177,7 +184,7 @@ def to_uint8(values: F) -> np.ndarray:
 
 
 # Below this many pixels one thread composes faster than handing bands to the pool.
-PARALLEL_MIN_PIXELS = 256 * 1024
+PARALLEL_MIN_PIXELS = 64 * 1024
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -201,18 +208,30 @@ def bands(rect: Rect, count: int) -> list[Rect]:
 
 
 def in_bands(rect: Rect, work: Callable[[Rect], None]) -> None:
-    """Run ``work`` over horizontal bands of ``rect`` on all cores (one call for a small area). numpy
+    """Run ``work`` over horizontal bands of ``rect`` on all cores (one band for a small area). numpy
     releases the GIL in its array loops; the bands are disjoint, so ``work`` may write its band of a
-    shared array."""
+    shared array. Each core takes its band in strips of about CHUNK_PIXELS (see ``_in_strips``)."""
     count = min(workers(), rect.h // 32)
     # Only the window's thread uses the pool: a background save composing its snapshot must not queue
     # ahead of the canvas, and the pool's threads must not inherit a background thread's low priority.
     on_main = threading.current_thread() is threading.main_thread()
     if rect.w * rect.h < PARALLEL_MIN_PIXELS or count < 2 or not on_main:
-        work(rect)
+        _in_strips(rect, work)
         return
-    for done in [_executor().submit(work, band) for band in bands(rect, count)]:
+    for done in [_executor().submit(_in_strips, band, work) for band in bands(rect, count)]:
         done.result()  # re-raises a band's error here
+
+
+# Strips this small keep a strip's float32 pixels (16 bytes each) in the core's cache while every layer is
+# blended onto them: three times faster at 4096 x 4096 than whole bands, which stream through memory once
+# per layer and per operation.
+CHUNK_PIXELS = 64 * 1024
+
+
+def _in_strips(rect: Rect, work: Callable[[Rect], None]) -> None:
+    rows = max(1, CHUNK_PIXELS // max(1, rect.w))
+    for top in range(rect.y, rect.bottom, rows):
+        work(Rect(rect.x, top, rect.w, min(rows, rect.bottom - top)))
 
 
 def composite(layers: Iterable[Layer], rect: Rect) -> np.ndarray:
@@ -220,12 +239,48 @@ def composite(layers: Iterable[Layer], rect: Rect) -> np.ndarray:
 
     Large areas are composed in bands on all cores (in_bands); every pixel goes through exactly the
     same operations as in one pass (no value crosses a band), so the result is bit for bit the
-    single-threaded one."""
-    stack = list(layers)
-    out = np.empty((rect.h, rect.w, 4), dtype=np.uint8)
+    single-threaded one. A stack of normal layers is composed by the compiled loop (compose_native)."""
+    return _composed(list(layers), rect, np.uint8)
 
-    def compose_band(band: Rect) -> None:
-        out[band.y - rect.y : band.bottom - rect.y] = to_uint8(composite_float(stack, band))
+
+def composite_float_banded(layers: list[Layer], rect: Rect) -> F:
+    """composite_float over ``rect``, in bands on all cores and compiled for normal layers."""
+    return _composed(layers, rect, np.float32)
+
+
+def _composed(stack: list[Layer], rect: Rect, dtype: type) -> np.ndarray:
+    out: np.ndarray = np.empty((rect.h, rect.w, 4), dtype=dtype)
+    native = native_stack(stack, dtype)
+    if native is not None:
+        kernel, pixels, opacities = native
+
+        def compose_band(band: Rect) -> None:
+            kernel(pixels, opacities, band.y, band.x, out[band.y - rect.y : band.bottom - rect.y])
+
+    else:
+
+        def compose_band(band: Rect) -> None:
+            values = composite_float(stack, band)
+            out[band.y - rect.y : band.bottom - rect.y] = to_uint8(values) if dtype is np.uint8 else values
 
     in_bands(rect, compose_band)
     return out
+
+
+def native_stack(layers: list[Layer], dtype: type = np.uint8) -> tuple[Callable, object, np.ndarray] | None:
+    """The compiled kernel for ``dtype`` output with its arguments when every visible layer is normal (and
+    numba is there), else None."""
+    shown = [layer for layer in layers if layer.visible and layer.opacity > 0.0]
+    if not shown or any(
+        layer.blend_mode is not BlendMode.NORMAL or not layer.pixels.flags.c_contiguous for layer in shown
+    ):
+        return None
+    kit = compose_native.kernels()
+    if kit is None:
+        return None
+    kernel = kit.normal_stack_u8 if dtype is np.uint8 else kit.normal_stack_f32
+    return (
+        kernel,
+        kit.typed_list([layer.pixels for layer in shown]),
+        np.array([layer.opacity for layer in shown], np.float32),
+    )
