@@ -8,7 +8,9 @@ Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
 ``settings`` (Generation settings with an SDXL refiner chosen) or
 ``toy`` (a crude red blob on a 512 px canvas turned into "a red circle" by the toy-shapes model,
 three seeds in the history, the newest compared over the canvas) or ``toy-live`` (the same blob
-with live mode on: the live pane shows the red circle).
+with live mode on: the live pane shows the red circle), ``large`` (a 4096 x 4096 document of 24
+layers fitted to the window, a layer's opacity just lowered: the reduced view's preview) or
+``large-settled`` (the same once the idle canvas has made it exact).
 """
 
 from __future__ import annotations
@@ -152,6 +154,30 @@ def toy_live(w: MainWindow, grab: Callable[[], None]) -> None:
     paint_blob(w)  # the finished stroke starts the live job
 
 
+def large_document(w: MainWindow, grab: Callable[[], None], settled: bool) -> None:
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_document import painted_document
+
+    w.set_document(painted_document(4096, 24), None)
+    w.canvas.fit()
+    w.doc.set_active(12)
+
+    def lower() -> None:  # after the first paint, as an artist's drag would
+        w.layers.opacity.setValue(25)
+        if settled:
+            QTimer.singleShot(400, wait)
+        else:
+            w.canvas.repaint()
+            grab()
+
+    def wait() -> None:
+        QTimer.singleShot(200, grab) if w.doc.settled else QTimer.singleShot(200, wait)
+
+    QTimer.singleShot(300, lower)
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
@@ -187,6 +213,9 @@ def main() -> None:
             return
         if mode == "toy-live":
             toy_live(w, grab)
+            return
+        if mode in ("large", "large-settled"):
+            large_document(w, grab, mode == "large-settled")
             return
         if mode == "settings":
             show_settings(target)

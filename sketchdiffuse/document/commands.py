@@ -93,7 +93,7 @@ class SetLayerProperty:
         setattr(self.layer, self.prop, value)
         doc.notify_layers_changed()
         if self.prop in _VISUAL:
-            doc.notify_dirty(doc.rect, self.layer)
+            doc.notify_dirty(doc.rect, self.layer, pixels=False)
 
     def do(self, doc: Document) -> None:
         self._apply(doc, self.new)

@@ -9,6 +9,7 @@ next read, so many small changes between two reads (a stroke's dabs within one f
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,36 +22,52 @@ MAX_PENDING = 32  # more pending rectangles than this fold into their bounding b
 PROJECTION_SHARE = 0.25
 
 
+class Change(NamedTuple):
+    """A pending rectangle; ``span``: layers changed in it (None: not known); ``large``: one change in it
+    covered at least PROJECTION_SHARE of the canvas (many small ones, a stroke's dabs, do not make it
+    large: building a projection for them would cost more than composing them)."""
+
+    rect: Rect
+    span: Span | None
+    large: bool
+
+
 class CompositeCache:
-    """``compose(rect)``: the rectangle through every layer; ``project(span, rect)``: the rectangle after
-    a change to the layers of ``span`` alone, or None when that cannot be served faster (projection.py)."""
+    """``compose(rect)``: the rectangle through every layer; ``project(span, rect, build)``: the rectangle
+    after a change to the layers of ``span`` alone, or None when that cannot be served faster, or would
+    need building the projection and ``build`` is False (projection.py)."""
 
     def __init__(
         self,
         compose: Callable[[Rect], np.ndarray],
-        project: Callable[[Span, Rect], np.ndarray | None] | None = None,
+        project: Callable[[Span, Rect, bool], np.ndarray | None] | None = None,
     ) -> None:
         self._compose = compose
         self._project = project
         self._pixels: np.ndarray | None = None
-        self._pending: list[tuple[Rect, Span | None]] = []
+        self._pending: list[Change] = []
 
-    def invalidate(self, rect: Rect, span: Span | None = None) -> None:
-        """``rect`` changed; ``span``: the layers whose pixels, properties or places changed, None when
-        that is not known."""
+    def invalidate(self, rect: Rect, full: Rect, span: Span | None = None) -> None:
+        """``rect`` of the canvas ``full`` changed; ``span``: the layers whose pixels, properties or places
+        changed, None when that is not known."""
         if self._pixels is None or rect.is_empty():
             return  # nothing cached yet: the first read composes everything
-        merged, owner = rect, span
-        kept: list[tuple[Rect, Span | None]] = []
-        for other, other_span in self._pending:  # overlapping rectangles merge so no pixel is composed twice
-            if not other.intersected(merged).is_empty():
-                merged = merged.united(other)
-                owner = owner if other_span == owner else None
-            else:
-                kept.append((other, other_span))
-        kept.append((merged, owner))
+        merged = Change(rect, span, rect.w * rect.h >= PROJECTION_SHARE * full.w * full.h)
+        kept: list[Change] = []
+        for other in self._pending:  # overlapping rectangles merge so no pixel is composed twice
+            if other.rect.intersected(merged.rect).is_empty():
+                kept.append(other)
+                continue
+            # Any span serves the merged rectangle: the projection's parts are kept current for every
+            # change (stale rectangles), and a span of another stack than the present one is refused.
+            merged = Change(
+                merged.rect.united(other.rect),
+                merged.span if merged.span is not None else other.span,
+                merged.large or other.large,
+            )
+        kept.append(merged)
         if len(kept) > MAX_PENDING:
-            kept = [(Rect.union(rect for rect, _ in kept), None)]
+            kept = [Change(Rect.union(c.rect for c in kept), span, any(c.large for c in kept))]
         self._pending = kept
 
     def drop(self) -> None:
@@ -60,19 +77,55 @@ class CompositeCache:
 
     @property
     def pending(self) -> list[Rect]:
-        return [rect for rect, _ in self._pending]
+        return [change.rect for change in self._pending]
 
-    def read(self, full: Rect) -> np.ndarray:
-        """The current composite as a read-only view of the cache, composing what changed since the last read."""
+    def settle(self, full: Rect, projected_pixels: int, composed_pixels: int) -> bool:
+        """Compose one band of the pending changes: ``projected_pixels`` of it when a projection already
+        built serves it, ``composed_pixels`` through every layer otherwise (settling never builds a
+        projection: that is one long pass). True when nothing is left."""
+        if self._pixels is None or self._pixels.shape[:2] != (full.h, full.w):
+            self.read(full)
+            return True
+        if not self._pending:
+            return True
+        change = self._pending.pop(0)
+        rect = change.rect
+        band = self._band(rect, projected_pixels)
+        pixels = self._projected(change, band, build=False)
+        if pixels is None:
+            band = self._band(rect, composed_pixels)
+            pixels = self._compose(band)
+        self._pixels[band.slices()] = pixels
+        rest = Rect(rect.x, band.bottom, rect.w, rect.bottom - band.bottom)
+        if not rest.is_empty():
+            self._pending.insert(0, change._replace(rect=rest))
+        return not self._pending
+
+    @staticmethod
+    def _band(rect: Rect, pixels: int) -> Rect:
+        return Rect(rect.x, rect.y, rect.w, max(1, min(rect.h, pixels // max(1, rect.w))))
+
+    def _projected(self, change: Change, part: Rect, build: bool) -> np.ndarray | None:
+        if change.span is None or self._project is None or not change.large:
+            return None
+        return self._project(change.span, part, build)
+
+    def read(self, full: Rect, within: Rect | None = None) -> np.ndarray:
+        """The composite as a read-only view of the cache, composing what changed since the last read; with
+        ``within``, only that part is made current (the rest stays pending: a zoomed-in canvas)."""
         if self._pixels is None or self._pixels.shape[:2] != (full.h, full.w):
             self._pixels = np.ascontiguousarray(self._compose(full))
             self._pending = []
-        for rect, span in self._pending:
-            pixels = None
-            if span is not None and self._project is not None and rect.w * rect.h >= PROJECTION_SHARE * full.w * full.h:
-                pixels = self._project(span, rect)
-            self._pixels[rect.slices()] = pixels if pixels is not None else self._compose(rect)
-        self._pending = []
+        left: list[Change] = []
+        for change in self._pending:
+            part = change.rect if within is None else change.rect.intersected(within)
+            if part.is_empty():
+                left.append(change)
+                continue
+            pixels = self._projected(change, part, build=True)
+            self._pixels[part.slices()] = pixels if pixels is not None else self._compose(part)
+            left += [change._replace(rect=piece) for piece in change.rect.minus(part)]
+        self._pending = left
         view = self._pixels.view()
         view.setflags(write=False)
         return view

@@ -12,6 +12,7 @@ from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.projection import Projection, Span
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.document.reduced_view import ReducedView
 
 MAX_SIDE = 8192
 
@@ -48,8 +49,11 @@ class Document:
         self.projection = Projection()
         self._composite = CompositeCache(
             lambda rect: composite(self.layers, rect),
-            lambda span, rect: self.projection.compose(self.layers, span, rect, self.rect),
+            lambda span, rect, build: self.projection.compose(self.layers, span, rect, self.rect, build),
         )
+        self._reduced = ReducedView()
+        self._pixel_changes: dict[int, int] = {}  # layer uid: pixel changes reported for it
+        self._unattributed_changes = 0  # pixel changes of layers not named (any layer may have changed)
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -83,19 +87,72 @@ class Document:
         self.layers = list(layers)
         self.active_index = max(0, min(active_index, len(self.layers) - 1))
         self.notify_layers_changed()
-        self._notify(self.rect, span)
+        self._notify(self.rect, span, pixels=False)
 
     # -- pixels ----------------------------------------------------------------------------
     def composite(self, rect: Rect | None = None) -> np.ndarray:
         """Premultiplied RGBA uint8 of the visible layers over ``rect`` (the whole canvas by default):
         a copy the caller owns, taken from the cached composite."""
         area = self.rect if rect is None else rect.intersected(self.rect)
-        return self.composite_view()[area.slices()].copy()
+        return self.composite_view(area)[area.slices()].copy()
 
-    def composite_view(self) -> np.ndarray:
-        """The cached composite of the whole canvas, read-only; current as of this call. Views read it
-        instead of composing the layers themselves (see composite_cache)."""
-        return self._composite.read(self.rect)
+    def composite_view(self, within: Rect | None = None) -> np.ndarray:
+        """The cached composite of the whole canvas, read-only; current as of this call (with ``within``: in
+        that rectangle only, what a view shows). Views read it instead of composing the layers
+        themselves (see composite_cache)."""
+        return self._composite.read(self.rect, within)
+
+    def reduced_view(self, factor: int) -> np.ndarray:
+        """The composite reduced by ``factor`` (a power of two), read-only, for a zoomed-out view: changes of
+        whole layers show in it as quick previews until ``settle`` has made it exact (reduced_view.py).
+        Saving and generation never read it."""
+        view = self._reduced
+        if view.needs_base(factor, self.rect):
+            view.rebuild(factor, self.composite_view())
+        elif view.rough and not self._composite.pending:
+            view.refine(self.composite_view())
+        return view.read(self.layers, self.rect, self.pixels_version)
+
+    @property
+    def settled(self) -> bool:
+        """True when the composite and its reduced view are exact (nothing waits to be composed)."""
+        return not self._composite.pending and not self._reduced.rough
+
+    def settle(self, max_work: int, reduce_ahead: bool = False) -> bool:
+        """Compose a part of what changed since the composite was last read, about ``max_work`` pixels times
+        layers blended, and once all is composed make the reduced view exact, then reduce a layer ahead for
+        later previews (reduced_view.ReducedView.warm); True when nothing is left.
+        Views call it when idle, in small steps, so the window answers input in between."""
+        if not self._composite.settle(self.rect, max_work // 4, max_work // len(self.layers)):
+            return False
+        if self._reduced.rough:
+            self._reduced.refine(self.composite_view())
+        # Then, for a view showing the reduced composite, the layers are reduced ahead, one per step, so
+        # that the first change of a layer is previewed at once.
+        return not reduce_ahead or self._reduced.warm(self.layers)
+
+    def release_caches(self) -> None:
+        """Free the memory kept to make layer changes fast (projections, reduced layers); they are built
+        again when needed. Views call it after a while idle."""
+        self.projection.drop()
+        self._reduced.release()
+
+    def set_cache_budget(self, budget_bytes: int) -> None:
+        """The memory the projections may use, each (the full-size one and the reduced view's); caches over
+        it are freed at once."""
+        self.projection.budget_bytes = budget_bytes
+        if self.projection.nbytes > budget_bytes or not self.projection.fits(self.rect):
+            self.projection.drop()
+        self._reduced.set_budget(budget_bytes)
+
+    def pixels_version(self, layer: Layer) -> tuple[int, int]:
+        """Changes whenever ``layer``'s pixels may have changed (not its properties or place): views keep
+        what they derive from the pixels (thumbnails, reduced copies) while it stays the same."""
+        return self._unattributed_changes, self._pixel_changes.get(layer.uid, 0)
+
+    @property
+    def cache_bytes(self) -> int:
+        return self.projection.nbytes + self._reduced.nbytes
 
     # -- notifications ---------------------------------------------------------------------
     def add_dirty_listener(self, listener: DirtyListener) -> None:
@@ -109,17 +166,24 @@ class Document:
         self._dirty_listeners = [cb for cb in self._dirty_listeners if getattr(cb, "__self__", None) is not owner]
         self._layers_listeners = [cb for cb in self._layers_listeners if getattr(cb, "__self__", None) is not owner]
 
-    def notify_dirty(self, rect: Rect, layer: Layer | None = None) -> None:
+    def notify_dirty(self, rect: Rect, layer: Layer | None = None, pixels: bool = True) -> None:
         """``rect`` looks different now; ``layer``: the one layer that changed there, when it is one (the
-        composite then recomposes only that layer between cached projections of the others)."""
-        self._notify(rect, Span.of_layer(self.layers, layer) if layer is not None else None)
+        composite then recomposes only that layer between cached projections of the others); ``pixels``
+        False: only its properties changed (opacity, visibility, blend mode)."""
+        self._notify(rect, Span.of_layer(self.layers, layer) if layer is not None else None, pixels)
 
-    def _notify(self, rect: Rect, span: Span | None) -> None:
+    def _notify(self, rect: Rect, span: Span | None, pixels: bool = True) -> None:
         area = rect.intersected(self.rect)
         if area.is_empty():
             return
+        if pixels and span is None:
+            self._unattributed_changes += 1
+        elif pixels and span is not None:
+            for uid in span.stack[span.start : span.stop]:
+                self._pixel_changes[uid] = self._pixel_changes.get(uid, 0) + 1
         self.projection.changed(area, span)
-        self._composite.invalidate(area, span)  # before the listeners, which may read the composite
+        self._reduced.changed(area, span, pixels)
+        self._composite.invalidate(area, self.rect, span)  # before the listeners, which may read the composite
         for listener in list(self._dirty_listeners):
             listener(area)
 

@@ -15,11 +15,12 @@ pixel (512 MB at 4096 x 4096), bounded by ``budget_bytes``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
-from sketchdiffuse.document.compose import blend_layer, composite_float, in_bands, over_float, to_uint8
+from sketchdiffuse.document.compose import blend_layer, composite_float_banded, in_bands, over_float, to_uint8
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 
@@ -54,6 +55,18 @@ class Span:
         return Span(start, len(new) - end, _ids(new))
 
 
+class Parts(NamedTuple):
+    """The stack around a span: ``below`` composed, the ``middle`` layers (the span's), the layers
+    ``over`` it and, when they are all normal, ``above``: them folded. ``revision`` changes whenever
+    ``below`` or ``above`` do."""
+
+    below: np.ndarray
+    middle: list[Layer]
+    over: list[Layer]
+    above: np.ndarray | None
+    revision: int
+
+
 class Projection:
     def __init__(self, budget_bytes: int = DEFAULT_BUDGET) -> None:
         self.budget_bytes = budget_bytes
@@ -64,6 +77,7 @@ class Projection:
         self._stale: dict[str, list[Rect]] = {"below": [], "above": []}
         self.builds = 0  # how often a part was composed from scratch (tests and benchmarks read it)
         self.served = 0  # rectangles composed from it
+        self.revision = 0  # changes whenever a cached part does (views reduced from the parts follow it)
 
     @property
     def nbytes(self) -> int:
@@ -72,6 +86,7 @@ class Projection:
     def drop(self) -> None:
         self._under, self._over, self._below, self._above = None, None, None, None
         self._stale = {"below": [], "above": []}
+        self.revision += 1
 
     def fits(self, canvas: Rect) -> bool:
         return canvas.w * canvas.h * 32 <= self.budget_bytes
@@ -87,32 +102,48 @@ class Projection:
                 if len(stale) > MAX_STALE:  # a long stroke on another layer: one rectangle, not thousands
                     self._stale[part] = [Rect.union(stale)]
 
-    def compose(self, layers: list[Layer], span: Span, rect: Rect, canvas: Rect) -> np.ndarray | None:
-        """The composite of ``rect`` after a change to the layers of ``span`` alone, or None when the cache
-        cannot serve it (too large for the budget, or the span is of another stack)."""
+    def parts(self, layers: list[Layer], span: Span, canvas: Rect, build: bool = True) -> Parts | None:
+        """The cached parts around ``span``, built (unless not ``build``) or brought up to date, or None when
+        the cache cannot serve the span (too large for the budget, or the span is of another stack)."""
         if not self.fits(canvas) or span.stack != _ids(layers):
             return None
         under, middle, over = layers[: span.start], layers[span.start : span.stop], layers[span.stop :]
         under_key, over_key = _ids(under), _ids(over)
         reuse_below = self._below is not None and self._under == under_key
         reuse_above = self._over == over_key and (self._above is not None) == _foldable(over)
+        if not build and not (reuse_below and reuse_above):
+            return None
         # Parts kept are brought up to date where their own layers changed since.
-        if reuse_below:
+        if reuse_below and self._stale["below"]:
             for stale in self._stale["below"]:
-                self._below[stale.slices()] = composite_float(under, stale)  # type: ignore[index]
-        if reuse_above and self._above is not None:
+                self._below[stale.slices()] = composite_float_banded(under, stale)  # type: ignore[index]
+            self.revision += 1
+        if reuse_above and self._above is not None and self._stale["above"]:
             for stale in self._stale["above"]:
-                self._above[stale.slices()] = composite_float(over, stale)
+                self._above[stale.slices()] = composite_float_banded(over, stale)
+            self.revision += 1
         self._stale = {"below": [], "above": []}
         if not reuse_below:
-            self._below, self._under = _float_composite(under, canvas), under_key
+            self._below, self._under = composite_float_banded(under, canvas), under_key
             self.builds += 1
+            self.revision += 1
         if not reuse_above:
-            self._above = _float_composite(over, canvas) if _foldable(over) else None
+            self._above = composite_float_banded(over, canvas) if _foldable(over) else None
             self._over = over_key
             self.builds += 1
-        below, above = self._below, self._above
-        assert below is not None
+            self.revision += 1
+        assert self._below is not None
+        return Parts(self._below, middle, over, self._above, self.revision)
+
+    def compose(
+        self, layers: list[Layer], span: Span, rect: Rect, canvas: Rect, build: bool = True
+    ) -> np.ndarray | None:
+        """The composite of ``rect`` after a change to the layers of ``span`` alone, or None when the cache
+        cannot serve it (see ``parts``)."""
+        parts = self.parts(layers, span, canvas, build)
+        if parts is None:
+            return None
+        below, middle, over, above = parts.below, parts.middle, parts.over, parts.above
         self.served += 1
         out = np.empty((rect.h, rect.w, 4), dtype=np.uint8)
 
@@ -135,17 +166,6 @@ class Projection:
 def _ids(layers: list[Layer]) -> tuple[int, ...]:
     """Layer uids (never reused, unlike id() of a deleted layer's object)."""
     return tuple(layer.uid for layer in layers)
-
-
-def _float_composite(layers: list[Layer], rect: Rect) -> np.ndarray:
-    """composite_float over ``rect`` in bands on all cores."""
-    out = np.empty((rect.h, rect.w, 4), dtype=np.float32)
-
-    def compose_band(band: Rect) -> None:
-        out[band.y - rect.y : band.bottom - rect.y] = composite_float(layers, band)
-
-    in_bands(rect, compose_band)
-    return out
 
 
 def _foldable(layers: list[Layer]) -> bool:

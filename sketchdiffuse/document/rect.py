@@ -41,6 +41,19 @@ class Rect:
         x1, y1 = max(self.right, other.right), max(self.bottom, other.bottom)
         return Rect(x0, y0, x1 - x0, y1 - y0)
 
+    def minus(self, other: Rect) -> list[Rect]:
+        """What of this rectangle lies outside ``other``: at most four rectangles (above, below, left, right)."""
+        cut = self.intersected(other)
+        if cut.is_empty():
+            return [self]
+        parts = [
+            Rect(self.x, self.y, self.w, cut.y - self.y),
+            Rect(self.x, cut.bottom, self.w, self.bottom - cut.bottom),
+            Rect(self.x, cut.y, cut.x - self.x, cut.h),
+            Rect(cut.right, cut.y, self.right - cut.right, cut.h),
+        ]
+        return [part for part in parts if not part.is_empty()]
+
     @staticmethod
     def union(rects: Iterable[Rect]) -> Rect:
         """The bounding box of ``rects`` (empty for none)."""

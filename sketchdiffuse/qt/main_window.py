@@ -200,11 +200,8 @@ class MainWindow(QMainWindow):
         self._apply_layer_cache()
 
     def _apply_layer_cache(self) -> None:
-        """The memory the document's layer projections may use, from the settings; over it they go."""
-        projection = self.doc.projection
-        projection.budget_bytes = read_run(QSettingsStorage(self.settings)).layer_cache_mb * 1024 * 1024
-        if projection.nbytes > projection.budget_bytes or not projection.fits(self.doc.rect):
-            projection.drop()
+        """The memory the document's layer caches may use, from the settings."""
+        self.doc.set_cache_budget(read_run(QSettingsStorage(self.settings)).layer_cache_mb * 1024 * 1024)
 
     # -- layers --------------------------------------------------------------------------
     def _run(self, make: Callable[[Document], object]) -> None:

@@ -260,7 +260,41 @@ def test_the_layer_cache_follows_the_generation_settings(window: MainWindow):
     assert window.doc.projection.nbytes > 0  # a projection for the changed layer
     window.prompter.answers["run_settings"] = lambda current: current.with_(layer_cache_mb=0)
     window.generation.edit_settings()
-    assert window.doc.projection.budget_bytes == 0 and window.doc.projection.nbytes == 0  # off: memory given back
+    assert window.doc.projection.budget_bytes == 0 and window.doc.cache_bytes == 0  # off: memory given back
     window.history.push(cmd.set_layer_property(window.doc, 1, "opacity", 0.7))
     assert np.array_equal(window.doc.composite_view(), composite(window.doc.layers, window.doc.rect))
     assert window.doc.projection.nbytes == 0
+
+
+def test_a_zoomed_out_opacity_drag_shows_a_preview_that_no_save_or_generation_reads(
+    qtbot, window: MainWindow, tmp_path: Path
+):
+    from sketchdiffuse.document.reduced_view import reduce_pixels
+    from sketchdiffuse.io.ora import read_ora
+    from sketchdiffuse.qt.painting import canvas as canvas_module
+    from sketchdiffuse.session.requests import drawing_of
+
+    doc, canvas = window.doc, window.canvas
+    doc.layers[0].pixels[:] = (200, 180, 160, 255)
+    doc.active_layer.pixels[20:120, 31:150] = (0, 0, 180, 255)
+    doc.notify_dirty(doc.rect)
+    canvas.set_zoom(0.25)
+    canvas.repaint()
+    for value in (40, 35):  # a drag: one undo step, a preview per frame
+        window.layers.opacity.setValue(value)
+        canvas.repaint()
+    assert not doc.settled and doc._reduced.previews == 2
+    exact = composite(doc.layers, doc.rect)
+    request = window.generation.build_request(seed=1)
+    assert request is not None and np.array_equal(request.init_image, drawing_of(exact))
+    window.prompter.answers["save_path"] = str(tmp_path / "drag.ora")
+    assert window.files.save_as(wait=True)
+    assert np.array_equal(read_ora(tmp_path / "drag.ora").document.composite(), exact)
+    # Once input pauses the document settles in steps and the view is the exact composite reduced.
+    qtbot.waitUntil(lambda: doc.settled, timeout=5000)
+    assert np.array_equal(doc.reduced_view(4), reduce_pixels(exact, 4))
+    assert doc.cache_bytes > 0
+    canvas._release_timer.setInterval(1)
+    canvas._release_timer.start()
+    qtbot.waitUntil(lambda: doc.cache_bytes == 0, timeout=5000)  # freed while idle
+    assert canvas_module.RELEASE_AFTER_MS >= 10_000

@@ -82,3 +82,30 @@ def test_the_view_is_read_only_and_composite_is_a_copy():
     copy = doc.composite()
     copy[:] = 9
     assert not doc.composite_view().any()
+
+
+def test_a_read_within_a_rectangle_composes_only_that_and_settling_does_the_rest():
+    from tests.unit.layer_edits import painted
+
+    doc = painted(4, layers=5, w=64, h=48)
+    history = History(doc)
+    doc.composite_view()
+    history.push(cmd.set_layer_property(doc, 2, "opacity", 0.3))
+    shown = Rect(10, 8, 20, 16)
+    view = doc.composite_view(shown)
+    exact = composite(doc.layers, doc.rect)
+    assert np.abs(view[shown.slices()].astype(int) - exact[shown.slices()].astype(int)).max() <= 1
+    assert not doc.settled  # the rest waits
+    while not doc.settle(2000):
+        pass
+    assert np.abs(doc.composite_view().astype(int) - exact.astype(int)).max() <= 1
+
+
+def test_the_parts_outside_a_rectangle_cover_the_rest_exactly():
+    whole, cut = Rect(0, 0, 10, 8), Rect(3, 2, 4, 9)
+    parts = whole.minus(cut)
+    covered = np.zeros((8, 10), int)
+    for part in [*parts, whole.intersected(cut)]:
+        covered[part.slices()] += 1
+    assert (covered == 1).all()
+    assert Rect(0, 0, 4, 4).minus(Rect(10, 10, 2, 2)) == [Rect(0, 0, 4, 4)]

@@ -9,21 +9,7 @@ from hypothesis import strategies as st
 from sketchdiffuse.document import BlendMode, Document, History, Rect
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.compose import composite
-
-MODES = [BlendMode.NORMAL, BlendMode.MULTIPLY, BlendMode.SCREEN, BlendMode.OVERLAY, BlendMode.DARKEN]
-
-
-def painted(seed: int, layers: int = 5, w: int = 48, h: int = 40) -> Document:
-    rng = np.random.default_rng(seed)
-    doc = Document(w, h)
-    doc.layers[0].pixels[:] = (250, 240, 230, 255)
-    for i in range(1, layers):
-        layer = doc.new_layer(f"L{i}")
-        x, y = rng.integers(0, w // 2), rng.integers(0, h // 2)
-        a = int(rng.integers(60, 256))
-        layer.pixels[y : y + h // 2, x : x + w // 2] = (*(rng.integers(0, 256, 3) * a // 255), a)
-        doc.layers.append(layer)
-    return doc
+from tests.unit.layer_edits import KINDS, apply_edit, painted
 
 
 def matches(doc: Document) -> bool:
@@ -32,7 +18,7 @@ def matches(doc: Document) -> bool:
 
 
 operation = st.tuples(
-    st.sampled_from(["opacity", "visible", "blend", "patch", "move", "undo", "clear"]),
+    st.sampled_from(KINDS),
     st.integers(0, 4),  # the layer
     st.integers(0, 1000),  # a value
 )
@@ -45,26 +31,7 @@ def test_random_layer_edits_keep_the_cached_composite_equal_to_composing_every_l
     history = History(doc)
     assert matches(doc)
     for kind, index, value in operations:
-        index = index % len(doc.layers)
-        layer = doc.layers[index]
-        if kind == "opacity":
-            history.push(cmd.set_layer_property(doc, index, "opacity", (value % 100) / 100))
-        elif kind == "visible":
-            history.push(cmd.set_layer_property(doc, index, "visible", not layer.visible))
-        elif kind == "blend":
-            history.push(cmd.set_layer_property(doc, index, "blend_mode", MODES[value % len(MODES)]))
-        elif kind == "patch":  # a stroke's worth of pixels, reported for its layer
-            rect = Rect(value % 40, value % 30, 8, 8).intersected(doc.rect)
-            before = [layer.pixels[rect.slices()].copy()]
-            layer.pixels[rect.slices()] = (value % 256, 0, 0, 255)
-            history.push(cmd.PixelPatches("stroke", layer, [rect], before))
-            doc.notify_dirty(rect, layer)
-        elif kind == "move" and len(doc.layers) > 1:
-            history.push(cmd.move_layer(doc, index, (index + 1) % len(doc.layers)))
-        elif kind == "clear":
-            history.push(cmd.clear_layer(doc, index))
-        elif kind == "undo" and history.can_undo():
-            history.undo()
+        apply_edit(doc, history, kind, index, value)
         assert matches(doc), (kind, index, value)
 
 

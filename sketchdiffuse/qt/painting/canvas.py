@@ -1,12 +1,18 @@
-"""The painting surface: cached composite, zoom and pan, brush input from mouse and tablet."""
+"""The painting surface: cached composite, zoom and pan, brush input from mouse and tablet.
+
+Zoomed out to half size or less it shows the document's reduced view (document/reduced_view.py), where
+changes of whole layers appear as quick previews; once input has paused, the document settles in
+small steps between events, so the view becomes exact without freezing the window, and the caches
+that make layer changes fast are freed after a longer pause."""
 
 from __future__ import annotations
 
+import math
 import time
 from enum import Enum
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -21,6 +27,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
     QPointingDevice,
+    QRegion,
     QTabletEvent,
     QWheelEvent,
 )
@@ -31,10 +38,14 @@ from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.document.reduced_view import factor_for
 from sketchdiffuse.io.pixels import unpremultiply
 from sketchdiffuse.qt.convert import qimage_view
 
 MIN_ZOOM, MAX_ZOOM = 1 / 16, 32.0
+SETTLE_AFTER_MS = 250  # quiet time after a change before the document settles (a drag pauses less)
+SETTLE_PIXELS = 1 << 20  # composed per step: tens of milliseconds, so input is answered in between
+RELEASE_AFTER_MS = 60_000  # idle time after which the layer caches are freed
 
 
 class Tool(str, Enum):
@@ -84,6 +95,13 @@ class CanvasView(QWidget):
         self.overlay: QImage | None = None  # shown over the canvas, never part of the document
         self.doc = doc
         self.history = history
+        self._settle_timer = QTimer(self)
+        self._settle_timer.setSingleShot(True)
+        self._settle_timer.timeout.connect(self._settle_step)
+        self._release_timer = QTimer(self)
+        self._release_timer.setSingleShot(True)
+        self._release_timer.setInterval(RELEASE_AFTER_MS)
+        self._release_timer.timeout.connect(self._release)
         self.set_document(doc, history)
 
     # -- document ------------------------------------------------------------------------
@@ -93,11 +111,13 @@ class CanvasView(QWidget):
         doc.add_dirty_listener(self._on_dirty)
         self._image = QImage()
         self._wrapped: np.ndarray | None = None  # the document's cache the QImage wraps
+        self._settle_timer.start(SETTLE_AFTER_MS)  # zoomed out, the layers are reduced ahead when idle
         self.update()
 
-    def _composite_image(self) -> QImage:
-        """The document's cached composite as a QImage sharing its memory (re-wrapped when it is new)."""
-        pixels = self.doc.composite_view()
+    def _view_image(self, factor: int, shown: Rect) -> QImage:
+        """The document's composite (``factor`` 1), current where ``shown``, or its reduced view, as a
+        QImage sharing its memory (re-wrapped when the array is new)."""
+        pixels = self.doc.composite_view(shown) if factor == 1 else self.doc.reduced_view(factor)
         if self._wrapped is None or pixels.base is not self._wrapped.base:
             self._wrapped = pixels
             self._image = qimage_view(pixels)
@@ -107,6 +127,20 @@ class CanvasView(QWidget):
         """Repaint the changed part; the document recomposes it when the paint reads the composite, so
         several changes between two frames cost one pass."""
         self.update(self._widget_rect(rect))
+        self._release_timer.stop()
+        self._settle_timer.start(SETTLE_AFTER_MS)
+
+    def _settle_step(self) -> None:
+        exact = self.doc.settled
+        if not self.doc.settle(SETTLE_PIXELS, reduce_ahead=factor_for(self.zoom) > 1):
+            self._settle_timer.start(0)  # the next step after pending events
+            return
+        if not exact:
+            self.update()  # previews shown zoomed out are exact now
+        self._release_timer.start()
+
+    def _release(self) -> None:
+        self.doc.release_caches()
 
     # -- geometry ------------------------------------------------------------------------
     def to_doc(self, pos: QPointF) -> QPointF:
@@ -127,6 +161,7 @@ class CanvasView(QWidget):
         self.zoom = zoom
         self.offset = anchor - doc_point * zoom
         self.zoomChanged.emit(zoom)
+        self._settle_timer.start(SETTLE_AFTER_MS)
         self.update()
 
     def zoom_in(self) -> None:
@@ -150,6 +185,7 @@ class CanvasView(QWidget):
             (self.width() - self.doc.width * self.zoom) / 2, (self.height() - self.doc.height * self.zoom) / 2
         )
         self.zoomChanged.emit(self.zoom)
+        self._settle_timer.start(SETTLE_AFTER_MS)
         self.update()
 
     def pan_by(self, delta: QPointF) -> None:
@@ -159,8 +195,14 @@ class CanvasView(QWidget):
     # -- painting the widget -------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
-        p.fillRect(event.rect(), QColor(58, 58, 62))
         canvas = QRectF(self.offset, self.offset + QPointF(self.doc.width, self.doc.height) * self.zoom)
+        inside = QRect(
+            QPoint(math.ceil(canvas.left()), math.ceil(canvas.top())),
+            QPoint(math.floor(canvas.right()) - 1, math.floor(canvas.bottom()) - 1),
+        )
+        p.setClipRegion(QRegion(event.rect()) - QRegion(inside))  # the canvas covers the rest
+        p.fillRect(event.rect(), QColor(58, 58, 62))
+        p.setClipping(False)
         exposed = canvas.intersected(QRectF(event.rect()))
         if not exposed.isEmpty():
             p.setBrushOrigin(self.offset)
@@ -170,8 +212,11 @@ class CanvasView(QWidget):
             src = src.adjusted(-1, -1, 1, 1).intersected(QRectF(0, 0, self.doc.width, self.doc.height))
             src = QRectF(src.toAlignedRect())
             dst = QRectF(self.to_widget(src.topLeft()), self.to_widget(src.bottomRight()))
-            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
-            p.drawImage(dst, self._composite_image(), src)
+            factor = factor_for(self.zoom)
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom * factor < 1.0)
+            shown = src.toAlignedRect()
+            image = self._view_image(factor, Rect(shown.x(), shown.y(), shown.width(), shown.height()))
+            p.drawImage(dst, image, QRectF(src.topLeft() / factor, src.size() / factor))
             if self.overlay is not None:
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                 p.drawImage(canvas, self.overlay)
@@ -230,7 +275,7 @@ class CanvasView(QWidget):
         d = self.to_doc(pos)
         x, y = int(d.x() // 1), int(d.y() // 1)
         if 0 <= x < self.doc.width and 0 <= y < self.doc.height:
-            r, g, b, a = (int(v) for v in unpremultiply(self.doc.composite_view()[y : y + 1, x : x + 1])[0, 0])
+            r, g, b, a = (int(v) for v in unpremultiply(self.doc.composite(Rect(x, y, 1, 1)))[0, 0])
             if a > 0:
                 self.colorPicked.emit(QColor(r, g, b))
 

@@ -76,14 +76,24 @@ def _checks() -> QPixmap:
     return pixmap
 
 
+def _rows(doc: Document) -> list[tuple]:
+    """What each row shows, top first; uid first."""
+    return [
+        (layer.uid, layer.name, layer.visible, layer.opacity, layer.blend_mode, layer.locked)
+        for layer in reversed(doc.layers)
+    ]
+
+
 class LayerModel(QAbstractListModel):
     """Row 0 is the top layer. Structural changes reset the model; it follows undo and menus alike."""
+
+    layersChanged = Signal()  # after the model followed any change of the stack or the active layer
 
     def __init__(self, doc: Document, history: History, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.doc, self.history = doc, history
-        self._thumbs: dict[int, QPixmap] = {}
-        self._stale: set[int] = set()
+        self._thumbs: dict[int, tuple[tuple[int, int], QPixmap]] = {}  # uid: pixels version, thumbnail
+        self._shown: list[tuple] = []  # what the rows show, top first (_rows)
         self._thumb_timer = QTimer(self)
         self._thumb_timer.setSingleShot(True)
         self._thumb_timer.setInterval(300)  # thumbnails follow strokes without costing each dab
@@ -95,6 +105,7 @@ class LayerModel(QAbstractListModel):
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.history = doc, history
         self._thumbs.clear()
+        self._shown = _rows(doc)
         doc.add_layers_listener(self._on_layers)
         doc.add_dirty_listener(self._on_dirty)
         self.endResetModel()
@@ -106,19 +117,25 @@ class LayerModel(QAbstractListModel):
         return len(self.doc.layers) - 1 - layer_index
 
     def _on_layers(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+        rows = _rows(self.doc)
+        if [row[0] for row in rows] == [row[0] for row in self._shown]:
+            # The same layers: only rows whose properties changed repaint (a slider drag changes one).
+            for i, (now, before) in enumerate(zip(rows, self._shown, strict=True)):
+                if now != before:
+                    self.dataChanged.emit(self.index(i), self.index(i))
+            self._shown = rows
+        else:
+            self.beginResetModel()
+            self._shown = rows
+            uids = {row[0] for row in rows}
+            self._thumbs = {uid: kept for uid, kept in self._thumbs.items() if uid in uids}
+            self.endResetModel()
+        self.layersChanged.emit()
 
     def _on_dirty(self, rect: Rect) -> None:
-        self._stale.add(self.doc.active_layer.uid)
-        if rect == self.doc.rect:  # whole-canvas changes (undo of a fill, a merge...) may touch any layer
-            self._stale.update(layer.uid for layer in self.doc.layers)
         self._thumb_timer.start()
 
     def _refresh_thumbnails(self) -> None:
-        for uid in self._stale:
-            self._thumbs.pop(uid, None)
-        self._stale.clear()
         if self.rowCount():
             self.dataChanged.emit(self.index(0), self.index(self.rowCount() - 1), [Qt.ItemDataRole.DecorationRole])
 
@@ -135,10 +152,11 @@ class LayerModel(QAbstractListModel):
         if role == Qt.ItemDataRole.CheckStateRole:
             return Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
         if role == Qt.ItemDataRole.DecorationRole:
-            pixmap = self._thumbs.get(layer.uid)
-            if pixmap is None:
-                pixmap = self._thumbs[layer.uid] = QPixmap.fromImage(thumbnail(layer))
-            return pixmap
+            version = self.doc.pixels_version(layer)
+            kept = self._thumbs.get(layer.uid)
+            if kept is None or kept[0] != version:
+                kept = self._thumbs[layer.uid] = (version, QPixmap.fromImage(thumbnail(layer)))
+            return kept[1]
         if role == Qt.ItemDataRole.ToolTipRole:
             extra = ", locked" if layer.locked else ""
             return f"{layer.name}: {layer.blend_mode.label}, {round(layer.opacity * 100)} %{extra}"
@@ -271,7 +289,7 @@ class LayerPanel(QWidget):
         self.opacity.valueChanged.connect(self._opacity_changed)
         self.blend.activated.connect(self._blend_changed)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
-        self.model.modelReset.connect(self.sync_from_document)
+        self.model.layersChanged.connect(self.sync_from_document)
         self.sync_from_document()
 
     @property
@@ -291,7 +309,9 @@ class LayerPanel(QWidget):
     def sync_from_document(self) -> None:
         """Select the active layer and show its opacity and blend mode (after any change, undo included)."""
         layer = self.doc.active_layer
-        self.view.setCurrentIndex(self.model.index(self.model.row_of(self.doc.active_index)))
+        current = self.model.index(self.model.row_of(self.doc.active_index))
+        if current != self.view.currentIndex():
+            self.view.setCurrentIndex(current)
         for widget, value in ((self.opacity, round(layer.opacity * 100)), (self.blend, None)):
             widget.blockSignals(True)
             if value is not None:
