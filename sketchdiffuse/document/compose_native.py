@@ -12,8 +12,9 @@ it (or where it cannot compile) ``kernels()`` is None and the numpy path runs.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -22,51 +23,24 @@ log = logging.getLogger(__name__)
 
 @cache
 def kernels() -> Any:
-    """The compiled functions (``normal_stack_u8``, ``normal_stack_f32``), or None without numba."""
+    """The compiled functions (``normal_stack_u8``, ``normal_stack_f32``, ``typed_list``), or None without
+    numba or where it cannot compile them (tried once, on two tiny layers)."""
     try:
-        from numba import njit
         from numba.typed import List
-    except Exception as exc:  # not installed, or a platform numba does not support
+
+        import sketchdiffuse.document.compose_kernels as kit
+
+        pixels = List([np.zeros((2, 2, 4), np.uint8), np.full((2, 2, 4), 255, np.uint8)])
+        opacities = np.ones(2, np.float32)
+        kit.normal_stack_u8(pixels, opacities, 0, 0, np.empty((2, 2, 4), np.uint8))
+        kit.normal_stack_f32(pixels, opacities, 0, 0, np.empty((2, 2, 4), np.float32))
+    except Exception as exc:  # not installed, a platform numba does not support, or a failed compile
         log.info("numba unavailable (%s): layers are composed with numpy", exc)
         return None
+    return _Kernels(kit.normal_stack_u8, kit.normal_stack_f32, List)
 
-    # nogil: the window's thread pool runs strips of one composite side by side.
-    @njit(cache=True, nogil=True)
-    def accumulate(layers: Any, opacities: Any, y: int, x0: int, row: Any) -> None:
-        w = row.shape[0]
-        row[:] = 0.0
-        for i in range(len(layers)):
-            pixels = layers[i]
-            opacity = opacities[i]
-            scale = np.float32(-opacity / 255.0)
-            for x in range(w):
-                alpha = pixels[y, x0 + x, 3]
-                if alpha == 0:  # premultiplied: a transparent pixel is all zero and changes nothing
-                    continue
-                keep = np.float32(alpha) * scale + np.float32(1.0)
-                for c in range(4):
-                    row[x, c] = row[x, c] * keep + np.float32(pixels[y, x0 + x, c]) * opacity
 
-    @njit(cache=True, nogil=True)
-    def normal_stack_u8(layers: Any, opacities: Any, y0: int, x0: int, out: Any) -> None:
-        row = np.empty((out.shape[1], 4), dtype=np.float32)
-        for y in range(out.shape[0]):
-            accumulate(layers, opacities, y0 + y, x0, row)
-            for x in range(out.shape[1]):
-                for c in range(4):
-                    out[y, x, c] = np.uint8(min(max(row[x, c] + np.float32(0.5), np.float32(0.0)), np.float32(255.0)))
-
-    @njit(cache=True, nogil=True)
-    def normal_stack_f32(layers: Any, opacities: Any, y0: int, x0: int, out: Any) -> None:
-        row = np.empty((out.shape[1], 4), dtype=np.float32)
-        for y in range(out.shape[0]):
-            accumulate(layers, opacities, y0 + y, x0, row)
-            out[y] = row
-
-    class Kernels:
-        typed_list = List
-
-    kit = Kernels()
-    kit.normal_stack_u8 = normal_stack_u8  # type: ignore[attr-defined]
-    kit.normal_stack_f32 = normal_stack_f32  # type: ignore[attr-defined]
-    return kit
+class _Kernels(NamedTuple):
+    normal_stack_u8: Callable[..., None]
+    normal_stack_f32: Callable[..., None]
+    typed_list: Callable[..., Any]

@@ -32,6 +32,15 @@ class Change(NamedTuple):
     large: bool
 
 
+def _span_for(newer: Change, older: Change) -> Span | None:
+    """The span for two merged changes. Any span serves: the projection's parts are kept current for every
+    change (stale rectangles), and a span of another stack than the present one is refused. The large
+    change's span is the one worth a projection (a stroke's layer is not)."""
+    if older.large and not newer.large and older.span is not None:
+        return older.span
+    return newer.span if newer.span is not None else older.span
+
+
 class CompositeCache:
     """``compose(rect)``: the rectangle through every layer; ``project(span, rect, build)``: the rectangle
     after a change to the layers of ``span`` alone, or None when that cannot be served faster, or would
@@ -58,16 +67,11 @@ class CompositeCache:
             if other.rect.intersected(merged.rect).is_empty():
                 kept.append(other)
                 continue
-            # Any span serves the merged rectangle: the projection's parts are kept current for every
-            # change (stale rectangles), and a span of another stack than the present one is refused.
-            merged = Change(
-                merged.rect.united(other.rect),
-                merged.span if merged.span is not None else other.span,
-                merged.large or other.large,
-            )
+            merged = Change(merged.rect.united(other.rect), _span_for(merged, other), merged.large or other.large)
         kept.append(merged)
         if len(kept) > MAX_PENDING:
-            kept = [Change(Rect.union(c.rect for c in kept), span, any(c.large for c in kept))]
+            spans = [c.span for c in reversed(kept) if c.large and c.span is not None] + [span]
+            kept = [Change(Rect.union(c.rect for c in kept), spans[0], any(c.large for c in kept))]
         self._pending = kept
 
     def drop(self) -> None:

@@ -109,9 +109,13 @@ class Document:
         view = self._reduced
         if view.needs_base(factor, self.rect):
             view.rebuild(factor, self.composite_view())
-        elif view.rough and not self._composite.pending:
-            view.refine(self.composite_view())
-        return view.read(self.layers, self.rect, self.pixels_version)
+        if self._composite.pending:
+            return view.read(self.layers, self.rect, self.pixels_version)
+        # The composite is current (settled, or read by a save): reduce it rather than preview.
+        exact = self.composite_view()
+        if view.rough:
+            view.refine(exact)
+        return view.read(self.layers, self.rect, self.pixels_version, exact)
 
     @property
     def settled(self) -> bool:
@@ -123,7 +127,8 @@ class Document:
         layers blended, and once all is composed make the reduced view exact, then reduce a layer ahead for
         later previews (reduced_view.ReducedView.warm); True when nothing is left.
         Views call it when idle, in small steps, so the window answers input in between."""
-        if not self._composite.settle(self.rect, max_work // 4, max_work // len(self.layers)):
+        shown = max(1, sum(layer.visible for layer in self.layers))
+        if not self._composite.settle(self.rect, max_work // 4, max_work // shown):
             return False
         if self._reduced.rough:
             self._reduced.refine(self.composite_view())

@@ -93,6 +93,8 @@ class ReducedView:
         while self._layers and sum(a.nbytes for a in self._layers.values()) > self.layer_budget:
             uid, _ = self._layers.popitem(last=False)
             self._layer_stale.pop(uid, None)
+        if self._affine is not None and sum(a.nbytes for a in self._affine[1:]) > budget_bytes:
+            self._affine = None
 
     def release(self) -> None:
         """Forget the reduced copies kept for previews (the reduced composite stays)."""
@@ -111,7 +113,10 @@ class ReducedView:
         if pixels:
             uids = set(self._layers) if span is None else set(span.stack[span.start : span.stop])
             for uid in uids & set(self._layers):
-                self._layer_stale.setdefault(uid, []).append(rect)
+                stale = self._layer_stale.setdefault(uid, [])
+                stale.append(rect)
+                if len(stale) > MAX_PENDING:  # a long stroke: one rectangle, not thousands
+                    self._layer_stale[uid] = [Rect.union(stale)]
         if self.pixels is None:
             return
         self.projection.changed(reduced_rect(rect, self.factor), span)
@@ -144,9 +149,16 @@ class ReducedView:
             self.pixels[reduced_rect(area, self.factor).slices()] = reduce_pixels(exact[area.slices()], self.factor)
         self.rough = []
 
-    def read(self, layers: list[Layer], canvas: Rect, version: Callable[[Layer], Hashable]) -> np.ndarray:
+    def read(
+        self,
+        layers: list[Layer],
+        canvas: Rect,
+        version: Callable[[Layer], Hashable],
+        exact: np.ndarray | None = None,
+    ) -> np.ndarray:
         """The reduced composite, current: pending changes previewed or composed exactly; ``version``: what
-        changes with a layer's pixels (Document.pixels_version)."""
+        changes with a layer's pixels (Document.pixels_version); ``exact``: the full composite when it is
+        already current, reduced instead of previewing."""
         assert self.pixels is not None
         small = reduced_rect(canvas, self.factor)
         for rect, span in self._pending:
@@ -154,13 +166,17 @@ class ReducedView:
             target = reduced_rect(area, self.factor)
             parts = None
             large = area.w * area.h >= PREVIEW_SHARE * canvas.w * canvas.h
-            if span is not None and large and self.projection.fits(small):
+            if exact is None and span is not None and large and self._previewable(layers, small):
                 parts = self.projection.parts([self._proxy(layer) for layer in layers], span, small)
             if parts is None:
-                self.pixels[target.slices()] = reduce_pixels(composite(layers, area), self.factor)
+                source = composite(layers, area) if exact is None else exact[area.slices()]
+                self.pixels[target.slices()] = reduce_pixels(source, self.factor)
             else:
                 self.pixels[target.slices()] = self._preview(parts, target, version)
+                self.rough = [r for r in self.rough if r.intersected(area) != r]  # redone by this one
                 self.rough.append(area)
+                if len(self.rough) > MAX_PENDING:
+                    self.rough = [Rect.union(self.rough)]
                 self.previews += 1
         self._pending = []
         view = self.pixels.view()
@@ -168,9 +184,20 @@ class ReducedView:
         return view
 
     # -- previews ------------------------------------------------------------------------
+    def _previewable(self, layers: list[Layer], small: Rect) -> bool:
+        """Previews need every layer reduced at once: when the stack does not fit the budget, the layers'
+        copies would be made again for every frame, so the change is composed exactly instead."""
+        return self.projection.fits(small) and len(layers) * small.w * small.h * 4 <= self.layer_budget
+
     def _preview(self, parts: Parts, target: Rect, version: Callable[[Layer], Hashable]) -> np.ndarray:
         below, above, middle = parts.below, parts.above, parts.middle
-        if above is not None and len(middle) == 1 and middle[0].blend_mode is BlendMode.NORMAL:
+        affine_bytes = 2 * below.nbytes
+        if (
+            above is not None
+            and len(middle) == 1
+            and middle[0].blend_mode is BlendMode.NORMAL
+            and affine_bytes <= self.projection.budget_bytes
+        ):
             base, delta = self._affine_parts(parts, version(middle[0]))
             opacity = np.float32(middle[0].opacity if middle[0].visible else 0.0)
             out = np.empty((target.h, target.w, 4), dtype=np.uint8)

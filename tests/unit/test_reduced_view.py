@@ -132,3 +132,37 @@ def test_random_edits_end_in_the_exact_reduced_composite(seed, factor, operation
     doc.reduced_view(factor)
     settle(doc)
     assert np.array_equal(doc.reduced_view(factor), exact_reduction(doc, factor))
+
+
+def test_a_change_read_after_the_document_settled_is_shown_exactly():
+    doc = painted(8, layers=5, w=64, h=48)
+    history = History(doc)
+    doc.reduced_view(2)
+    history.push(cmd.set_layer_property(doc, 2, "opacity", 0.4))
+    settle(doc)  # the window settled before it painted the change
+    assert np.array_equal(doc.reduced_view(2), exact_reduction(doc, 2))
+    assert doc.settled
+
+
+def test_a_long_drag_leaves_one_rough_region_and_strokes_one_stale_rectangle():
+    doc = painted(9, layers=5, w=64, h=48)
+    history = History(doc)
+    doc.reduced_view(2)
+    for opacity in np.linspace(0.2, 0.9, 50):
+        history.push(cmd.set_layer_property(doc, 2, "opacity", float(opacity)))
+        doc.reduced_view(2)
+    assert len(doc._reduced.rough) == 1
+    layer = doc.layers[2]
+    for i in range(200):  # dabs on a layer with a reduced copy
+        doc.notify_dirty(Rect(i % 60, i % 44, 3, 3), layer)
+    assert max(len(v) for v in doc._reduced._layer_stale.values()) <= 33
+
+
+def test_a_stack_too_big_for_the_budget_is_composed_exactly_not_previewed():
+    doc = painted(10, layers=6, w=64, h=48)
+    history = History(doc)
+    doc.set_cache_budget(5 * 32 * 24 * 4)  # room for five reduced layers, the stack has six
+    doc.reduced_view(2)
+    history.push(cmd.set_layer_property(doc, 2, "opacity", 0.4))
+    assert np.array_equal(doc.reduced_view(2), exact_reduction(doc, 2))
+    assert doc._reduced.previews == 0 and len(doc._reduced._layers) == 0

@@ -216,6 +216,8 @@ class CanvasView(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom * factor < 1.0)
             shown = src.toAlignedRect()
             image = self._view_image(factor, Rect(shown.x(), shown.y(), shown.width(), shown.height()))
+            if not self.doc.settled and not self._settle_timer.isActive():
+                self._settle_timer.start(SETTLE_AFTER_MS)  # what this paint previewed is made exact later
             p.drawImage(dst, image, QRectF(src.topLeft() / factor, src.size() / factor))
             if self.overlay is not None:
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
