@@ -51,6 +51,8 @@ class StrokePainter:
         self._since_dab = 0.0  # path length walked since the last dab
         r, g, b = settings.color
         self._target = np.array([r, g, b, 255], dtype=np.float32)
+        # Painting stays inside the selection: each pixel's coverage is scaled by how selected it is.
+        self._clip = doc.selection  # replaced, never changed in place, by selection commands
 
     # -- input ---------------------------------------------------------------------------
     def add_point(self, point: StrokePoint) -> Rect:
@@ -156,7 +158,8 @@ class StrokePainter:
         # The approach to the cap is geometric; snap the last half step so scrubbing reaches it.
         cov[np.abs(cov - cap) < _SNAP] = cap
         before = tile.before[local].astype(np.float32)
-        c = cov[..., None]
+        weight = cov if self._clip is None else cov * (self._clip[part.slices()] * np.float32(1 / 255))
+        c = weight[..., None]
         out = before * (1.0 - c) if self.settings.eraser else before + (self._target - before) * c
         out += 0.5
         self.layer.pixels[part.slices()] = out.astype(np.uint8)

@@ -144,6 +144,27 @@ class PixelPatches:
         return False
 
 
+@dataclass
+class SetSelection:
+    """The selection before and after a selection tool, Select All, Invert, Feather..."""
+
+    text: str
+    before: np.ndarray | None
+    after: np.ndarray | None
+
+    def do(self, doc: Document) -> None:
+        doc.set_selection(self.after)
+
+    def undo(self, doc: Document) -> None:
+        doc.set_selection(self.before)
+
+    def size_bytes(self) -> int:
+        return sum(mask.nbytes for mask in (self.before, self.after) if mask is not None) + 64
+
+    def merge(self, other: Command) -> bool:
+        return False
+
+
 # -- constructors: each checks its input and returns a command for the history to run --------
 
 
@@ -266,3 +287,28 @@ def layer_from_image(doc: Document, name: str, rgba_premultiplied: np.ndarray) -
     w = min(doc.width, rgba_premultiplied.shape[1])
     pixels[:h, :w] = rgba_premultiplied[:h, :w]
     return Layer(name=name, pixels=pixels)
+
+
+def select(doc: Document, mask: np.ndarray | None, text: str) -> SetSelection:
+    """Make ``mask`` the selection (None or an empty mask: select nothing)."""
+    if mask is not None and mask.shape != (doc.height, doc.width):
+        raise DocumentError(f"A selection must be {doc.width} x {doc.height}, not {mask.shape[1]} x {mask.shape[0]}.")
+    after = None if mask is None or not mask.any() else np.ascontiguousarray(mask, dtype=np.uint8)
+    return SetSelection(text, doc.selection, after)
+
+
+def clear_selected(doc: Document, index: int) -> PixelPatches:
+    """Erase what the selection covers on a layer (partly covered pixels partly)."""
+    from sketchdiffuse.document.selection import bounds
+
+    _require_index(doc, index)
+    layer = doc.layers[index]
+    if layer.locked:
+        raise LayerLockedError(f"Layer '{layer.name}' is locked; unlock it to erase on it.")
+    if doc.selection is None:
+        return clear_layer(doc, index)
+    box = bounds(doc.selection)
+    before = layer.pixels[box.slices()].copy()
+    keep = 255 - doc.selection[box.slices()].astype(np.uint16)
+    after = ((before.astype(np.uint16) * keep[..., None] + 127) // 255).astype(np.uint8)
+    return PixelPatches(f"Delete selection on '{layer.name}'", layer, [box], [before], [after])

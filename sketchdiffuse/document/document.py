@@ -46,6 +46,9 @@ class Document:
         self.modified = False
         self._dirty_listeners: list[DirtyListener] = []
         self._layers_listeners: list[LayersListener] = []
+        self._selection_listeners: list[LayersListener] = []
+        # The selection's coverage (H x W uint8, 255 selected); None: nothing is selected (selection.py).
+        self.selection: np.ndarray | None = None
         self.projection = Projection()
         self._composite = CompositeCache(
             lambda rect: composite(self.layers, rect),
@@ -166,10 +169,27 @@ class Document:
     def add_layers_listener(self, listener: LayersListener) -> None:
         self._layers_listeners.append(listener)
 
+    def add_selection_listener(self, listener: LayersListener) -> None:
+        self._selection_listeners.append(listener)
+
     def remove_listeners(self, owner: object) -> None:
         """Drop every callback bound to ``owner`` (a view that goes away)."""
         self._dirty_listeners = [cb for cb in self._dirty_listeners if getattr(cb, "__self__", None) is not owner]
         self._layers_listeners = [cb for cb in self._layers_listeners if getattr(cb, "__self__", None) is not owner]
+        self._selection_listeners = [
+            cb for cb in self._selection_listeners if getattr(cb, "__self__", None) is not owner
+        ]
+
+    def set_selection(self, mask: np.ndarray | None) -> None:
+        """Replace the selection (used by undoable commands); an empty mask means none."""
+        if mask is not None:
+            if mask.shape != (self.height, self.width) or mask.dtype != np.uint8:
+                raise DocumentError(f"A selection must be a {self.width} x {self.height} coverage mask.")
+            if not mask.any():
+                mask = None
+        self.selection = mask
+        for listener in list(self._selection_listeners):
+            listener()
 
     def notify_dirty(self, rect: Rect, layer: Layer | None = None, pixels: bool = True) -> None:
         """``rect`` looks different now; ``layer``: the one layer that changed there, when it is one (the
