@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -15,6 +16,10 @@ from sketchdiffuse.generation.family_override import BASES, FamilyOverride
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, REFINER_SWITCH, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 from sketchdiffuse.io.errors import describe_os_error
+from sketchdiffuse.io.pixels import flatten_on, premultiply
+
+if TYPE_CHECKING:
+    from sketchdiffuse.generation.request import GenerationResult
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 
@@ -104,13 +109,26 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--size", default="native", choices=["native", "canvas"], help="work at the model's size or the canvas size"
     )
+    gen.add_argument(
+        "--mask", default=None, help="grey image the sketch's size: white regenerates, grey partly, black keeps"
+    )
+    gen.add_argument(
+        "--mask-padding",
+        type=_number_in(0.0, 2.0, float, "the mask padding"),
+        default=0.25,
+        help="context around the masked part, a share of its size on each side (default 0.25)",
+    )
+    gen.add_argument(
+        "--mask-blur",
+        type=_number_in(0.0, 256.0, float, "the mask blur"),
+        default=0.0,
+        help="soften the mask's edge by this many pixels (default 0)",
+    )
     gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
     return parser
 
 
 def _load_sketch(path: str) -> np.ndarray:
-    from sketchdiffuse.io.pixels import flatten_on
-
     if path.lower().endswith(".ora"):
         from sketchdiffuse.io.ora import read_ora
 
@@ -118,6 +136,40 @@ def _load_sketch(path: str) -> np.ndarray:
     from sketchdiffuse.io.images import open_image
 
     return flatten_on(open_image(path).pixels)
+
+
+def _load_mask(path: str, sketch: np.ndarray, blur: float) -> np.ndarray:
+    """The mask as coverage (255 regenerates), the sketch's size, its edge softened by ``blur`` pixels."""
+    from sketchdiffuse.document.errors import DocumentError
+    from sketchdiffuse.document.selection import feather
+    from sketchdiffuse.io.images import open_image
+
+    image = open_image(path)
+    grey = flatten_on(image.pixels).mean(axis=2).round().astype(np.uint8)  # transparent counts as white
+    if grey.shape != sketch.shape[:2]:
+        raise DocumentError(
+            f"The mask '{path}' is {grey.shape[1]} x {grey.shape[0]}; the sketch is "
+            f"{sketch.shape[1]} x {sketch.shape[0]}. They must be the same size."
+        )
+    mask = feather(grey, blur)
+    if not mask.any():
+        raise DocumentError(f"The mask '{path}' is black everywhere: nothing would be regenerated.")
+    return mask
+
+
+def _put_back(sketch: np.ndarray, result: GenerationResult) -> np.ndarray:
+    """The whole picture: the sketch, with the result over the masked part only."""
+    from sketchdiffuse.document.compose import composite
+    from sketchdiffuse.document.layer import Layer
+    from sketchdiffuse.document.rect import Rect
+    from sketchdiffuse.session.region import region_layer
+
+    request = result.request
+    assert request.region is not None and request.mask is not None
+    h, w = sketch.shape[:2]
+    base = Layer("sketch", np.dstack([sketch, np.full((h, w), 255, np.uint8)]))
+    layer = region_layer(w, h, result.image, Rect(*request.region), request.mask, "result")
+    return flatten_on(composite([base, layer], Rect(0, 0, w, h)))
 
 
 def _bar(done: int, total: int, width: int = 30) -> str:
@@ -134,6 +186,7 @@ def generate_command(args: argparse.Namespace) -> int:
     from sketchdiffuse.generation.family import Family
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
+    from sketchdiffuse.session.region import region_of
 
     problem = output_problem(args.output)
     if problem:
@@ -160,6 +213,7 @@ def generate_command(args: argparse.Namespace) -> int:
                 print(f"\nloading {ref.name} ...", file=sys.stderr)
 
         family: Family = engine.ensure_model(ref, on_load).family
+        mask = _load_mask(args.mask, sketch, args.mask_blur) if args.mask else None
         request = GenerationRequest(
             prompt=args.prompt,
             negative_prompt=args.negative,
@@ -174,6 +228,23 @@ def generate_command(args: argparse.Namespace) -> int:
             refiner=refiner,
             refiner_switch=args.refiner_switch,
         )
+        if mask is not None:  # only the masked part and the context around it go to the model
+            region = region_of(
+                premultiply(np.dstack([sketch, np.full(sketch.shape[:2], 255, np.uint8)])),
+                mask,
+                args.mask_padding,
+                family.native_size,
+                SizePolicy(args.size),
+                "keep",
+            )
+            area = region.area
+            request = replace(
+                request,
+                init_image=region.drawing,
+                mask=region.mask,
+                region=(area.x, area.y, area.w, area.h),
+                refiner=None,
+            )
 
         def on_progress(p: Progress) -> None:
             print(
@@ -185,7 +256,8 @@ def generate_command(args: argparse.Namespace) -> int:
         from sketchdiffuse.generation.request import GenerationResult
 
         assert isinstance(result, GenerationResult)
-        rgba = np.concatenate([result.image, np.full((*result.image.shape[:2], 1), 255, np.uint8)], axis=2)
+        picture = result.image if mask is None else _put_back(sketch, result)
+        rgba = np.concatenate([picture, np.full((*picture.shape[:2], 1), 255, np.uint8)], axis=2)
         try:
             export_image(rgba, args.output, text=png_text(result))
         except OSError as exc:

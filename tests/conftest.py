@@ -28,6 +28,12 @@ def tiny_sd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def tiny_sd_inpaint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tiny-sd-inpaint")
+    return build_tiny_sd(root / "tiny-sd-inpaint", root / "scratch", in_channels=9)
+
+
+@pytest.fixture(scope="session")
 def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny-sdxl")
     return build_tiny_sdxl(root / "tiny-sdxl", root / "scratch")

@@ -10,7 +10,9 @@ Modes: ``empty`` (a new document), ``strokes`` (two strokes on two layers),
 three seeds in the history, the newest compared over the canvas) or ``toy-live`` (the same blob
 with live mode on: the live pane shows the red circle), ``large`` (a 4096 x 4096 document of 24
 layers fitted to the window, a layer's opacity just lowered: the reduced view's preview) or
-``large-settled`` (the same once the idle canvas has made it exact).
+``large-settled`` (the same once the idle canvas has made it exact), ``toy-select`` (a rectangle selected
+beside a painted square) or ``toy-inpaint`` ("a red circle" generated in that selection by the toy
+inpainting model and applied).
 """
 
 from __future__ import annotations
@@ -154,6 +156,32 @@ def toy_live(w: MainWindow, grab: Callable[[], None]) -> None:
     paint_blob(w)  # the finished stroke starts the live job
 
 
+def toy_inpaint(w: MainWindow, grab: Callable[[], None], apply: bool) -> None:
+    """A blue square painted on the left, a rectangle selected on the right and "a red circle" generated in
+    it with the toy inpainting model: ``apply`` False shows the selection and its marching ants, True the
+    result applied as a layer in the selection's place."""
+    from sketchdiffuse.document import commands as cmd
+    from sketchdiffuse.document import selection as sel
+
+    ui = toy_setup(w, seed=0)
+    ui.set_model(TOY + "-inpaint")  # then the toy's values again: a model's defaults come with it
+    ui.panel.set_values({"strength": 1.0, "guidance_scale": 4.0, "scheduler": "Euler", "steps": 20})
+    doc = w.doc
+    doc.layers[1].pixels[180:330, 60:210] = (40, 80, 220, 255)
+    doc.notify_dirty(doc.rect, doc.layers[1])
+    w.history.push(cmd.select(doc, sel.rectangle(512, 512, 270, 130, 470, 390), "Rectangle selection"))
+    if not apply:
+        QTimer.singleShot(500, grab)
+        return
+
+    def finished(*_: object) -> None:
+        ui.apply(ui.strip.entries[0])
+        QTimer.singleShot(800, grab)
+
+    ui.ensure_controller().finished.connect(finished)
+    ui.generate()
+
+
 def large_document(w: MainWindow, grab: Callable[[], None], settled: bool) -> None:
     from pathlib import Path
 
@@ -213,6 +241,9 @@ def main() -> None:
             return
         if mode == "toy-live":
             toy_live(w, grab)
+            return
+        if mode in ("toy-select", "toy-inpaint"):
+            toy_inpaint(w, grab, mode == "toy-inpaint")
             return
         if mode in ("large", "large-settled"):
             large_document(w, grab, mode == "large-settled")

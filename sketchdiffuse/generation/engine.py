@@ -218,14 +218,16 @@ class Engine:
 
         pipe = model.pipe
         init = request.init_image
-        img2img = init is not None and request.strength < 1.0
+        # An inpainting checkpoint always runs its own pipeline: without a selection, over all of the picture.
+        inpaint = request.mask is not None or model.inpainting_unet
+        img2img = init is not None and request.strength < 1.0 and not inpaint
         if init is not None:
             canvas_h, canvas_w = init.shape[:2]
         else:
             canvas_w = request.width or model.family.native_size
             canvas_h = request.height or model.family.native_size
         width, height = work_size(canvas_w, canvas_h, request.size_policy, model.family.native_size, request.work_side)
-        if img2img:
+        if img2img or (inpaint and request.strength < 1.0):
             total, run_steps = plan_steps(request.steps, request.strength)
         else:
             total, run_steps = request.steps, request.steps
@@ -236,7 +238,7 @@ class Engine:
                 "nothing. Lower the strength below 100 % to refine the drawing, or generate with an SDXL base "
                 "model and choose this one as its refiner in Generation settings."
             )
-        target = pipe if img2img else model.txt2img()
+        target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
         target.scheduler = make_scheduler(request.scheduler, model.scheduler_config)
         shortcuts: list[str] = []
         if model.device == "cpu" and model.dtype == torch.bfloat16:
@@ -272,10 +274,15 @@ class Engine:
             kwargs["strength"] = request.strength
         else:
             kwargs["height"], kwargs["width"] = height, width
+        if inpaint:
+            kwargs["strength"] = request.strength
+            kwargs["image"], kwargs["mask_image"] = _inpaint_inputs(request, canvas_w, canvas_h, width, height)
 
         refiner_notes: list[str] = []
-        refiner, refine_kwargs, refine_steps = self._refiner_stage(
-            model, request, img2img, guidance, total, kwargs, refiner_notes
+        refiner, refine_kwargs, refine_steps = (
+            (None, {}, 0)  # a refiner finishes whole pictures; a region is finished by the model that made it
+            if inpaint
+            else self._refiner_stage(model, request, img2img, guidance, total, kwargs, refiner_notes)
         )
         run_steps += refine_steps  # one progress bar over both stages
         step_times: list[float] = []
@@ -565,6 +572,22 @@ def share_identical_parts(base: LoadedModel, refiner: LoadedModel, names: tuple[
     if shared:
         free_memory()
     return shared
+
+
+def _inpaint_inputs(
+    request: GenerationRequest, canvas_w: int, canvas_h: int, width: int, height: int
+) -> tuple[Any, Any]:
+    """The drawing and the mask (white: repaint) at the working size, as the inpainting pipeline takes them;
+    without a drawing a white one, without a mask all of it."""
+    from PIL import Image
+
+    init = request.init_image
+    picture = Image.new("RGB", (canvas_w, canvas_h), "white") if init is None else Image.fromarray(init)
+    mask = Image.new("L", (canvas_w, canvas_h), 255) if request.mask is None else Image.fromarray(request.mask, "L")
+    if (width, height) != (canvas_w, canvas_h):
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+        mask = mask.resize((width, height), Image.Resampling.BILINEAR)
+    return picture, mask
 
 
 def _architecture(module: Any) -> dict[str, Any]:

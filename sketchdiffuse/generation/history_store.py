@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from sketchdiffuse.generation.metadata import png_text
@@ -71,32 +72,54 @@ def entry_from_png(data: bytes) -> StoredEntry:
 
 def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
     r, res = entry.result.request, entry.result
-    return {
-        "file": name,
-        "prompt": r.prompt,
-        "negative_prompt": r.negative_prompt,
-        "strength": r.strength,
-        "steps": r.steps,
-        "guidance_scale": r.guidance_scale,
-        "scheduler": r.scheduler,
-        "size_policy": r.size_policy.value,
-        "seed": res.seed,
-        "steps_run": res.steps_run,
-        "total_steps": res.total_steps,
-        "seconds": res.timings.get("total", 0.0),
-        "model": {
-            "source": r.model.source,
-            "kind": r.model.kind.value,
-            "device": r.model.device,
-            "precision": r.model.precision,
-            "name": res.model.name,
-            "hash": res.model.short_hash,
-            "family": res.model.family,
-        },
-        "work_size": [res.width, res.height],
-        "pinned": entry.pinned,
-        "created": entry.created,
-    } | _refiner_record(entry.result)
+    return (
+        {
+            "file": name,
+            "prompt": r.prompt,
+            "negative_prompt": r.negative_prompt,
+            "strength": r.strength,
+            "steps": r.steps,
+            "guidance_scale": r.guidance_scale,
+            "scheduler": r.scheduler,
+            "size_policy": r.size_policy.value,
+            "seed": res.seed,
+            "steps_run": res.steps_run,
+            "total_steps": res.total_steps,
+            "seconds": res.timings.get("total", 0.0),
+            "model": {
+                "source": r.model.source,
+                "kind": r.model.kind.value,
+                "device": r.model.device,
+                "precision": r.model.precision,
+                "name": res.model.name,
+                "hash": res.model.short_hash,
+                "family": res.model.family,
+            },
+            "work_size": [res.width, res.height],
+            "pinned": entry.pinned,
+            "created": entry.created,
+        }
+        | _refiner_record(entry.result)
+        | _region_record(entry.result, name)
+    )
+
+
+def _mask_name(name: str) -> str:
+    return name.removesuffix(".png") + "-mask.png"
+
+
+def _region_record(result: GenerationResult, name: str) -> dict[str, Any]:
+    """Where a result made in a selection goes, and its mask (a grey PNG beside the picture)."""
+    r = result.request
+    if r.region is None or r.mask is None:
+        return {}
+    return {"region": list(r.region), "mask": _mask_name(name)}
+
+
+def _mask_png(mask: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(mask, "L").save(out, format="PNG", optimize=False, compress_level=6)
+    return out.getvalue()
 
 
 def _refiner_record(result: GenerationResult) -> dict[str, Any]:
@@ -124,6 +147,8 @@ def encode_history(entries: list[StoredEntry], settings: dict[str, Any] | None =
         name = f"history/{i:04d}.png"
         out[name] = entry.encoded()
         records.append(_record(entry, name))
+        if "mask" in records[-1]:
+            out[records[-1]["mask"]] = _mask_png(entry.result.request.mask)  # type: ignore[arg-type]
     out[INDEX] = json.dumps({"version": VERSION, "entries": records}, ensure_ascii=False, indent=1).encode()
     if settings is not None:
         out[SETTINGS] = json.dumps({"version": SETTINGS_VERSION, "panel": settings}, ensure_ascii=False).encode()
@@ -160,15 +185,21 @@ def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[st
     entries = []
     for record in records:
         try:
-            entries.append(_entry(record, extras[record["file"]]))
+            entries.append(_entry(record, extras[record["file"]], extras.get(str(record.get("mask")))))
         except (KeyError, TypeError, ValueError, ImageImportError) as exc:
             log.warning("skipping a damaged history entry: %s", exc)
             warnings.append("A damaged history entry was skipped.")
     return entries, settings, warnings
 
 
-def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
+def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -> StoredEntry:
     image = flatten_on(open_image(data).pixels)
+    area = record.get("region")
+    mask, region = None, None
+    if area is not None and mask_png is not None:
+        with Image.open(io.BytesIO(mask_png)) as grey:
+            mask = np.asarray(grey.convert("L")).copy()
+        region = (int(area[0]), int(area[1]), int(area[2]), int(area[3]))
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
     refiner = record.get("refiner")
@@ -186,6 +217,8 @@ def _entry(record: dict[str, Any], data: bytes) -> StoredEntry:
         guidance_scale=float(record["guidance_scale"]),
         seed=int(record["seed"]),
         scheduler=record["scheduler"],
+        region=region,
+        mask=mask,
     )
     w, h = record.get("work_size", [image.shape[1], image.shape[0]])
     result = GenerationResult(

@@ -161,6 +161,7 @@ class LoadedModel:
     scheduler_config: dict[str, Any] = field(default_factory=dict)
     device_warning: str = ""  # e.g. a GPU this PyTorch cannot use: every result says so
     _txt2img: Any = field(default=None, repr=False)
+    _inpaint: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.scheduler_config and self.pipe is not None:
@@ -181,7 +182,24 @@ class LoadedModel:
             self._txt2img.set_progress_bar_config(disable=True)
         return self._txt2img
 
+    def inpaint(self) -> Any:
+        """An inpainting pipeline over the same components: a 9-channel UNet sees the mask and the masked
+        picture; an ordinary 4-channel one has the kept region blended back at every step."""
+        if self._inpaint is None:
+            from diffusers import StableDiffusionInpaintPipeline, StableDiffusionXLInpaintPipeline
+
+            cls = StableDiffusionXLInpaintPipeline if self.is_sdxl else StableDiffusionInpaintPipeline
+            self._inpaint = cls.from_pipe(self.pipe, dtype=self.dtype)
+            self._inpaint.set_progress_bar_config(disable=True)
+        return self._inpaint
+
+    @property
+    def inpainting_unet(self) -> bool:
+        """True for an inpainting checkpoint (a UNet that takes the mask and masked picture as input)."""
+        return int(self.pipe.unet.config.in_channels) == 9
+
     def release(self) -> None:
+        self._inpaint = None
         self._txt2img = None
         self.pipe = None
         free_memory()

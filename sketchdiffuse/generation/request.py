@@ -69,6 +69,11 @@ class GenerationRequest:
     refiner_switch: float = 0.8
     aesthetic_score: float = 6.0  # the refiner's conditioning (diffusers' and A1111's defaults)
     negative_aesthetic_score: float = 2.5
+    # Inpainting: which part of ``init_image`` to repaint (H x W uint8, 255 repaints, 0 keeps; the
+    # pipeline takes it as white and black), and where ``init_image`` lies on the canvas (x, y, w, h),
+    # so that a result is put back in the same place whenever it is applied.
+    mask: np.ndarray | None = field(default=None, compare=False, repr=False)
+    region: tuple[int, int, int, int] | None = None
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:
@@ -93,6 +98,16 @@ class GenerationRequest:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
         if self.init_image is not None and self.init_image.flags.writeable:
             object.__setattr__(self, "init_image", frozen_image(self.init_image))
+        if self.mask is not None:
+            # A request restored from a project keeps its mask and region, not its drawing.
+            region = self.region
+            shape = self.init_image.shape[:2] if self.init_image is not None else region and (region[3], region[2])
+            if self.mask.shape != shape or self.mask.dtype != np.uint8:
+                raise InvalidRequestError("An inpainting mask must be an 8-bit grey image the size of the drawing.")
+            if self.mask.flags.writeable:
+                mask = np.array(self.mask, copy=True)
+                mask.setflags(write=False)
+                object.__setattr__(self, "mask", mask)
 
     @cached_property
     def drawing_digest(self) -> str | None:

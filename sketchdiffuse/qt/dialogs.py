@@ -151,6 +151,8 @@ RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
         ("4 GB", "4096"),
         ("Off", "0"),
     ],
+    "inpaint_padding": [("25 % around", "0.25"), ("10 % around", "0.1"), ("50 % around", "0.5"), ("100 % around", "1")],
+    "empty_fill": [("Kept as drawn", "keep"), ("Filled from the neighbours", "neighbours"), ("Noise", "noise")],
 }
 
 
@@ -176,6 +178,8 @@ class GenerationSettingsDialog(QDialog):
             "live_side": "Live size",
             "autosave_minutes": "Autosave",
             "layer_cache_mb": "Layer cache",
+            "inpaint_padding": "Selection context",
+            "empty_fill": "Empty areas",
         }
         for key, options in RUN_CHOICES.items():
             box = QComboBox()

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
 from sketchdiffuse import __version__
 from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
@@ -141,7 +143,29 @@ class MainWindow(QMainWindow):
                 "export": ("&Export Image…", self.files.export_image, "Ctrl+Shift+E", None),
                 "quit": ("&Quit", self.close, std.Quit, None),
                 "paste": ("&Paste Image", lambda: self.drop.paste(), std.Paste, None),
-                "clear": ("&Clear Layer", self._on_active(cmd.clear_layer), std.Delete, None),
+                "clear": (
+                    "&Clear (the Selection, or the Layer)",
+                    self._on_active(cmd.clear_selected),
+                    std.Delete,
+                    None,
+                ),
+                "select_all": ("Select &All", lambda: self._select(self._all(), "Select all"), std.SelectAll, None),
+                "deselect": ("&Deselect", lambda: self._select(None, "Deselect"), "Ctrl+Shift+A", None),
+                "invert": (
+                    "&Invert Selection",
+                    lambda: self._select(sel.invert(self.doc.selection, self.doc.width, self.doc.height), "Invert"),
+                    "Ctrl+I",
+                    None,
+                ),
+                "select_alpha": (
+                    "Select &Layer Opacity",
+                    lambda: self._select(sel.from_alpha(self.doc.active_layer.pixels), "Select layer opacity"),
+                    None,
+                    None,
+                ),
+                "feather": ("&Feather…", lambda: self._reshape_selection("Feather", sel.feather), None, None),
+                "grow": ("&Grow…", lambda: self._reshape_selection("Grow", sel.grow), None, None),
+                "shrink": ("&Shrink…", lambda: self._reshape_selection("Shrink", _shrink), None, None),
                 "layer_new": ("&New Layer", lambda: self._run(cmd.add_layer), "Ctrl+Shift+N", "layer-add"),
                 "layer_duplicate": (
                     "&Duplicate Layer",
@@ -172,6 +196,24 @@ class MainWindow(QMainWindow):
             a[name].setShortcut(QKeySequence(key))
             self.addAction(a[name])
         build_menus(self.menuBar(), a, list(self.tools.tool_actions.values()), self.files.fill_recent)
+
+    # -- selection -----------------------------------------------------------------------
+    def _all(self) -> np.ndarray:
+        return np.full((self.doc.height, self.doc.width), 255, np.uint8)
+
+    def _select(self, mask: np.ndarray | None, text: str) -> None:
+        if mask is None and self.doc.selection is None:
+            return
+        self._run(lambda d: cmd.select(d, mask, text))
+
+    def _reshape_selection(self, verb: str, change: Callable[[np.ndarray, float], np.ndarray]) -> None:
+        """Feather, grow or shrink the selection by a distance the artist gives."""
+        if self.doc.selection is None:
+            self.show_message(f"{verb}: nothing is selected.")
+            return
+        distance = self.prompter.number(f"{verb} selection", "Pixels:", 8.0, 0.5, 500.0)
+        if distance is not None:
+            self._select(change(self.doc.selection, distance), f"{verb} selection by {distance:g} px")
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)
@@ -266,3 +308,7 @@ class MainWindow(QMainWindow):
             event.accept()
         else:
             event.ignore()
+
+
+def _shrink(mask: np.ndarray, distance: float) -> np.ndarray:
+    return sel.grow(mask, -distance)

@@ -39,6 +39,7 @@ class Prompter(Protocol):
     def run_settings(self, current: RunSettings) -> RunSettings | None: ...
     def error(self, title: str, text: str) -> None: ...
     def explain_models(self, problem: str) -> bool: ...
+    def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None: ...
 
 
 class DialogPrompter:
@@ -138,6 +139,10 @@ class DialogPrompter:
         box.exec()
         return box.clickedButton() is choose
 
+    def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None:
+        chosen, ok = QInputDialog.getDouble(self.parent, title, label, value, low, high, 1)
+        return chosen if ok else None
+
 
 class ScriptedPrompter:
     """For tests, benchmarks and scripted screenshots: answers the window's questions from ``answers``
@@ -156,6 +161,7 @@ class ScriptedPrompter:
         "load_parameters": False,
         "recovery": ("later", None),
         "run_settings": None,
+        "number": None,
     }
 
     def __init__(self) -> None:
@@ -210,3 +216,6 @@ class ScriptedPrompter:
     def explain_models(self, problem: str) -> bool:
         self.explained.append(problem)
         return False
+
+    def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None:
+        return self._answer("number", title, value)

@@ -19,6 +19,7 @@ TOOLS = "@tools"  # the tool actions of the tool bar
 MENUS: list[tuple[str, list[str | None]]] = [  # None: a separator
     ("&File", ["new", "open", RECENT, "save", "save_as", "export", None, "quit"]),
     ("&Edit", ["undo", "redo", None, "paste", "clear"]),
+    ("&Select", ["select_all", "deselect", "invert", "select_alpha", None, "feather", "grow", "shrink"]),
     (
         "&Layer",
         ["layer_new", "layer_duplicate", "layer_delete", "layer_merge", None, "layer_up", "layer_down", "layer_props"],

@@ -18,7 +18,7 @@ from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.ora import OraContents, read_ora, write_ora
 from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
-from sketchdiffuse.session.requests import build_request, drawing_of
+from sketchdiffuse.session.requests import build_request, drawing_of, region_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 
@@ -92,6 +92,9 @@ class DocumentSession:
         return drawing_of(self.doc.composite())
 
     def request(self, seed: int | None = None) -> GenerationRequest:
+        """What Generate sends: the whole drawing, or with a selection the area around it."""
+        if self.doc.selection is not None:
+            return region_request(self.panel, self.run, self.doc.composite(), self.doc.selection, seed)
         return build_request(self.panel, self.run, self.drawing(), seed)
 
     def keep(self, result: GenerationResult) -> None:
@@ -101,6 +104,6 @@ class DocumentSession:
     def apply(self, result: GenerationResult) -> Layer:
         """The result as a new layer above the active one: one undoable step."""
         name = layer_name_for(result)
-        layer = result_layer(self.doc, result.image, name)
+        layer = result_layer(self.doc, result, name)
         self.history.push(cmd.add_layer(self.doc, layer, text=f"Apply '{name}'"))
         return layer

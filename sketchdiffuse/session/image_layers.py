@@ -7,9 +7,11 @@ from PIL import Image
 
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.generation.request import GenerationResult
 from sketchdiffuse.io.images import ImportedImage
 from sketchdiffuse.io.pixels import premultiply, unpremultiply
+from sketchdiffuse.session.region import region_layer
 
 
 def fitted_layer(doc: Document, image: ImportedImage | np.ndarray, name: str) -> Layer:
@@ -29,8 +31,12 @@ def fitted_layer(doc: Document, image: ImportedImage | np.ndarray, name: str) ->
     return Layer(name=name, pixels=canvas)
 
 
-def result_layer(doc: Document, rgb: np.ndarray, name: str) -> Layer:
-    """An opaque layer from a generated RGB image, resized to the canvas if the canvas changed size since."""
+def result_layer(doc: Document, result: GenerationResult, name: str) -> Layer:
+    """A layer from a generated picture: one made in a selection goes back to its place with the selection
+    as its alpha (region.py); any other is an opaque layer, resized to the canvas if that changed size."""
+    rgb, request = result.image, result.request
+    if request.region is not None and request.mask is not None:
+        return region_layer(doc.width, doc.height, rgb, Rect(*request.region), request.mask, name)
     h, w = rgb.shape[:2]
     if (w, h) != (doc.width, doc.height):
         rgb = np.asarray(Image.fromarray(rgb).resize((doc.width, doc.height), Image.Resampling.LANCZOS))

@@ -10,6 +10,7 @@ from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.session.region import region_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 REFINE_STRENGTH = 0.3  # Refine on a history entry: enough to add detail, little enough to keep the picture
@@ -57,6 +58,23 @@ def build_request(
         aesthetic_score=run.aesthetic_score,
         negative_aesthetic_score=run.negative_aesthetic_score,
     )
+
+
+def region_request(
+    panel: PanelValues, run: RunSettings, composite: np.ndarray, selection: np.ndarray, seed: int | None = None
+) -> GenerationRequest:
+    """Generate in a selection: the context area around it (region.py) with the selection as the mask;
+    the request remembers where the area lies, so the result goes back there. No refiner (it would
+    repaint the whole area)."""
+    from sketchdiffuse.generation.family import family_from_name
+    from sketchdiffuse.generation.models import detect_family
+
+    model = model_ref(panel.model, run)
+    family = detect_family(model) or family_from_name(panel.model)
+    region = region_of(composite, selection, run.inpaint_padding, family.native_size, run.size_policy, run.empty_fill)
+    area = region.area
+    request = build_request(panel, run, region.drawing, seed)
+    return replace(request, mask=region.mask, region=(area.x, area.y, area.w, area.h), refiner=None)
 
 
 def refine_request(request: GenerationRequest, image: np.ndarray, refiner: ModelRef, seed: int) -> GenerationRequest:

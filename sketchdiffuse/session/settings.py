@@ -116,6 +116,9 @@ class PanelValues:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+EMPTY_FILLS = ("keep", "neighbours", "noise")
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Where and how the model runs, and the document's safety net; stored under "generation/"."""
@@ -136,6 +139,10 @@ class RunSettings:
     # Memory for the layer projections that keep layer changes on big canvases fast (0: off);
     # 512 MB covers 4096 x 4096, 2 GB 8192 x 8192.
     layer_cache_mb: int = 2048
+    # Generating in a selection: the context around it (a share of its size on each side), and what an
+    # empty (transparent) part of the drawing becomes first (session/region.py).
+    inpaint_padding: float = 0.25
+    empty_fill: str = "keep"
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object]) -> RunSettings:
@@ -158,6 +165,8 @@ class RunSettings:
                 raw.get("negative_aesthetic_score"), d.negative_aesthetic_score, *AESTHETIC_SCORE
             ),
             layer_cache_mb=as_number(raw.get("layer_cache_mb"), d.layer_cache_mb, 0, 65536, whole=True),
+            inpaint_padding=as_number(raw.get("inpaint_padding"), d.inpaint_padding, 0.0, 2.0),
+            empty_fill=as_choice(raw.get("empty_fill"), d.empty_fill, EMPTY_FILLS),
         )
 
     def as_dict(self) -> dict[str, Any]:

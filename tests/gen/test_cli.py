@@ -161,3 +161,24 @@ def test_generate_with_the_family_given_on_the_command_line(tiny_sd: Path, tmp_p
     told = run_cli(*args, "--family", "sd1", "--config", str(tiny_sd))
     # Told the family, it is loaded as SD 1.x: the weights then do not fit, which is said plainly.
     assert told.returncode != 0 and "does not recognise" not in told.stderr and "odd" in told.stderr
+
+
+def test_generate_with_a_mask_changes_only_the_masked_part(tiny_sd: Path, tmp_path: Path, capsys):
+    rng = np.random.default_rng(5)
+    sketch_pixels = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    Image.fromarray(sketch_pixels).save(tmp_path / "sketch.png")
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:45, 40:70] = 255
+    mask[20:45, 38:40] = 128  # grey regenerates partly
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    out = tmp_path / "out.png"
+    base = ["generate", str(tmp_path / "sketch.png"), "--prompt", "a cat", "--model", str(tiny_sd), "--seed", "3"]
+    code = main([*base, "--strength", "1", "--steps", "2", "--mask", str(tmp_path / "mask.png"), "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    picture = np.asarray(Image.open(out).convert("RGB"))
+    assert picture.shape == (60, 80, 3)  # the whole picture
+    assert np.array_equal(picture[mask == 0], sketch_pixels[mask == 0])  # black keeps
+    assert (picture[mask == 255] != sketch_pixels[mask == 255]).any()
+    Image.fromarray(mask[:30]).save(tmp_path / "small.png")
+    assert main([*base, "--mask", str(tmp_path / "small.png"), "-o", str(out)]) == 1
+    assert "must be the same size" in capsys.readouterr().err

@@ -88,16 +88,16 @@ def _vae():
     )
 
 
-def _unet(**extra: object):
+def _unet(in_channels: int = 4, **extra: object):
     """The UNet of both tiny pipelines: block_out_channels (32, 64), one cross-attention level."""
     from diffusers import UNet2DConditionModel
 
     torch.manual_seed(0)
     return UNet2DConditionModel(
+        in_channels=in_channels,
         block_out_channels=(32, 64),
         layers_per_block=2,
         sample_size=32,
-        in_channels=4,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
@@ -119,13 +119,14 @@ def _sdxl_unet(cross_attention_dim: int, time_ids: int, pooled: int = 32):
     )
 
 
-def build_tiny_sd(folder: Path, scratch: Path) -> Path:
-    """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained."""
+def build_tiny_sd(folder: Path, scratch: Path, in_channels: int = 4) -> Path:
+    """UNet (32, 64), small VAE, 32-wide CLIP text encoder; saved with save_pretrained. ``in_channels`` 9:
+    an inpainting checkpoint's UNet (latent, mask, masked picture's latent)."""
     from diffusers import EulerDiscreteScheduler, StableDiffusionPipeline
     from transformers import CLIPTextModel
 
     vocab_size = write_tokenizer_files(scratch / "tok")
-    unet = _unet(cross_attention_dim=32)
+    unet = _unet(cross_attention_dim=32, in_channels=in_channels)
     torch.manual_seed(0)
     text_encoder = CLIPTextModel(_text_config(vocab_size))
     pipe = StableDiffusionPipeline(

@@ -39,3 +39,23 @@ def window(qtbot) -> MainWindow:  # type: ignore[no-untyped-def]
 def no_dialogs(window: MainWindow, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[str]:
     """Errors are collected instead of shown in modal boxes."""
     return window.prompter.errors  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def gen_window(window: MainWindow, tiny_sd: Path) -> MainWindow:
+    ui = window.generation
+    assert ui.set_model(str(tiny_sd))
+    ui.panel.set_values(
+        {
+            "prompt": "a cat",
+            "negative_prompt": "",
+            "strength": 0.5,
+            "steps": 4,
+            "guidance_scale": 7.0,
+            "scheduler": "Euler",
+            "seed": 77,
+            "seed_locked": True,
+        }
+    )
+    yield window
+    assert ui.shutdown()

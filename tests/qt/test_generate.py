@@ -24,26 +24,6 @@ from tests.images import read_image
 TIMEOUT = 60_000
 
 
-@pytest.fixture
-def gen_window(window: MainWindow, tiny_sd: Path) -> MainWindow:
-    ui = window.generation
-    assert ui.set_model(str(tiny_sd))
-    ui.panel.set_values(
-        {
-            "prompt": "a cat",
-            "negative_prompt": "",
-            "strength": 0.5,
-            "steps": 4,
-            "guidance_scale": 7.0,
-            "scheduler": "Euler",
-            "seed": 77,
-            "seed_locked": True,
-        }
-    )
-    yield window
-    assert ui.shutdown()
-
-
 def draw(qtbot, window: MainWindow) -> None:  # type: ignore[no-untyped-def]
     qtbot.mousePress(window.canvas, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
     qtbot.mouseMove(window.canvas, QPoint(150, 120))

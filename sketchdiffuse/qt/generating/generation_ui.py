@@ -15,6 +15,7 @@ import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
+from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import UNRECOGNISED, GenerationError
 from sketchdiffuse.generation.family import family_from_name
@@ -26,7 +27,7 @@ from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.atomic import atomic_writer
 from sketchdiffuse.io.errors import describe_os_error
 from sketchdiffuse.io.png_meta import parse_parameters
-from sketchdiffuse.qt.convert import rgb_to_qimage
+from sketchdiffuse.qt.convert import rgb_to_qimage, to_qimage
 from sketchdiffuse.qt.files.autosave import data_folder
 from sketchdiffuse.qt.generating.history_strip import HistoryEntry, HistoryStrip
 from sketchdiffuse.qt.generating.live_mode import LiveMode
@@ -38,7 +39,7 @@ from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import layer_name_for, result_layer
 from sketchdiffuse.session.model_overrides import ModelOverrides
-from sketchdiffuse.session.requests import build_request, drawing_of, model_ref, refine_request
+from sketchdiffuse.session.requests import build_request, drawing_of, model_ref, refine_request, region_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -84,6 +85,7 @@ class GenerationUi(QObject):
         self.results_dir: Path | None = None  # where results are written as they arrive (default: app data)
         self.show_previews = True
         self._compare: HistoryEntry | None = None
+        self._preview_area: Rect | None = None  # where progress previews go: the region, or all the canvas
 
         self.live = LiveMode(self, self)
         edited.connect(self.live.changed)
@@ -171,9 +173,13 @@ class GenerationUi(QObject):
 
     def build_request(self, seed: int | None = None) -> GenerationRequest | None:
         # The canvas keeps the composite current per dirty rectangle: no recomposite of every layer.
-        sketch = drawing_of(self.document().composite_view())
+        doc = self.document()
+        panel, run = PanelValues.from_mapping(self.panel.values()), self.run_settings()
         try:
-            request = build_request(PanelValues.from_mapping(self.panel.values()), self.run_settings(), sketch, seed)
+            if doc.selection is not None:  # generate in the selection only
+                request = region_request(panel, run, doc.composite_view(), doc.selection, seed)
+            else:
+                request = build_request(panel, run, drawing_of(doc.composite_view()), seed)
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None
@@ -187,6 +193,7 @@ class GenerationUi(QObject):
             return
         write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
         self._status("Starting…")
+        self._preview_area = Rect(*request.region) if request.region is not None else None
         if count > 1:
             self.ensure_controller().submit_batch(request, count)
         else:
@@ -224,8 +231,7 @@ class GenerationUi(QObject):
 
     def _on_preview(self, job: int, image: np.ndarray) -> None:
         if self.show_previews and not self._is_live(job):
-            self.canvas.overlay = rgb_to_qimage(image)
-            self.canvas.update()
+            self.canvas.show_overlay(rgb_to_qimage(image), self._preview_area)
 
     def _busy_changed(self, busy: bool) -> None:
         if not busy:
@@ -251,7 +257,7 @@ class GenerationUi(QObject):
             return
         self.last_result = result
         self.panel.last_seed = result.seed
-        self.canvas.overlay = None
+        self.canvas.show_overlay(None)
         self.canvas.update()
         self.strip.add(result, png=result.saved_png)
         note = " ".join(result.warnings)
@@ -260,7 +266,7 @@ class GenerationUi(QObject):
     def _on_failed(self, job: int, message: str, model_problem: bool = False) -> None:
         if self._is_live(job):
             self.live.failed(message)
-        self.canvas.overlay = None
+        self.canvas.show_overlay(None)
         self.canvas.update()
         self._status(message, error=True)
         if model_problem and UNRECOGNISED in message and not self._is_live(job):  # asked once, not per stroke
@@ -275,7 +281,7 @@ class GenerationUi(QObject):
     def _toggle_previews(self, on: bool) -> None:
         self.show_previews = on
         if not on:
-            self.canvas.overlay = None
+            self.canvas.show_overlay(None)
             self.canvas.update()
 
     # -- history -------------------------------------------------------------------------
@@ -287,7 +293,7 @@ class GenerationUi(QObject):
         """The result as a new layer above the active one: one undoable command."""
         doc = self.document()
         name = layer_name_for(result)
-        layer = result_layer(doc, result.image, name)
+        layer = result_layer(doc, result, name)
         self.history.push(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
         self.applied()  # an applied result is worth an autosave at once
 
@@ -295,10 +301,14 @@ class GenerationUi(QObject):
         """Show a result over the canvas without changing anything; the same click again hides it."""
         if entry is None or entry is self._compare:
             self._compare = None
-            self.canvas.overlay = None
+            self.canvas.show_overlay(None)
         else:
             self._compare = entry
-            self.canvas.overlay = rgb_to_qimage(entry.result.image)
+            result = entry.result
+            if result.request.region is not None:  # made in a selection: shown in its place, its edge soft
+                self.canvas.show_overlay(to_qimage(result_layer(self.document(), result, "").pixels), None)
+            else:
+                self.canvas.show_overlay(rgb_to_qimage(result.image), None)
         self.canvas.update()
 
     def reuse(self, entry: HistoryEntry) -> None:

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPen,
     QPixmap,
@@ -34,6 +35,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from sketchdiffuse.brush import BrushSettings, StrokePainter, StrokePoint
+from sketchdiffuse.document import commands as cmd
+from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
@@ -41,6 +44,7 @@ from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.reduced_view import factor_for
 from sketchdiffuse.io.pixels import unpremultiply
 from sketchdiffuse.qt.convert import qimage_view
+from sketchdiffuse.qt.painting.selection_tools import SelectionDrag, Shape, combine_for, draw_ants, outline_of
 
 MIN_ZOOM, MAX_ZOOM = 1 / 16, 32.0
 SETTLE_AFTER_MS = 250  # quiet time after a change before the document settles (a drag pauses less)
@@ -52,6 +56,19 @@ class Tool(str, Enum):
     BRUSH = "brush"
     ERASER = "eraser"
     PICKER = "picker"
+    SELECT_RECT = "select-rect"
+    SELECT_ELLIPSE = "select-ellipse"
+    LASSO = "lasso"
+    POLYGON_LASSO = "polygon-lasso"
+
+
+SELECTION_SHAPES = {
+    Tool.SELECT_RECT: Shape.RECTANGLE,
+    Tool.SELECT_ELLIPSE: Shape.ELLIPSE,
+    Tool.LASSO: Shape.LASSO,
+    Tool.POLYGON_LASSO: Shape.POLYGON,
+}
+ANTS_MS = 150  # marching ants step
 
 
 def _checkerboard(cell: int = 8) -> QPixmap:
@@ -93,6 +110,7 @@ class CanvasView(QWidget):
         self._cursor_pos: QPointF | None = None
         self._tablet_active = False
         self.overlay: QImage | None = None  # shown over the canvas, never part of the document
+        self.overlay_area: Rect | None = None  # where on the canvas the overlay goes (None: all of it)
         self.doc = doc
         self.history = history
         self._settle_timer = QTimer(self)
@@ -102,6 +120,12 @@ class CanvasView(QWidget):
         self._release_timer.setSingleShot(True)
         self._release_timer.setInterval(RELEASE_AFTER_MS)
         self._release_timer.timeout.connect(self._release)
+        self._selecting: SelectionDrag | None = None
+        self._ants: QPainterPath | None = None  # the selection's outline, document coordinates
+        self._ants_phase = 0.0
+        self._ants_timer = QTimer(self)
+        self._ants_timer.setInterval(ANTS_MS)
+        self._ants_timer.timeout.connect(self._march)
         self.set_document(doc, history)
 
     # -- document ------------------------------------------------------------------------
@@ -109,6 +133,8 @@ class CanvasView(QWidget):
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.history = doc, history
         doc.add_dirty_listener(self._on_dirty)
+        doc.add_selection_listener(self._on_selection)
+        self._on_selection()
         self._image = QImage()
         self._wrapped: np.ndarray | None = None  # the document's cache the QImage wraps
         self._settle_timer.start(SETTLE_AFTER_MS)  # zoomed out, the layers are reduced ahead when idle
@@ -130,6 +156,20 @@ class CanvasView(QWidget):
         self._release_timer.stop()
         self._settle_timer.start(SETTLE_AFTER_MS)
 
+    def _on_selection(self) -> None:
+        mask = self.doc.selection
+        self._ants = None if mask is None else outline_of(mask)
+        if self._ants is None:
+            self._ants_timer.stop()
+        else:
+            self._ants_timer.start()
+        self.update()
+
+    def _march(self) -> None:
+        self._ants_phase = (self._ants_phase + 1.0) % 8.0
+        if self._ants is not None:
+            self.update(self._widget_rectf(_doc_rect(self._ants.boundingRect())).toAlignedRect().adjusted(-2, -2, 2, 2))
+
     def _settle_step(self) -> None:
         exact = self.doc.settled
         if not self.doc.settle(SETTLE_PIXELS, reduce_ahead=factor_for(self.zoom) > 1):
@@ -150,8 +190,15 @@ class CanvasView(QWidget):
         return pos * self.zoom + self.offset
 
     def _widget_rect(self, rect: Rect) -> QRect:
-        x0, y0 = self.to_widget(QPointF(rect.x, rect.y)).toTuple()
-        return QRectF(x0, y0, rect.w * self.zoom, rect.h * self.zoom).toAlignedRect().adjusted(-2, -2, 2, 2)
+        return self._widget_rectf(rect).toAlignedRect().adjusted(-2, -2, 2, 2)
+
+    def _widget_rectf(self, rect: Rect) -> QRectF:
+        return QRectF(self.to_widget(QPointF(rect.x, rect.y)), self.to_widget(QPointF(rect.right, rect.bottom)))
+
+    def show_overlay(self, image: QImage | None, area: Rect | None = None) -> None:
+        """Show ``image`` over the canvas (over ``area`` of it when given) without changing the document."""
+        self.overlay, self.overlay_area = image, area
+        self.update()
 
     def set_zoom(self, zoom: float, anchor: QPointF | None = None) -> None:
         """Zoom keeping the document point under ``anchor`` (the widget centre by default) fixed."""
@@ -221,12 +268,30 @@ class CanvasView(QWidget):
             p.drawImage(dst, image, QRectF(src.topLeft() / factor, src.size() / factor))
             if self.overlay is not None:
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-                p.drawImage(canvas, self.overlay)
+                area = self.overlay_area
+                p.drawImage(canvas if area is None else self._widget_rectf(area), self.overlay)
+        self._draw_selection(p)
         self._draw_brush_outline(p)
         p.end()
 
+    def _draw_selection(self, p: QPainter) -> None:
+        paths = [self._ants] + ([self._selecting.outline()] if self._selecting is not None else [])
+        if not any(path is not None for path in paths):
+            return
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.translate(self.offset)
+        p.scale(self.zoom, self.zoom)
+        for path in paths:
+            if path is not None:
+                draw_ants(p, path, self._ants_phase)
+        p.restore()
+
     def _draw_brush_outline(self, p: QPainter) -> None:
-        if self._cursor_pos is None or self.tool is Tool.PICKER or self._pan_from is not None or self._space:
+        if self._cursor_pos is None or self._pan_from is not None or self._space:
+            return
+        if self.tool not in (Tool.BRUSH, Tool.ERASER):
+            self._draw_crosshair(p, self._cursor_pos)
             return
         radius = max(self.brush.size * self.zoom / 2, 1.5)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -235,10 +300,17 @@ class CanvasView(QWidget):
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.drawEllipse(self._cursor_pos, radius, radius)
 
+    @staticmethod
+    def _draw_crosshair(p: QPainter, at: QPointF) -> None:
+        for colour, width in ((QColor(0, 0, 0, 160), 3.0), (QColor(255, 255, 255, 220), 1.0)):
+            p.setPen(QPen(colour, width))
+            p.drawLine(at + QPointF(-7, 0), at + QPointF(7, 0))
+            p.drawLine(at + QPointF(0, -7), at + QPointF(0, 7))
+
     def _outline_rect(self, pos: QPointF | None) -> QRect:
         if pos is None:
             return QRect()
-        r = self.brush.size * self.zoom / 2 + 4
+        r = max(self.brush.size * self.zoom / 2, 8) + 4
         return QRectF(pos.x() - r, pos.y() - r, 2 * r, 2 * r).toAlignedRect()
 
     def _move_cursor(self, pos: QPointF) -> None:
@@ -292,6 +364,9 @@ class CanvasView(QWidget):
             return
         if event.button() != Qt.MouseButton.LeftButton or self._tablet_active:
             return
+        if self.tool in SELECTION_SHAPES:
+            self._press_selection(pos, event.modifiers())
+            return
         if self.tool is Tool.PICKER or event.modifiers() & Qt.KeyboardModifier.AltModifier:
             self.pick_color(pos)
             return
@@ -306,7 +381,10 @@ class CanvasView(QWidget):
         self._move_cursor(pos)
         if self._tablet_active:
             return
-        if self._painter is not None:
+        if self._selecting is not None:
+            self._selecting.move(self.to_doc(pos))
+            self.update()
+        elif self._painter is not None:
             self.continue_stroke(pos)
         elif event.buttons() & Qt.MouseButton.LeftButton and (
             self.tool is Tool.PICKER or event.modifiers() & Qt.KeyboardModifier.AltModifier
@@ -318,10 +396,50 @@ class CanvasView(QWidget):
             self._pan_from = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.BlankCursor)
             return
+        if event.button() == Qt.MouseButton.LeftButton and self._selecting is not None:
+            if self._selecting.shape is not Shape.POLYGON:
+                self.finish_selection()
+            return
         if event.button() == Qt.MouseButton.LeftButton and not self._tablet_active:
             self.end_stroke()
 
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._selecting is not None and self._selecting.shape is Shape.POLYGON:
+            self.finish_selection()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    # -- selecting -----------------------------------------------------------------------
+    def _press_selection(self, pos: QPointF, modifiers: Qt.KeyboardModifier) -> None:
+        point = self.to_doc(pos)
+        if self._selecting is not None and self._selecting.shape is Shape.POLYGON:
+            self._selecting.add_corner(point)  # the polygonal lasso: one corner per click
+        else:
+            self._selecting = SelectionDrag(SELECTION_SHAPES[self.tool], point, combine_for(modifiers))
+        self.update()
+
+    def finish_selection(self) -> None:
+        """Combine the shape drawn with the selection, as one undoable step (a bare click selects nothing)."""
+        drag, self._selecting = self._selecting, None
+        self.update()
+        if drag is None:
+            return
+        if drag.is_click():
+            if drag.how is sel.Combine.REPLACE and self.doc.selection is not None:
+                self.history.push(cmd.select(self.doc, None, "Deselect"))
+            return
+        shape = drag.mask(self.doc.width, self.doc.height)
+        combined = sel.combine(self.doc.selection, shape, drag.how)
+        self.history.push(cmd.select(self.doc, combined, f"{drag.shape.value.capitalize()} selection"))
+
+    def cancel_selection(self) -> None:
+        self._selecting = None
+        self.update()
+
     def tabletEvent(self, event: QTabletEvent) -> None:
+        if self.tool in SELECTION_SHAPES:
+            event.ignore()  # selections need no pressure: the pen's synthesized mouse events draw them
+            return
         pos = event.position()
         kind = event.type()
         eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
@@ -348,6 +466,12 @@ class CanvasView(QWidget):
             self.pan_by(QPointF(event.pixelDelta() if not event.pixelDelta().isNull() else delta / 2))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._selecting is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.finish_selection()
+            return
+        if self._selecting is not None and event.key() == Qt.Key.Key_Escape:
+            self.cancel_selection()
+            return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True
             self.setCursor(Qt.CursorShape.OpenHandCursor)
@@ -392,3 +516,7 @@ class CanvasView(QWidget):
         elif mime.hasUrls():
             self.urlsDropped.emit([u.toString() for u in mime.urls()])
         event.acceptProposedAction()
+
+
+def _doc_rect(box: QRectF) -> Rect:
+    return Rect.bounding(box.left(), box.top(), box.right(), box.bottom())

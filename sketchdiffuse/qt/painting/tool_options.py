@@ -34,8 +34,12 @@ class ToolOptions(QToolBar):
             (Tool.BRUSH, "Brush", "B"),
             (Tool.ERASER, "Eraser", "E"),
             (Tool.PICKER, "Colour picker", "I"),
+            (Tool.SELECT_RECT, "Rectangle selection", "M"),
+            (Tool.SELECT_ELLIPSE, "Ellipse selection", "J"),
+            (Tool.LASSO, "Lasso selection", "L"),
+            (Tool.POLYGON_LASSO, "Polygonal lasso (click corners, double-click or Enter closes)", "Shift+L"),
         ):
-            action = QAction(icon(tool.value if tool is not Tool.PICKER else "picker"), label, self)
+            action = QAction(icon(tool.value), label, self)
             action.setCheckable(True)
             action.setShortcut(key)
             action.setToolTip(f"{label} ({key})")

@@ -1,0 +1,123 @@
+"""Selection tools driven by real mouse events: shapes, Shift/Alt combining, lassos, the Select menu,
+Delete, painting inside the selection, marching ants, and generating in the selection."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
+from sketchdiffuse.document import selection as sel
+from sketchdiffuse.document.compose import composite
+from sketchdiffuse.qt.main_window import MainWindow
+from sketchdiffuse.qt.painting.canvas import Tool
+from tests.qt.test_canvas import drag
+
+NO = Qt.KeyboardModifier.NoModifier
+
+
+def use(window: MainWindow, tool: Tool) -> None:
+    window.tools.tool_actions[tool].trigger()
+    assert window.canvas.tool is tool
+
+
+def test_a_rectangle_drag_selects_and_undo_deselects(qtbot, window: MainWindow):
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(20, 30), (60, 50), (100, 90)])
+    assert np.array_equal(window.doc.selection, sel.rectangle(200, 150, 20, 30, 100, 90))
+    assert window.canvas._ants is not None  # marching ants follow the selection
+    window.actions_by_name["undo"].trigger()
+    assert window.doc.selection is None and window.canvas._ants is None
+
+
+def test_shift_adds_alt_subtracts_and_a_bare_click_deselects(qtbot, window: MainWindow):
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(10, 10), (60, 60)])
+    use(window, Tool.SELECT_ELLIPSE)
+    drag(qtbot, window.canvas, [(100, 10), (160, 70)], Qt.KeyboardModifier.ShiftModifier)
+    mask = window.doc.selection
+    assert mask is not None and mask[30, 30] == 255 and mask[40, 130] == 255 and mask[30, 80] == 0
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(1, 1), (40, 149)], Qt.KeyboardModifier.AltModifier)  # (0, 0) means the centre
+    mask = window.doc.selection
+    assert mask is not None and mask[30, 30] == 0 and mask[30, 50] == 255
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, NO, QPoint(150, 120))
+    assert window.doc.selection is None
+    assert len(window.history) == 4  # every change is one undo step
+
+
+def test_the_freehand_and_polygonal_lassos(qtbot, window: MainWindow):
+    use(window, Tool.LASSO)
+    drag(qtbot, window.canvas, [(20, 20), (120, 20), (120, 100), (20, 100), (20, 21)])
+    mask = window.doc.selection
+    assert mask is not None and mask[60, 70] == 255 and mask[110, 70] == 0
+    use(window, Tool.POLYGON_LASSO)
+    canvas = window.canvas
+    for x, y in ((130, 10), (190, 10), (190, 140)):
+        qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, QPoint(x, y))
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    mask = window.doc.selection
+    assert mask is not None and mask[60, 70] == 255 and mask[30, 180] == 255 and mask[130, 140] == 0
+
+
+def test_the_select_menu(window: MainWindow):
+    a = window.actions_by_name
+    assert a["select_all"].shortcut().toString() == "Ctrl+A" and a["invert"].shortcut().toString() == "Ctrl+I"
+    a["select_all"].trigger()
+    assert window.doc.selection is not None and window.doc.selection.min() == 255
+    a["invert"].trigger()
+    assert window.doc.selection is None
+    window.doc.active_layer.pixels[40:60, 40:80] = (0, 0, 200, 255)
+    a["select_alpha"].trigger()
+    assert sel.bounds(window.doc.selection) == sel.Rect(40, 40, 40, 20)
+    window.prompter.answers["number"] = 4.0
+    a["grow"].trigger()
+    assert sel.bounds(window.doc.selection) == sel.Rect(36, 36, 48, 28)
+    a["feather"].trigger()
+    assert 0 < window.doc.selection[50, 34] < 255
+    a["deselect"].trigger()
+    assert window.doc.selection is None
+
+
+def test_painting_and_delete_stay_inside_the_selection(qtbot, window: MainWindow):
+    doc = window.doc
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(50, 0), (100, 150)])
+    use(window, Tool.BRUSH)
+    drag(qtbot, window.canvas, [(10, 75), (190, 75)])
+    ink = doc.active_layer.pixels
+    assert ink[75, 75, 3] > 0 and ink[75, 20, 3] == 0 and ink[75, 150, 3] == 0
+    doc.layers[0].pixels[:] = (10, 200, 10, 255)
+    doc.notify_dirty(doc.rect, doc.layers[0])
+    window.layers.view.setCurrentIndex(window.layers.model.index(1))  # the background
+    window.actions_by_name["clear"].trigger()
+    assert doc.layers[0].pixels[10, 75, 3] == 0 and doc.layers[0].pixels[10, 20, 3] == 255
+
+
+def test_marching_ants_are_drawn_on_the_selection_edge(qtbot, window: MainWindow):
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(40, 40), (120, 100)])
+    image = window.canvas.grab().toImage()
+    edge = [image.pixelColor(x, 40).lightness() for x in range(45, 115)]
+    assert min(edge) < 60 and max(edge) > 200  # black dashes on white along the top edge
+    inside = image.pixelColor(80, 70)
+    assert inside.lightness() > 200  # the canvas itself shows through
+
+
+def test_generate_in_the_selection_changes_only_it(qtbot, gen_window: MainWindow):
+    from tests.qt.test_generate import generate
+
+    window = gen_window
+    ui = window.generation
+    ui.panel.set_values({"strength": 1.0})
+    window.doc.layers[0].pixels[:] = 255
+    window.doc.notify_dirty(window.doc.rect, window.doc.layers[0])
+    use(window, Tool.SELECT_ELLIPSE)
+    drag(qtbot, window.canvas, [(60, 30), (140, 110)])
+    before = window.doc.composite()
+    result = generate(qtbot, window)
+    assert result.request.region is not None and result.request.mask is not None
+    ui.apply(ui.strip.entries[0])
+    after = composite(window.doc.layers, window.doc.rect)
+    outside = window.doc.selection == 0
+    assert np.array_equal(after[outside], before[outside])
+    assert (after[70, 100] != before[70, 100]).any()
