@@ -168,7 +168,7 @@ class SetSelection:
 # -- constructors: each checks its input and returns a command for the history to run --------
 
 
-def _require_index(doc: Document, index: int) -> int:
+def require_index(doc: Document, index: int) -> int:
     if not 0 <= index < len(doc.layers):
         raise DocumentError(f"There is no layer {index}; the document has {len(doc.layers)}.")
     return index
@@ -187,7 +187,7 @@ def add_layer(doc: Document, layer: Layer | None = None, index: int | None = Non
 
 
 def delete_layer(doc: Document, index: int) -> StackChange:
-    _require_index(doc, index)
+    require_index(doc, index)
     if len(doc.layers) == 1:
         raise DocumentError("The last layer cannot be deleted; a document needs at least one layer. Clear it instead.")
     after = doc.layers[:index] + doc.layers[index + 1 :]
@@ -196,7 +196,7 @@ def delete_layer(doc: Document, index: int) -> StackChange:
 
 
 def duplicate_layer(doc: Document, index: int) -> StackChange:
-    _require_index(doc, index)
+    require_index(doc, index)
     source = doc.layers[index]
     copy = source.copy(name=f"{source.name} copy")
     after = [*doc.layers[: index + 1], copy, *doc.layers[index + 1 :]]
@@ -204,7 +204,7 @@ def duplicate_layer(doc: Document, index: int) -> StackChange:
 
 
 def move_layer(doc: Document, index: int, to: int) -> StackChange:
-    _require_index(doc, index)
+    require_index(doc, index)
     to = max(0, min(to, len(doc.layers) - 1))
     after = list(doc.layers)
     layer = after.pop(index)
@@ -213,7 +213,7 @@ def move_layer(doc: Document, index: int, to: int) -> StackChange:
 
 
 def set_layer_property(doc: Document, index: int, prop: str, value: Any) -> SetLayerProperty:
-    _require_index(doc, index)
+    require_index(doc, index)
     if prop not in _PROPERTIES:
         raise DocumentError(f"Layers have no property '{prop}'.")
     layer = doc.layers[index]
@@ -241,7 +241,7 @@ def set_layer_property(doc: Document, index: int, prop: str, value: Any) -> SetL
 
 def merge_down(doc: Document, index: int) -> StackChange:
     """Merge a layer into the one below; the lower layer keeps its name, blend mode and visibility."""
-    _require_index(doc, index)
+    require_index(doc, index)
     if index == 0:
         raise DocumentError("The bottom layer has nothing below it to merge into.")
     upper, lower = doc.layers[index], doc.layers[index - 1]
@@ -272,7 +272,7 @@ def flatten(doc: Document) -> StackChange:
 
 
 def clear_layer(doc: Document, index: int) -> PixelPatches:
-    _require_index(doc, index)
+    require_index(doc, index)
     layer = doc.layers[index]
     if layer.locked:
         raise LayerLockedError(f"Layer '{layer.name}' is locked; unlock it to clear it.")
@@ -301,7 +301,7 @@ def clear_selected(doc: Document, index: int) -> PixelPatches:
     """Erase what the selection covers on a layer (partly covered pixels partly)."""
     from sketchdiffuse.document.selection import bounds
 
-    _require_index(doc, index)
+    require_index(doc, index)
     layer = doc.layers[index]
     if layer.locked:
         raise LayerLockedError(f"Layer '{layer.name}' is locked; unlock it to erase on it.")

@@ -92,6 +92,24 @@ class Document:
         self.notify_layers_changed()
         self._notify(self.rect, span, pixels=False)
 
+    def resize(
+        self, width: int, height: int, layers: list[Layer], active_index: int, selection: np.ndarray | None
+    ) -> None:
+        """A new canvas size with its layers and selection (used by undoable commands): every cache starts
+        again, and every view hears of the new stack, the whole canvas and the selection."""
+        check_size(width, height)
+        if any(layer.pixels.shape != (height, width, 4) for layer in layers):
+            raise DocumentError("Every layer must match the new canvas size.")
+        self.width, self.height = width, height
+        self.layers = list(layers)
+        self.active_index = max(0, min(active_index, len(self.layers) - 1))
+        self._composite.drop()
+        self.projection.drop()
+        self._reduced.reset()
+        self.notify_layers_changed()
+        self._notify(self.rect, None)
+        self.set_selection(selection)
+
     # -- pixels ----------------------------------------------------------------------------
     def composite(self, rect: Rect | None = None) -> np.ndarray:
         """Premultiplied RGBA uint8 of the visible layers over ``rect`` (the whole canvas by default):

@@ -31,3 +31,11 @@ def rgb_to_qimage(rgb: np.ndarray) -> QImage:
     h, w = rgb.shape[:2]
     data = np.ascontiguousarray(rgb, dtype=np.uint8)
     return QImage(data.data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
+
+
+def qimage_pixels(image: QImage) -> np.ndarray:
+    """Premultiplied RGBA pixels (an independent H x W x 4 uint8 array) of any QImage."""
+    image = image.convertToFormat(PREMULTIPLIED)
+    h, w = image.height(), image.width()
+    rows = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes()).reshape(h, image.bytesPerLine())
+    return rows[:, : w * 4].reshape(h, w, 4).copy()

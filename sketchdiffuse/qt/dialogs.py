@@ -81,6 +81,47 @@ class NewDocumentDialog(QDialog):
         return self.width_box.value(), self.height_box.value()
 
 
+ANCHORS = [
+    ("Centre", (0.5, 0.5)),
+    ("Top left", (0.0, 0.0)),
+    ("Top", (0.5, 0.0)),
+    ("Top right", (1.0, 0.0)),
+    ("Left", (0.0, 0.5)),
+    ("Right", (1.0, 0.5)),
+    ("Bottom left", (0.0, 1.0)),
+    ("Bottom", (0.5, 1.0)),
+    ("Bottom right", (1.0, 1.0)),
+]
+
+
+class NumbersDialog(QDialog):
+    """Whole numbers in pixels (a canvas size, amounts per side), optionally with an anchor."""
+
+    def __init__(
+        self, title: str, fields: list[tuple[str, int, int]], anchor: bool = False, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        form = QFormLayout(self)
+        self.boxes: list[QSpinBox] = []
+        for label, value, low in fields:
+            box = QSpinBox()
+            box.setRange(low, MAX_SIDE)
+            box.setSuffix(" px")
+            box.setValue(value)
+            form.addRow(label, box)
+            self.boxes.append(box)
+        self.anchor = QComboBox()
+        for label, where in ANCHORS:
+            self.anchor.addItem(label, where)
+        if anchor:
+            form.addRow("Keep the picture at", self.anchor)
+        form.addRow(ok_cancel(self))
+
+    def values(self) -> list[int]:
+        return [box.value() for box in self.boxes]
+
+
 class LayerPropertiesDialog(QDialog):
     def __init__(self, layer: Layer, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
 
 from sketchdiffuse import __version__
+from sketchdiffuse.document import canvas_commands as cc
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.document import Document
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
         self.canvas.message.connect(self.show_message)
         self.layers.message.connect(self.show_message)
         self.history_signals.cleanChanged.connect(self._update_title)
+        self.history_signals.edited.connect(self._follow_canvas_size)
 
         self.saver = BackgroundSaver(self)
         self.files = DocumentFiles(
@@ -142,7 +144,9 @@ class MainWindow(QMainWindow):
                 "save_as": ("Save &As…", self.files.save_as, std.SaveAs, None),
                 "export": ("&Export Image…", self.files.export_image, "Ctrl+Shift+E", None),
                 "quit": ("&Quit", self.close, std.Quit, None),
-                "paste": ("&Paste Image", lambda: self.drop.paste(), std.Paste, None),
+                "copy": ("&Copy", lambda: self.drop.copy(), std.Copy, None),
+                "cut": ("Cu&t", lambda: self.drop.copy(cut=True), std.Cut, None),
+                "paste": ("&Paste (in Place, or an Image)", lambda: self.drop.paste(), std.Paste, None),
                 "clear": (
                     "&Clear (the Selection, or the Layer)",
                     self._on_active(cmd.clear_selected),
@@ -160,6 +164,22 @@ class MainWindow(QMainWindow):
                 "select_alpha": (
                     "Select &Layer Opacity",
                     lambda: self._select(sel.from_alpha(self.doc.active_layer.pixels), "Select layer opacity"),
+                    None,
+                    None,
+                ),
+                "canvas_size": ("&Canvas Size…", self.canvas_size, None, None),
+                "expand": ("&Expand Canvas (Outpaint)…", self.expand_canvas, None, None),
+                "scale_image": ("&Scale Image…", self.scale_image, None, None),
+                "crop": ("C&rop to Selection", lambda: self._run(cc.crop_to_selection), None, None),
+                "flip_h": (
+                    "Flip &Horizontally",
+                    lambda: self._run(lambda d: cc.flip(d, d.active_index, True)),
+                    None,
+                    None,
+                ),
+                "flip_v": (
+                    "Flip &Vertically",
+                    lambda: self._run(lambda d: cc.flip(d, d.active_index, False)),
                     None,
                     None,
                 ),
@@ -196,6 +216,28 @@ class MainWindow(QMainWindow):
             a[name].setShortcut(QKeySequence(key))
             self.addAction(a[name])
         build_menus(self.menuBar(), a, list(self.tools.tool_actions.values()), self.files.fill_recent)
+
+    # -- image -------------------------------------------------------------------------
+    def canvas_size(self) -> None:
+        fields = [("Width", self.doc.width, 1), ("Height", self.doc.height, 1)]
+        chosen = self.prompter.pixels("Canvas size", fields, anchor=True)
+        if chosen is not None:
+            (width, height), anchor = chosen
+            self._run(lambda d: cc.resize_canvas(d, width, height, anchor))
+
+    def expand_canvas(self) -> None:
+        """More canvas on the sides given, the new area selected: Generate then paints it (outpainting)."""
+        fields = [("Left", 0, 0), ("Top", 0, 0), ("Right", 256, 0), ("Bottom", 0, 0)]
+        chosen = self.prompter.pixels("Expand canvas", fields)
+        if chosen is not None:
+            left, top, right, bottom = chosen[0]
+            self._run(lambda d: cc.expand_canvas(d, left, top, right, bottom))
+
+    def scale_image(self) -> None:
+        chosen = self.prompter.pixels("Scale image", [("Width", self.doc.width, 1), ("Height", self.doc.height, 1)])
+        if chosen is not None:
+            width, height = chosen[0]
+            self._run(lambda d: cc.scale_image(d, width, height))
 
     # -- selection -----------------------------------------------------------------------
     def _all(self) -> np.ndarray:
@@ -279,8 +321,18 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{self.files.display_name()}[*] — sketchdiffuse")
         self.setWindowModified(not self.history.is_clean())
 
+    def _follow_canvas_size(self) -> None:
+        """After a change of the canvas's size (Canvas Size, Expand, Crop, Scale, and their undo) the view
+        fits the new canvas."""
+        if self.size_label.text() != self._size_text():
+            self._update_size_label()
+            self.canvas.fit()
+
+    def _size_text(self) -> str:
+        return f"{self.doc.width} × {self.doc.height}"
+
     def _update_size_label(self) -> None:
-        self.size_label.setText(f"{self.doc.width} × {self.doc.height}")
+        self.size_label.setText(self._size_text())
 
     def about(self) -> None:
         QMessageBox.about(

@@ -16,6 +16,7 @@ from sketchdiffuse.qt.dialogs import (
     LayerPropertiesDialog,
     ModelOverrideDialog,
     NewDocumentDialog,
+    NumbersDialog,
 )
 from sketchdiffuse.qt.files.recovery_dialog import RecoveryDialog
 from sketchdiffuse.session.settings import RunSettings
@@ -40,6 +41,9 @@ class Prompter(Protocol):
     def error(self, title: str, text: str) -> None: ...
     def explain_models(self, problem: str) -> bool: ...
     def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None: ...
+    def pixels(
+        self, title: str, fields: list[tuple[str, int, int]], anchor: bool = False
+    ) -> tuple[list[int], tuple[float, float]] | None: ...
 
 
 class DialogPrompter:
@@ -143,6 +147,13 @@ class DialogPrompter:
         chosen, ok = QInputDialog.getDouble(self.parent, title, label, value, low, high, 1)
         return chosen if ok else None
 
+    def pixels(
+        self, title: str, fields: list[tuple[str, int, int]], anchor: bool = False
+    ) -> tuple[list[int], tuple[float, float]] | None:
+        """Whole pixel amounts (label, value, lowest) and, with ``anchor``, where the picture stays."""
+        dialog = NumbersDialog(title, fields, anchor, self.parent)
+        return (dialog.values(), dialog.anchor.currentData()) if dialog.exec() else None
+
 
 class ScriptedPrompter:
     """For tests, benchmarks and scripted screenshots: answers the window's questions from ``answers``
@@ -162,6 +173,7 @@ class ScriptedPrompter:
         "recovery": ("later", None),
         "run_settings": None,
         "number": None,
+        "pixels": None,
     }
 
     def __init__(self) -> None:
@@ -219,3 +231,8 @@ class ScriptedPrompter:
 
     def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None:
         return self._answer("number", title, value)
+
+    def pixels(
+        self, title: str, fields: list[tuple[str, int, int]], anchor: bool = False
+    ) -> tuple[list[int], tuple[float, float]] | None:
+        return self._answer("pixels", title, fields)

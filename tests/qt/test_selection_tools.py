@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QColor
 
 from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.compose import composite
@@ -121,3 +122,62 @@ def test_generate_in_the_selection_changes_only_it(qtbot, gen_window: MainWindow
     outside = window.doc.selection == 0
     assert np.array_equal(after[outside], before[outside])
     assert (after[70, 100] != before[70, 100]).any()
+
+
+def test_the_move_tool_drags_the_selection_contents_and_arrows_nudge(qtbot, window: MainWindow):
+    doc = window.doc
+    doc.active_layer.pixels[40:60, 40:60] = (0, 0, 200, 255)
+    doc.notify_dirty(doc.rect, doc.active_layer)
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(40, 40), (60, 60)])
+    use(window, Tool.MOVE)
+    drag(qtbot, window.canvas, [(50, 50), (70, 55), (80, 70)])
+    ink = doc.active_layer.pixels
+    assert tuple(ink[65, 75]) == (0, 0, 200, 255) and ink[45, 45, 3] == 0
+    assert sel.bounds(doc.selection) == sel.Rect(70, 60, 20, 20)  # the selection went along
+    qtbot.keyClick(window.canvas, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert tuple(ink[65, 89]) == (0, 0, 200, 255)
+    window.actions_by_name["undo"].trigger()
+    window.actions_by_name["undo"].trigger()
+    assert tuple(ink[45, 45]) == (0, 0, 200, 255) and sel.bounds(doc.selection) == sel.Rect(40, 40, 20, 20)
+
+
+def test_fill_and_copy_paste_in_place(qtbot, window: MainWindow):
+    doc = window.doc
+    doc.layers[0].pixels[:] = 255
+    doc.notify_dirty(doc.rect, doc.layers[0])
+    window.tools.set_color(QColor(0, 120, 0))
+    use(window, Tool.FILL)
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, NO, QPoint(10, 10))
+    assert tuple(doc.active_layer.pixels[100, 150]) == (0, 120, 0, 255)  # the white all around
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(20, 20), (50, 40)])
+    window.actions_by_name["cut"].trigger()
+    assert doc.active_layer.pixels[30, 30, 3] == 0
+    window.actions_by_name["paste"].trigger()
+    assert doc.active_layer.name == "Pasted" and len(doc.layers) == 3
+    assert tuple(doc.active_layer.pixels[30, 30]) == (0, 120, 0, 255) and doc.active_layer.pixels[10, 10, 3] == 0
+
+
+def test_expand_canvas_then_generate_fills_the_new_area(qtbot, gen_window: MainWindow):
+    from tests.qt.test_generate import generate
+
+    window = gen_window
+    window.generation.panel.set_values({"strength": 1.0})
+    doc = window.doc
+    doc.layers[0].pixels[:] = (90, 140, 200, 255)
+    doc.notify_dirty(doc.rect, doc.layers[0])
+    window.prompter.answers["pixels"] = ([0, 0, 40, 0], (0.5, 0.5))
+    window.actions_by_name["expand"].trigger()
+    assert (doc.width, doc.height) == (240, 150) and window.size_label.text() == "240 × 150"
+    before = doc.composite()
+    assert before[75, 220, 3] == 0  # the new area is empty and selected
+    result = generate(qtbot, window)
+    window.generation.apply(window.generation.strip.entries[0])
+    after = doc.composite()
+    assert after[75, 220, 3] == 255  # painted
+    assert np.array_equal(after[:, :150], before[:, :150])  # the old picture away from the seam as it was
+    assert result.request.region is not None
+    window.actions_by_name["undo"].trigger()
+    window.actions_by_name["undo"].trigger()
+    assert (doc.width, doc.height) == (200, 150)

@@ -6,19 +6,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QObject
+from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QObject
 from PySide6.QtWidgets import QApplication
 
+from sketchdiffuse.document import canvas_commands as cc
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY
+from sketchdiffuse.qt.convert import qimage_pixels, to_qimage
 from sketchdiffuse.qt.files.url_fetch import UrlFetcher
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.session.image_layers import fitted_layer
+
+PLACE = "application/x-sketchdiffuse-place"  # where copied pixels lay: "x,y"
 
 
 class ImageDrop(QObject):
@@ -86,8 +91,29 @@ class ImageDrop(QObject):
         except DocumentError as exc:
             self.notify(str(exc))
 
+    def copy(self, cut: bool = False) -> None:
+        """The selection's contents on the active layer (all of it without a selection) to the clipboard, with
+        where they lay, so that Paste puts them back in place; ``cut`` also erases them."""
+        doc = self.document()
+        box, pixels = cc.selected_pixels(doc, doc.active_index)
+        mime = QMimeData()
+        mime.setImageData(to_qimage(pixels))
+        mime.setData(PLACE, f"{box.x},{box.y}".encode())
+        QApplication.clipboard().setMimeData(mime)
+        if cut:
+            try:
+                self.history.push(cmd.clear_selected(doc, doc.active_index))
+            except DocumentError as exc:
+                self.notify(str(exc))
+
     def paste(self) -> None:
         mime = QApplication.clipboard().mimeData()
+        if mime.hasFormat(PLACE) and mime.hasImage():  # copied here: back in place, as a new layer
+            x, y = (int(v) for v in bytes(mime.data(PLACE).data()).decode().split(","))
+            pixels = qimage_pixels(QApplication.clipboard().image())
+            doc = self.document()
+            self._add_layers([cc.pasted_layer(doc, Rect(x, y, pixels.shape[1], pixels.shape[0]), pixels)])
+            return
         if mime.hasUrls() and all(u.isLocalFile() for u in mime.urls()):
             self.import_paths([u.toLocalFile() for u in mime.urls()])
         elif mime.hasImage():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from enum import Enum
 
 import numpy as np
@@ -35,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QWidget
 
 from sketchdiffuse.brush import BrushSettings, StrokePainter, StrokePoint
+from sketchdiffuse.document import canvas_commands as cc
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.document import Document
@@ -60,6 +62,8 @@ class Tool(str, Enum):
     SELECT_ELLIPSE = "select-ellipse"
     LASSO = "lasso"
     POLYGON_LASSO = "polygon-lasso"
+    MOVE = "move"
+    FILL = "fill"
 
 
 SELECTION_SHAPES = {
@@ -121,6 +125,8 @@ class CanvasView(QWidget):
         self._release_timer.setInterval(RELEASE_AFTER_MS)
         self._release_timer.timeout.connect(self._release)
         self._selecting: SelectionDrag | None = None
+        self._moving: tuple[cc.PixelMove, QPointF] | None = None  # the move tool's drag and where it began
+        self.fill_tolerance, self.fill_contiguous = 32, True
         self._ants: QPainterPath | None = None  # the selection's outline, document coordinates
         self._ants_phase = 0.0
         self._ants_timer = QTimer(self)
@@ -275,7 +281,10 @@ class CanvasView(QWidget):
         p.end()
 
     def _draw_selection(self, p: QPainter) -> None:
-        paths = [self._ants] + ([self._selecting.outline()] if self._selecting is not None else [])
+        ants = self._ants
+        if ants is not None and self._moving is not None:
+            ants = ants.translated(*self._moving[0].offset)
+        paths = [ants] + ([self._selecting.outline()] if self._selecting is not None else [])
         if not any(path is not None for path in paths):
             return
         p.save()
@@ -367,6 +376,23 @@ class CanvasView(QWidget):
         if self.tool in SELECTION_SHAPES:
             self._press_selection(pos, event.modifiers())
             return
+        if self.tool is Tool.MOVE:
+            self._run_command(lambda: self._begin_move(pos))
+            return
+        if self.tool is Tool.FILL:
+            d = self.to_doc(pos)
+            self._push(
+                lambda: cc.fill(
+                    self.doc,
+                    self.doc.active_index,
+                    int(d.x() // 1),
+                    int(d.y() // 1),
+                    self.brush.color,
+                    self.fill_tolerance,
+                    self.fill_contiguous,
+                )
+            )
+            return
         if self.tool is Tool.PICKER or event.modifiers() & Qt.KeyboardModifier.AltModifier:
             self.pick_color(pos)
             return
@@ -384,6 +410,11 @@ class CanvasView(QWidget):
         if self._selecting is not None:
             self._selecting.move(self.to_doc(pos))
             self.update()
+        elif self._moving is not None:
+            move, start = self._moving
+            delta = self.to_doc(pos) - start
+            move.to(round(delta.x()), round(delta.y()))
+            self.update()  # the marching ants follow
         elif self._painter is not None:
             self.continue_stroke(pos)
         elif event.buttons() & Qt.MouseButton.LeftButton and (
@@ -395,6 +426,9 @@ class CanvasView(QWidget):
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.BlankCursor)
+            return
+        if event.button() == Qt.MouseButton.LeftButton and self._moving is not None:
+            self._finish_move()
             return
         if event.button() == Qt.MouseButton.LeftButton and self._selecting is not None:
             if self._selecting.shape is not Shape.POLYGON:
@@ -431,6 +465,47 @@ class CanvasView(QWidget):
         shape = drag.mask(self.doc.width, self.doc.height)
         combined = sel.combine(self.doc.selection, shape, drag.how)
         self.history.push(cmd.select(self.doc, combined, f"{drag.shape.value.capitalize()} selection"))
+
+    # -- moving and filling -------------------------------------------------------------
+    def _begin_move(self, pos: QPointF) -> None:
+        self._moving = (cc.PixelMove(self.doc, self.doc.active_index), self.to_doc(pos))
+
+    def _finish_move(self) -> None:
+        move, _ = self._moving  # type: ignore[misc]
+        self._moving = None
+        done = move.finish()
+        if done is not None:
+            self._push_move(move.layer.name, *done)
+        self.update()
+
+    def _push_move(self, name: str, patch: cmd.PixelPatches, selection: np.ndarray | None) -> None:
+        """The pixels and the selection moved together: one undo step."""
+        self.history.begin_macro(f"Move '{name}'")
+        self.history.push(patch)
+        if self.doc.selection is not None:
+            self.history.push(cmd.select(self.doc, selection, "Move selection"))
+        self.history.end_macro()
+
+    def nudge(self, dx: int, dy: int) -> None:
+        """Move the active layer (or the selection's contents) by a few pixels: the arrow keys."""
+
+        def run() -> None:
+            move = cc.PixelMove(self.doc, self.doc.active_index)
+            move.to(dx, dy)
+            done = move.finish()
+            if done is not None:
+                self._push_move(move.layer.name, *done)
+
+        self._run_command(run)
+
+    def _push(self, make: Callable[[], cmd.Command]) -> None:
+        self._run_command(lambda: self.history.push(make()))
+
+    def _run_command(self, run: Callable[[], object]) -> None:
+        try:
+            run()
+        except DocumentError as exc:
+            self.message.emit(str(exc))
 
     def cancel_selection(self) -> None:
         self._selecting = None
@@ -471,6 +546,12 @@ class CanvasView(QWidget):
             return
         if self._selecting is not None and event.key() == Qt.Key.Key_Escape:
             self.cancel_selection()
+            return
+        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
+        if self.tool is Tool.MOVE and event.key() in arrows:
+            step = 10 if event.modifiers() & Qt.KeyboardModifier.ShiftModifier else 1
+            dx, dy = arrows[Qt.Key(event.key())]
+            self.nudge(dx * step, dy * step)
             return
         if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
             self._space = True

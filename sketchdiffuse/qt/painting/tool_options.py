@@ -38,6 +38,8 @@ class ToolOptions(QToolBar):
             (Tool.SELECT_ELLIPSE, "Ellipse selection", "J"),
             (Tool.LASSO, "Lasso selection", "L"),
             (Tool.POLYGON_LASSO, "Polygonal lasso (click corners, double-click or Enter closes)", "Shift+L"),
+            (Tool.MOVE, "Move the layer or the selection (arrow keys nudge; Shift: 10 px)", "V"),
+            (Tool.FILL, "Fill with the brush colour (similar colours, touching the click)", "G"),
         ):
             action = QAction(icon(tool.value), label, self)
             action.setCheckable(True)

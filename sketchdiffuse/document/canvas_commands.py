@@ -1,0 +1,314 @@
+"""Undoable changes of the canvas and of where pixels lie: canvas size (with an anchor), expanding the canvas
+for outpainting, cropping to the selection, scaling the image, moving a layer or the selection's
+contents, flipping, the fill bucket, and copying the selection's contents for pasting in place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from sketchdiffuse.document.commands import PixelPatches, require_index
+from sketchdiffuse.document.document import Document, check_size
+from sketchdiffuse.document.errors import DocumentError, LayerLockedError
+from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.document.selection import bounds, feather, rectangle
+
+OUTPAINT_OVERLAP = 16  # pixels of the old picture the new area's selection reaches into, feathered
+
+
+@dataclass
+class CanvasChange:
+    """A new canvas size with the layers and selection made for it; the old ones come back on undo."""
+
+    text: str
+    before: tuple[int, int, list[Layer], int, np.ndarray | None]
+    after: tuple[int, int, list[Layer], int, np.ndarray | None]
+
+    def do(self, doc: Document) -> None:
+        doc.resize(*self.after)
+
+    def undo(self, doc: Document) -> None:
+        doc.resize(*self.before)
+
+    def size_bytes(self) -> int:
+        layers = self.before[2] + self.after[2]
+        masks = [m for m in (self.before[4], self.after[4]) if m is not None]
+        return sum(layer.pixels.nbytes for layer in layers) + sum(m.nbytes for m in masks) + 64
+
+    def merge(self, other: object) -> bool:
+        return False
+
+
+def _state(doc: Document) -> tuple[int, int, list[Layer], int, np.ndarray | None]:
+    return doc.width, doc.height, list(doc.layers), doc.active_index, doc.selection
+
+
+def _moved(layer: Layer, pixels: np.ndarray) -> Layer:
+    """``layer`` with other pixels (a new layer: the old one stays whole for undo)."""
+    return Layer(
+        layer.name,
+        pixels,
+        opacity=layer.opacity,
+        visible=layer.visible,
+        blend_mode=layer.blend_mode,
+        locked=layer.locked,
+    )
+
+
+def _placed(pixels: np.ndarray, width: int, height: int, dx: int, dy: int) -> np.ndarray:
+    """``pixels`` on a blank ``width`` x ``height`` canvas with their top-left corner at (dx, dy)."""
+    out = blank_pixels(width, height)
+    h, w = pixels.shape[:2]
+    target = Rect(dx, dy, w, h).intersected(Rect(0, 0, width, height))
+    if not target.is_empty():
+        out[target.slices()] = pixels[target.y - dy : target.bottom - dy, target.x - dx : target.right - dx]
+    return out
+
+
+def _placed_mask(mask: np.ndarray | None, width: int, height: int, dx: int, dy: int) -> np.ndarray | None:
+    if mask is None:
+        return None
+    placed = _placed(np.dstack([mask] * 4), width, height, dx, dy)[..., 0]
+    return placed if placed.any() else None
+
+
+def resize_canvas(doc: Document, width: int, height: int, anchor: tuple[float, float] = (0.5, 0.5)) -> CanvasChange:
+    """The canvas made ``width`` x ``height``; ``anchor`` (0..1 each way) says where the old picture stays:
+    (0, 0) top-left, (0.5, 0.5) centred. Layers are cut or padded with transparency."""
+    check_size(width, height)
+    dx, dy = round((width - doc.width) * anchor[0]), round((height - doc.height) * anchor[1])
+    return _shifted(doc, width, height, dx, dy, doc.selection, f"Canvas size {width} x {height}")
+
+
+def expand_canvas(doc: Document, left: int, top: int, right: int, bottom: int) -> CanvasChange:
+    """More canvas on each side (outpainting); the new area is selected, reaching OUTPAINT_OVERLAP pixels
+    into the old picture with a soft edge, so Generate fills it and blends into what was there."""
+    if min(left, top, right, bottom) < 0 or left + top + right + bottom == 0:
+        raise DocumentError("Expanding needs a positive amount on at least one side.")
+    width, height = doc.width + left + right, doc.height + top + bottom
+    check_size(width, height)
+    old = rectangle(width, height, left, top, left + doc.width, top + doc.height)
+    inner = np.zeros((height, width), np.uint8)
+    o = OUTPAINT_OVERLAP
+    keep = Rect(left + (o if left else 0), top + (o if top else 0), 0, 0)
+    keep = Rect(
+        keep.x,
+        keep.y,
+        left + doc.width - (o if right else 0) - keep.x,
+        top + doc.height - (o if bottom else 0) - keep.y,
+    )
+    if not keep.is_empty():
+        inner[keep.slices()] = 255
+        inner = feather(inner, o / 3)
+    selected = np.maximum(255 - old, (old.astype(np.uint16) * (255 - inner) // 255).astype(np.uint8))
+    return _shifted(doc, width, height, left, top, selected, f"Expand canvas to {width} x {height}", placed=True)
+
+
+def crop_to_selection(doc: Document) -> CanvasChange:
+    if doc.selection is None:
+        raise DocumentError("Select the part to keep first; Crop keeps the selection's bounding box.")
+    box = bounds(doc.selection)
+    return _shifted(doc, box.w, box.h, -box.x, -box.y, doc.selection, f"Crop to {box.w} x {box.h}")
+
+
+def _shifted(
+    doc: Document,
+    width: int,
+    height: int,
+    dx: int,
+    dy: int,
+    selection: np.ndarray | None,
+    text: str,
+    placed: bool = False,
+) -> CanvasChange:
+    """Every layer (and the selection, unless ``placed`` says it is already on the new canvas) moved by
+    (dx, dy) onto a ``width`` x ``height`` canvas."""
+    layers = [_moved(layer, _placed(layer.pixels, width, height, dx, dy)) for layer in doc.layers]
+    mask = selection if placed else _placed_mask(selection, width, height, dx, dy)
+    return CanvasChange(text, _state(doc), (width, height, layers, doc.active_index, mask))
+
+
+def scale_image(doc: Document, width: int, height: int) -> CanvasChange:
+    """Every layer resampled to ``width`` x ``height`` (Lanczos on premultiplied pixels, so transparent
+    edges keep no halo); the selection is scaled with them."""
+    check_size(width, height)
+    size = (width, height)
+    layers = [
+        _moved(layer, np.asarray(Image.fromarray(layer.pixels, "RGBa").resize(size, Image.Resampling.LANCZOS)).copy())
+        for layer in doc.layers
+    ]
+    mask = doc.selection
+    if mask is not None:
+        mask = np.asarray(Image.fromarray(mask, "L").resize(size, Image.Resampling.LANCZOS)).copy()
+    return CanvasChange(
+        f"Scale image to {width} x {height}", _state(doc), (width, height, layers, doc.active_index, mask)
+    )
+
+
+# -- pixels within the canvas -------------------------------------------------------------------
+
+
+def _editable(doc: Document, index: int) -> Layer:
+    require_index(doc, index)
+    layer = doc.layers[index]
+    if layer.locked:
+        raise LayerLockedError(f"Layer '{layer.name}' is locked; unlock it to change it.")
+    return layer
+
+
+def moved_pixels(pixels: np.ndarray, selection: np.ndarray | None, dx: int, dy: int) -> np.ndarray:
+    """``pixels`` with the selection's contents (all of them without a selection) moved by (dx, dy): what
+    was selected is lifted (partly where partly selected) and laid over what stays."""
+    h, w = pixels.shape[:2]
+    if selection is None:
+        return _placed(pixels, w, h, dx, dy)
+    cover = selection.astype(np.uint16)[..., None]
+    lifted = ((pixels.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+    staying = pixels - lifted  # premultiplied: what is left where the lifted part was
+    moved = _placed(lifted, w, h, dx, dy).astype(np.float32)
+    out = staying.astype(np.float32) * (1.0 - moved[..., 3:4] / 255.0) + moved
+    return (out + 0.5).astype(np.uint8)
+
+
+def move_pixels(doc: Document, index: int, dx: int, dy: int) -> PixelPatches:
+    """Move the active layer, or the selection's contents on it, by (dx, dy); the selection moves along."""
+    layer = _editable(doc, index)
+    after = moved_pixels(layer.pixels, doc.selection, dx, dy)
+    return PixelPatches(f"Move '{layer.name}'", layer, [doc.rect], [layer.pixels.copy()], [after])
+
+
+def moved_selection(doc: Document, dx: int, dy: int) -> np.ndarray | None:
+    return _placed_mask(doc.selection, doc.width, doc.height, dx, dy)
+
+
+def flip(doc: Document, index: int, horizontal: bool) -> PixelPatches:
+    """Mirror the layer (or the selection's contents, within their bounding box) left-right or top-bottom."""
+    layer = _editable(doc, index)
+    box = doc.rect if doc.selection is None else bounds(doc.selection)
+    before = layer.pixels[box.slices()].copy()
+    axis = 1 if horizontal else 0
+    if doc.selection is None:
+        after = np.flip(before, axis=axis).copy()
+    else:  # lift what is selected, mirror it and lay it over what stays
+        cover = doc.selection[box.slices()].astype(np.uint16)[..., None]
+        lifted = ((before.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+        flipped = np.flip(lifted, axis=axis).astype(np.float32)
+        out = (before - lifted).astype(np.float32) * (1.0 - flipped[..., 3:4] / 255.0) + flipped
+        after = (out + 0.5).astype(np.uint8)
+    text = f"Flip '{layer.name}' {'horizontally' if horizontal else 'vertically'}"
+    return PixelPatches(text, layer, [box], [before], [after])
+
+
+def fill(
+    doc: Document,
+    index: int,
+    x: int,
+    y: int,
+    colour: tuple[int, int, int],
+    tolerance: int = 32,
+    contiguous: bool = True,
+) -> PixelPatches:
+    """The bucket: pixels whose colour (in the composite, as the artist sees it) is within ``tolerance`` of
+    the clicked one, connected to it when ``contiguous``, filled with ``colour`` on the layer; inside
+    the selection only, partly where partly selected."""
+    from scipy import ndimage
+
+    layer = _editable(doc, index)
+    if not (0 <= x < doc.width and 0 <= y < doc.height):
+        raise DocumentError("Click inside the canvas to fill.")
+    seen = doc.composite().astype(np.int16)
+    similar = np.abs(seen - seen[y, x]).max(axis=2) <= tolerance
+    if contiguous:
+        labels, _ = ndimage.label(similar)
+        similar = labels == labels[y, x]
+    cover = similar.astype(np.uint16) * 255
+    if doc.selection is not None:
+        cover = cover * doc.selection // 255
+    box = bounds(cover.astype(np.uint8))
+    if box.is_empty():
+        raise DocumentError("The fill reaches no pixel inside the selection.")
+    before = layer.pixels[box.slices()].copy()
+    c = (cover[box.slices()].astype(np.float32) / 255.0)[..., None]
+    paint = np.array([*colour, 255], np.float32)
+    after = (before.astype(np.float32) * (1.0 - c) + paint * c + 0.5).astype(np.uint8)
+    return PixelPatches(f"Fill on '{layer.name}'", layer, [box], [before], [after])
+
+
+def selected_pixels(doc: Document, index: int) -> tuple[Rect, np.ndarray]:
+    """The selection's contents on a layer (all of it without a selection), cut to their bounding box: what
+    Copy puts on the clipboard and Paste puts back in place."""
+    require_index(doc, index)
+    pixels = doc.layers[index].pixels
+    if doc.selection is None:
+        return doc.rect, pixels.copy()
+    box = bounds(doc.selection)
+    cover = doc.selection[box.slices()].astype(np.uint16)[..., None]
+    return box, ((pixels[box.slices()].astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+
+
+def pasted_layer(doc: Document, where: Rect, pixels: np.ndarray, name: str = "Pasted") -> Layer:
+    """A new layer holding ``pixels`` at ``where`` (cut at the canvas's edge)."""
+    return Layer(name, _placed(pixels, doc.width, doc.height, where.x, where.y))
+
+
+class PixelMove:
+    """A move in progress (the move tool's drag): the selection's contents (the whole layer without one) are
+    lifted once, and each ``to`` lays them at an offset over what stays, rewriting only the rectangles
+    involved; ``finish`` returns the undoable command."""
+
+    def __init__(self, doc: Document, index: int) -> None:
+        self.doc = doc
+        self.layer = _editable(doc, index)
+        self.selection = doc.selection
+        self.box = doc.rect if self.selection is None else bounds(self.selection)
+        part = self.layer.pixels[self.box.slices()]
+        if self.selection is None:
+            self.lifted = part.copy()
+        else:
+            cover = self.selection[self.box.slices()].astype(np.uint16)[..., None]
+            self.lifted = ((part.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+        self.before = part.copy()
+        self.staying = part - self.lifted  # premultiplied: what stays where the lifted part was
+        self.saved: dict[Rect, np.ndarray] = {}  # pixels under destinations, as they were
+        self.placed = Rect(self.box.x, self.box.y, 0, 0)
+        self.offset = (0, 0)
+
+    def to(self, dx: int, dy: int) -> None:
+        """Lay the lifted pixels at (dx, dy) from where they were; reports the change to the document."""
+        pixels = self.layer.pixels
+        old = self.placed
+        for rect, saved in self.saved.items():  # what the last placement covered comes back
+            pixels[rect.slices()] = saved
+        pixels[self.box.slices()] = self.staying
+        canvas = self.doc.rect
+        dest = Rect(self.box.x + dx, self.box.y + dy, self.box.w, self.box.h).intersected(canvas)
+        self.saved = {dest: pixels[dest.slices()].copy()} if not dest.is_empty() else {}
+        if not dest.is_empty():
+            src = self.lifted[
+                dest.y - self.box.y - dy : dest.bottom - self.box.y - dy,
+                dest.x - self.box.x - dx : dest.right - self.box.x - dx,
+            ]
+            under = pixels[dest.slices()].astype(np.float32)
+            over = src.astype(np.float32)
+            pixels[dest.slices()] = (under * (1.0 - over[..., 3:4] / 255.0) + over + 0.5).astype(np.uint8)
+        self.placed, self.offset = dest, (dx, dy)
+        self.doc.notify_dirty(self.box.united(old).united(dest), self.layer)
+
+    def finish(self) -> tuple[PixelPatches, np.ndarray | None] | None:
+        """The move as one command (None when nothing moved) and the selection moved with it."""
+        if self.offset == (0, 0):
+            return None
+        area = self.box.united(self.placed)
+        before = self.layer.pixels[area.slices()].copy()
+        # What ``area`` held before the move: the original box, and what the destination covered.
+        for rect, saved in self.saved.items():
+            before[rect.y - area.y : rect.bottom - area.y, rect.x - area.x : rect.right - area.x] = saved
+        before[self.box.y - area.y : self.box.bottom - area.y, self.box.x - area.x : self.box.right - area.x] = (
+            self.before
+        )
+        after = self.layer.pixels[area.slices()].copy()
+        patch = PixelPatches(f"Move '{self.layer.name}'", self.layer, [area], [before], [after])
+        return patch, moved_selection(self.doc, *self.offset)
