@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QBuffer, QIODevice, QMimeData, QObject
+from PySide6.QtCore import QBuffer, QIODevice, QObject
 from PySide6.QtWidgets import QApplication
 
 from sketchdiffuse.document import canvas_commands as cc
@@ -16,14 +16,13 @@ from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY
 from sketchdiffuse.qt.convert import qimage_pixels, to_qimage
 from sketchdiffuse.qt.files.url_fetch import UrlFetcher
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.session.image_layers import fitted_layer
-
-PLACE = "application/x-sketchdiffuse-place"  # where copied pixels lay: "x,y"
 
 
 class ImageDrop(QObject):
@@ -40,6 +39,7 @@ class ImageDrop(QObject):
         super().__init__(parent)
         self.document, self.history, self.prompter, self.notify = document, history, prompter, notify
         self.open_project, self.load_parameters = open_project, load_parameters
+        self._copied: tuple[int, int, str] | None = None  # where the last copy lay, and its pixels' digest
         self.fetcher = UrlFetcher(self)
         self.fetcher.fetched.connect(lambda url, data: self.import_image_data(data))
         self.fetcher.failed.connect(lambda url, message: self.prompter.error("Import", message))
@@ -96,10 +96,10 @@ class ImageDrop(QObject):
         where they lay, so that Paste puts them back in place; ``cut`` also erases them."""
         doc = self.document()
         box, pixels = cc.selected_pixels(doc, doc.active_index)
-        mime = QMimeData()
-        mime.setImageData(to_qimage(pixels))
-        mime.setData(PLACE, f"{box.x},{box.y}".encode())
-        QApplication.clipboard().setMimeData(mime)
+        clipboard = QApplication.clipboard()
+        # An image only: a QMimeData made here would be deleted twice when the application exits.
+        clipboard.setImage(to_qimage(pixels))
+        self._copied = (box.x, box.y, image_digest(qimage_pixels(clipboard.image())))
         if cut:
             try:
                 self.history.push(cmd.clear_selected(doc, doc.active_index))
@@ -108,9 +108,9 @@ class ImageDrop(QObject):
 
     def paste(self) -> None:
         mime = QApplication.clipboard().mimeData()
-        if mime.hasFormat(PLACE) and mime.hasImage():  # copied here: back in place, as a new layer
-            x, y = (int(v) for v in bytes(mime.data(PLACE).data()).decode().split(","))
-            pixels = qimage_pixels(QApplication.clipboard().image())
+        pixels = qimage_pixels(QApplication.clipboard().image()) if mime.hasImage() else None
+        if pixels is not None and self._copied is not None and image_digest(pixels) == self._copied[2]:
+            x, y, _ = self._copied  # copied here: back in place, as a new layer
             doc = self.document()
             self._add_layers([cc.pasted_layer(doc, Rect(x, y, pixels.shape[1], pixels.shape[0]), pixels)])
             return
