@@ -117,6 +117,11 @@ class GenerationRequest:
             return None
         return image_digest(np.ascontiguousarray(self.init_image))
 
+    @cached_property
+    def mask_digest(self) -> str | None:
+        """A digest of ``mask``: live mode tells a changed selection from an unchanged one by it."""
+        return None if self.mask is None else image_digest(np.ascontiguousarray(self.mask))
+
     def with_(self, **changes: object) -> GenerationRequest:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -119,3 +119,22 @@ def test_the_artists_own_generation_is_never_displaced_by_live_mode(qtbot, live_
     assert len(ui.strip.entries) == 1
     # Afterwards live mode catches up with the stroke.
     qtbot.waitUntil(lambda: ui.live.result.request.init_image.min() == 0 and not controller.busy, timeout=TIMEOUT)
+
+
+def test_live_mode_with_a_selection_works_on_the_selection_alone(qtbot, live_window: MainWindow):
+    from sketchdiffuse.document import selection as sel
+
+    window, ui = live_window, live_window.generation
+    mask = sel.rectangle(200, 150, 120, 80, 170, 130)
+    window.history.push(cmd.select(window.doc, mask, "select"))
+    start_live(qtbot, window)
+    request = ui.live.result.request
+    assert request.region is not None and request.mask is not None
+    _, _, w, h = request.region
+    assert w * h < 200 * 150 / 2 and ui.live.result.image.shape[:2] == (h, w)  # the cost follows the selection
+    started: list[int] = []
+    ui.ensure_controller().started.connect(started.append)
+    # The same area with another selection inside it is another state: live mode goes again.
+    smaller = sel.rectangle(200, 150, 125, 85, 165, 125)
+    window.history.push(cmd.select(window.doc, smaller, "select"))
+    qtbot.waitUntil(lambda: len(started) == 1, timeout=TIMEOUT)
