@@ -9,7 +9,7 @@ import numpy as np
 from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
-from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.document.layer import Layer, blank_pixels, content_bounds
 from sketchdiffuse.document.projection import Projection, Span
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.reduced_view import ReducedView
@@ -86,11 +86,18 @@ class Document:
 
     def set_layers(self, layers: list[Layer], active_index: int) -> None:
         """Replace the whole stack (used by undoable commands)."""
-        span = Span.between(self.layers, list(layers))
-        self.layers = list(layers)
+        old, new = self.layers, list(layers)
+        span = Span.between(old, new)
+        # Only where the layers added, removed or moved show anything can the picture change (a transparent
+        # pixel leaves what is under it as it was in every blend mode): a pasted patch or a generated
+        # region recomposes its box, not the canvas.
+        changed = {id(layer): layer for layer in old[span.start : len(old) - (len(new) - span.stop)]}
+        changed.update({id(layer): layer for layer in new[span.start : span.stop]})
+        area = Rect.union(content_bounds(layer) for layer in changed.values())
+        self.layers = new
         self.active_index = max(0, min(active_index, len(self.layers) - 1))
         self.notify_layers_changed()
-        self._notify(self.rect, span, pixels=False)
+        self._notify(area, span, pixels=False)
 
     def resize(
         self, width: int, height: int, layers: list[Layer], active_index: int, selection: np.ndarray | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,16 @@ class Rect:
             Rect(cut.right, cut.y, self.right - cut.right, cut.h),
         ]
         return [part for part in parts if not part.is_empty()]
+
+    @staticmethod
+    def of_nonzero(values: Any) -> Rect:
+        """The smallest rectangle holding every non-zero value of a 2-D array (empty for none)."""
+        import numpy as np
+
+        rows, cols = np.flatnonzero(values.any(axis=1)), np.flatnonzero(values.any(axis=0))
+        if not len(rows):
+            return EMPTY
+        return Rect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
 
     @staticmethod
     def union(rects: Iterable[Rect]) -> Rect:

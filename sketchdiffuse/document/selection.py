@@ -15,7 +15,7 @@ from enum import Enum
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from sketchdiffuse.document.rect import EMPTY, Rect
+from sketchdiffuse.document.rect import Rect
 
 Mask = np.ndarray  # H x W uint8 coverage
 
@@ -29,10 +29,7 @@ class Combine(str, Enum):
 
 def bounds(mask: Mask) -> Rect:
     """The smallest rectangle holding every selected pixel (empty for none)."""
-    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-    if not len(rows):
-        return EMPTY
-    return Rect(int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1))
+    return Rect.of_nonzero(mask)
 
 
 def combine(current: Mask | None, shape: Mask, how: Combine) -> Mask | None:
@@ -132,3 +129,30 @@ def grow(mask: Mask, distance: float) -> Mask:
     depth = distance_transform_edt(inside)  # how far each pixel lies inside
     cover = np.clip(depth - 0.5 + distance, 0.0, 1.0)
     return np.minimum(mask, (cover * 255 + 0.5).astype(np.uint8))
+
+
+def painted(mask: Mask | None, coverage: Mask, erase: bool) -> Mask | None:
+    """The selection after a brush stroke in quick-mask mode: ``coverage`` (the stroke's alpha) added to
+    it, or taken from it by the eraser; None when nothing is left."""
+    base = np.zeros_like(coverage) if mask is None else mask
+    if erase:
+        result = ((base.astype(np.uint16) * (255 - coverage) + 127) // 255).astype(np.uint8)
+    else:
+        result = np.maximum(base, coverage)
+    return result if result.any() else None
+
+
+def quick_mask_tint(
+    mask: Mask | None, shape: tuple[int, int], coverage: Mask | None = None, erase: bool = False
+) -> np.ndarray:
+    """What the quick mask shows: the unselected part in half-transparent red (premultiplied RGBA), with
+    a stroke in progress (``coverage``) already counted."""
+    selected = np.zeros(shape, np.uint8) if mask is None else mask
+    if coverage is not None:
+        after = painted(selected, coverage, erase)
+        selected = np.zeros(shape, np.uint8) if after is None else after
+    alpha = ((255 - selected.astype(np.uint16)) // 2).astype(np.uint8)
+    out = np.zeros((*shape, 4), np.uint8)
+    out[..., 0] = alpha  # red at full strength, premultiplied by the alpha
+    out[..., 3] = alpha
+    return out

@@ -585,8 +585,10 @@ def _inpaint_inputs(
     picture = Image.new("RGB", (canvas_w, canvas_h), "white") if init is None else Image.fromarray(init)
     mask = Image.new("L", (canvas_w, canvas_h), 255) if request.mask is None else Image.fromarray(request.mask, "L")
     if (width, height) != (canvas_w, canvas_h):
-        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
-        mask = mask.resize((width, height), Image.Resampling.BILINEAR)
+        # reducing_gap: a large area is first reduced by a whole factor, then resampled (Pillow's own
+        # speed-up, the same picture to the eye).
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+        mask = mask.resize((width, height), Image.Resampling.BILINEAR, reducing_gap=3.0)
     return picture, mask
 
 

@@ -26,6 +26,10 @@ def unpremultiply(rgba: np.ndarray) -> np.ndarray:
 
 def flatten_on(rgba_premultiplied: np.ndarray, background: tuple[int, int, int] = (255, 255, 255)) -> np.ndarray:
     """Opaque RGB: the premultiplied image over a solid background colour."""
+    if background == (255, 255, 255):  # over white it is c + 255 - a, exactly, in integers (the common case)
+        over_white = rgba_premultiplied[..., :3].astype(np.int16)
+        over_white += 255 - rgba_premultiplied[..., 3:4].astype(np.int16)
+        return np.clip(over_white, 0, 255).astype(np.uint8)
     a = rgba_premultiplied[..., 3:4].astype(np.float32) / 255.0
     bg = np.array(background, dtype=np.float32)
     rgb = rgba_premultiplied[..., :3].astype(np.float32) + bg * (1.0 - a)

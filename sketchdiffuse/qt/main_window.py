@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
                 "canvas_size": ("&Canvas Size…", self.canvas_size, None, None),
                 "expand": ("&Expand Canvas (Outpaint)…", self.expand_canvas, None, None),
                 "scale_image": ("&Scale Image…", self.scale_image, None, None),
+                "transform": ("Free &Transform", self.canvas.begin_transform, "Ctrl+T", None),
                 "crop": ("C&rop to Selection", lambda: self._run(cc.crop_to_selection), None, None),
                 "flip_h": (
                     "Flip &Horizontally",
@@ -183,6 +184,7 @@ class MainWindow(QMainWindow):
                     None,
                     None,
                 ),
+                "quick_mask": ("&Quick Mask (Paint the Selection)", self._toggle_quick_mask, "Q", None),
                 "feather": ("&Feather…", lambda: self._reshape_selection("Feather", sel.feather), None, None),
                 "grow": ("&Grow…", lambda: self._reshape_selection("Grow", sel.grow), None, None),
                 "shrink": ("&Shrink…", lambda: self._reshape_selection("Shrink", _shrink), None, None),
@@ -215,6 +217,7 @@ class MainWindow(QMainWindow):
             a[name] = make(self)
             a[name].setShortcut(QKeySequence(key))
             self.addAction(a[name])
+        a["quick_mask"].setCheckable(True)
         build_menus(self.menuBar(), a, list(self.tools.tool_actions.values()), self.files.fill_recent)
 
     # -- image -------------------------------------------------------------------------
@@ -240,6 +243,13 @@ class MainWindow(QMainWindow):
             self._run(lambda d: cc.scale_image(d, width, height))
 
     # -- selection -----------------------------------------------------------------------
+    def _toggle_quick_mask(self) -> None:
+        on = not self.canvas.quick_mask
+        self.canvas.set_quick_mask(on)
+        self.actions_by_name["quick_mask"].setChecked(on)
+        if on:
+            self.show_message("Quick mask: the brush adds to the selection, the eraser takes away; Q again to leave.")
+
     def _all(self) -> np.ndarray:
         return np.full((self.doc.height, self.doc.width), 255, np.uint8)
 

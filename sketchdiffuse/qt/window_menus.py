@@ -19,8 +19,11 @@ TOOLS = "@tools"  # the tool actions of the tool bar
 MENUS: list[tuple[str, list[str | None]]] = [  # None: a separator
     ("&File", ["new", "open", RECENT, "save", "save_as", "export", None, "quit"]),
     ("&Edit", ["undo", "redo", None, "cut", "copy", "paste", "clear"]),
-    ("&Select", ["select_all", "deselect", "invert", "select_alpha", None, "feather", "grow", "shrink"]),
-    ("&Image", ["canvas_size", "expand", "scale_image", "crop", None, "flip_h", "flip_v"]),
+    (
+        "&Select",
+        ["select_all", "deselect", "invert", "select_alpha", None, "feather", "grow", "shrink", None, "quick_mask"],
+    ),
+    ("&Image", ["canvas_size", "expand", "scale_image", "crop", None, "transform", "flip_h", "flip_v"]),
     (
         "&Layer",
         ["layer_new", "layer_duplicate", "layer_delete", "layer_merge", None, "layer_up", "layer_down", "layer_props"],

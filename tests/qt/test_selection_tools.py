@@ -181,3 +181,63 @@ def test_expand_canvas_then_generate_fills_the_new_area(qtbot, gen_window: MainW
     window.actions_by_name["undo"].trigger()
     window.actions_by_name["undo"].trigger()
     assert (doc.width, doc.height) == (200, 150)
+
+
+def test_free_transform_scales_with_a_handle_and_escape_puts_it_back(qtbot, window: MainWindow):
+    doc, canvas = window.doc, window.canvas
+    doc.active_layer.pixels[40:60, 40:60] = (200, 0, 0, 255)
+    doc.notify_dirty(doc.rect, doc.active_layer)
+    before = doc.active_layer.pixels.copy()
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, canvas, [(40, 40), (60, 60)])
+    window.actions_by_name["transform"].trigger()
+    assert canvas.transforming
+    assert doc.active_layer.pixels[50, 50, 3] == 0  # lifted: drawn over the canvas while transforming
+    qtbot.keyClick(canvas, Qt.Key.Key_Escape)
+    assert not canvas.transforming and np.array_equal(doc.active_layer.pixels, before)
+
+    window.actions_by_name["transform"].trigger()
+    drag(qtbot, canvas, [(60, 60), (70, 70)])  # the bottom-right handle: twice the size about the centre
+    image = canvas.grab().toImage()
+    assert image.pixelColor(68, 68).red() > 150  # the preview shows it scaled before it is applied
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    ink = doc.active_layer.pixels
+    assert tuple(ink[33, 33]) == (200, 0, 0, 255) and tuple(ink[66, 66]) == (200, 0, 0, 255)
+    assert ink[75, 75, 3] == 0
+    assert sel.bounds(doc.selection) == sel.Rect(30, 30, 40, 40)  # the selection scaled along
+    window.actions_by_name["undo"].trigger()
+    assert np.array_equal(doc.active_layer.pixels, before) and sel.bounds(doc.selection) == sel.Rect(40, 40, 20, 20)
+
+
+def test_free_transform_rotates_by_dragging_outside(qtbot, window: MainWindow):
+    doc, canvas = window.doc, window.canvas
+    doc.active_layer.pixels[45:55, 30:70] = (0, 0, 200, 255)  # a wide bar
+    doc.notify_dirty(doc.rect, doc.active_layer)
+    window.actions_by_name["transform"].trigger()
+    # Outside the layer's box, from the right of the centre (50, 50) to below it, Shift: 90 degrees.
+    drag(qtbot, canvas, [(150, 50), (150, 90), (50, 140)], Qt.KeyboardModifier.ShiftModifier)
+    qtbot.keyClick(canvas, Qt.Key.Key_Return)
+    ink = doc.active_layer.pixels
+    assert ink[35, 50, 3] == 255 and ink[50, 35, 3] == 0  # the bar stands upright now
+
+
+def test_quick_mask_paints_the_selection_and_never_the_layer(qtbot, window: MainWindow):
+    doc, canvas = window.doc, window.canvas
+    before = doc.active_layer.pixels.copy()
+    qtbot.keyClick(canvas, Qt.Key.Key_Q)
+    assert canvas.quick_mask and window.actions_by_name["quick_mask"].isChecked()
+    image = canvas.grab().toImage()
+    tinted = image.pixelColor(100, 100)
+    assert tinted.red() > tinted.green() + 40  # not selected: red over the canvas
+    window.tools.set_brush(window.tools.brush.with_(size=20.0, hardness=1.0))
+    drag(qtbot, canvas, [(20, 75), (180, 75)])
+    mask = doc.selection
+    assert mask is not None and mask[75, 100] == 255 and mask[20, 100] == 0
+    assert np.array_equal(doc.active_layer.pixels, before)  # the layer is untouched
+    use(window, Tool.ERASER)
+    drag(qtbot, canvas, [(90, 60), (90, 90)])
+    assert doc.selection[75, 90] == 0 and doc.selection[75, 150] == 255
+    window.actions_by_name["undo"].trigger()
+    assert doc.selection[75, 90] == 255
+    qtbot.keyClick(canvas, Qt.Key.Key_Q)
+    assert not canvas.quick_mask and canvas._ants is not None

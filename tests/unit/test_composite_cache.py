@@ -109,3 +109,19 @@ def test_the_parts_outside_a_rectangle_cover_the_rest_exactly():
         covered[part.slices()] += 1
     assert (covered == 1).all()
     assert Rect(0, 0, 4, 4).minus(Rect(10, 10, 2, 2)) == [Rect(0, 0, 4, 4)]
+
+
+def test_adding_a_layer_recomposes_only_where_it_shows_anything():
+    from tests.unit.layer_edits import painted
+
+    doc = painted(3, layers=4, w=64, h=48)
+    history = History(doc)
+    doc.composite_view()
+    patch = doc.new_layer("patch")
+    patch.pixels[10:20, 30:44] = (0, 90, 0, 255)
+    history.push(cmd.add_layer(doc, patch))
+    assert doc._composite.pending == [Rect(30, 10, 14, 10)]  # not the whole canvas
+    assert np.array_equal(doc.composite_view(), composite(doc.layers, doc.rect))
+    history.undo()
+    assert doc._composite.pending == [Rect(30, 10, 14, 10)]
+    assert np.array_equal(doc.composite_view(), composite(doc.layers, doc.rect))

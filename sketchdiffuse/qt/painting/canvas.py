@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import Enum
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QBrush,
     QColor,
@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QPointingDevice,
     QRegion,
     QTabletEvent,
+    QTransform,
     QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
@@ -42,11 +43,13 @@ from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
+from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.reduced_view import factor_for
 from sketchdiffuse.io.pixels import unpremultiply
 from sketchdiffuse.qt.convert import qimage_view
 from sketchdiffuse.qt.painting.selection_tools import SelectionDrag, Shape, combine_for, draw_ants, outline_of
+from sketchdiffuse.qt.painting.transform_tool import FreeTransform
 
 MIN_ZOOM, MAX_ZOOM = 1 / 16, 32.0
 SETTLE_AFTER_MS = 250  # quiet time after a change before the document settles (a drag pauses less)
@@ -126,9 +129,15 @@ class CanvasView(QWidget):
         self._release_timer.timeout.connect(self._release)
         self._selecting: SelectionDrag | None = None
         self._moving: tuple[cc.PixelMove, QPointF] | None = None  # the move tool's drag and where it began
+        self._transform: FreeTransform | None = None  # Ctrl+T in progress
+        # Quick mask (Q): the brush paints the selection, shown as red over what is not selected.
+        self._quick_tint: np.ndarray | None = None
+        self._quick_scratch: Layer | None = None
+        self._quick_erase = False
         self.fill_tolerance, self.fill_contiguous = 32, True
         self._ants: QPainterPath | None = None  # the selection's outline, document coordinates
         self._ants_phase = 0.0
+        self._ants_step = 1
         self._ants_timer = QTimer(self)
         self._ants_timer.setInterval(ANTS_MS)
         self._ants_timer.timeout.connect(self._march)
@@ -158,13 +167,30 @@ class CanvasView(QWidget):
     def _on_dirty(self, rect: Rect) -> None:
         """Repaint the changed part; the document recomposes it when the paint reads the composite, so
         several changes between two frames cost one pass."""
+        if self._quick_tint is not None and self._quick_scratch is not None:  # a quick-mask stroke's dabs
+            area = rect.intersected(self.doc.rect)
+            mask = None if self.doc.selection is None else self.doc.selection[area.slices()]
+            coverage = self._quick_scratch.pixels[area.slices()][..., 3]
+            self._quick_tint[area.slices()] = sel.quick_mask_tint(mask, (area.h, area.w), coverage, self._quick_erase)
         self.update(self._widget_rect(rect))
         self._release_timer.stop()
         self._settle_timer.start(SETTLE_AFTER_MS)
 
+    @property
+    def quick_mask(self) -> bool:
+        return self._quick_tint is not None
+
+    def set_quick_mask(self, on: bool) -> None:
+        """Q: paint the selection with the brush (adds) and the eraser (takes away)."""
+        self._quick_tint = sel.quick_mask_tint(self.doc.selection, (self.doc.height, self.doc.width)) if on else None
+        self.update()
+
     def _on_selection(self) -> None:
+        if self._quick_tint is not None:
+            self.set_quick_mask(True)
         mask = self.doc.selection
-        self._ants = None if mask is None else outline_of(mask)
+        self._ants_step = factor_for(self.zoom)
+        self._ants = None if mask is None else outline_of(mask, self._ants_step)
         if self._ants is None:
             self._ants_timer.stop()
         else:
@@ -214,8 +240,7 @@ class CanvasView(QWidget):
         self.zoom = zoom
         self.offset = anchor - doc_point * zoom
         self.zoomChanged.emit(zoom)
-        self._settle_timer.start(SETTLE_AFTER_MS)
-        self.update()
+        self._zoom_changed()
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom * 1.25)
@@ -238,7 +263,12 @@ class CanvasView(QWidget):
             (self.width() - self.doc.width * self.zoom) / 2, (self.height() - self.doc.height * self.zoom) / 2
         )
         self.zoomChanged.emit(self.zoom)
+        self._zoom_changed()
+
+    def _zoom_changed(self) -> None:
         self._settle_timer.start(SETTLE_AFTER_MS)
+        if self.doc.selection is not None and factor_for(self.zoom) != self._ants_step:
+            self._on_selection()  # the outline traced as finely as this zoom shows it
         self.update()
 
     def pan_by(self, delta: QPointF) -> None:
@@ -276,7 +306,13 @@ class CanvasView(QWidget):
                 p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                 area = self.overlay_area
                 p.drawImage(canvas if area is None else self._widget_rectf(area), self.overlay)
-        self._draw_selection(p)
+        if self._quick_tint is not None and self._quick_tint.shape[:2] == (self.doc.height, self.doc.width):
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
+            p.drawImage(canvas, qimage_view(self._quick_tint))
+        if self._transform is not None:
+            self._transform.paint(p, QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y()))
+        else:
+            self._draw_selection(p)
         self._draw_brush_outline(p)
         p.end()
 
@@ -334,7 +370,13 @@ class CanvasView(QWidget):
     def begin_stroke(self, pos: QPointF, pressure: float = 1.0, eraser: bool = False) -> None:
         settings = self.brush.with_(eraser=eraser or self.tool is Tool.ERASER)
         try:
-            self._painter = StrokePainter(self.doc, self.doc.active_layer, settings)
+            if self._quick_tint is not None:  # painting the selection: a scratch layer takes the stroke
+                self._quick_scratch = Layer("quick mask", blank_pixels(self.doc.width, self.doc.height))
+                stroke = settings.with_(eraser=False, color=(255, 255, 255))
+                self._painter = StrokePainter(self.doc, self._quick_scratch, stroke, clip=False)
+                self._quick_erase = settings.eraser
+            else:
+                self._painter = StrokePainter(self.doc, self.doc.active_layer, settings)
         except DocumentError as exc:
             self.message.emit(str(exc))
             return
@@ -351,7 +393,13 @@ class CanvasView(QWidget):
         if self._painter is None:
             return
         painter, self._painter = self._painter, None
-        self.history.push(painter.finish())
+        patch = painter.finish()
+        if self._quick_scratch is not None:
+            coverage, self._quick_scratch = self._quick_scratch.pixels[..., 3].copy(), None
+            mask = sel.painted(self.doc.selection, coverage, self._quick_erase)
+            self.history.push(cmd.select(self.doc, mask, "Quick mask stroke"))
+            return
+        self.history.push(patch)
         self.strokeFinished.emit()
 
     def pick_color(self, pos: QPointF) -> None:
@@ -372,6 +420,9 @@ class CanvasView(QWidget):
             self.setCursor(Qt.CursorShape.ClosedHandCursor)
             return
         if event.button() != Qt.MouseButton.LeftButton or self._tablet_active:
+            return
+        if self._transform is not None:
+            self._transform.press(self.to_doc(pos), self.zoom)
             return
         if self.tool in SELECTION_SHAPES:
             self._press_selection(pos, event.modifiers())
@@ -407,7 +458,12 @@ class CanvasView(QWidget):
         self._move_cursor(pos)
         if self._tablet_active:
             return
-        if self._selecting is not None:
+        if self._transform is not None:
+            if event.buttons() & Qt.MouseButton.LeftButton:
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self._transform.move(self.to_doc(pos), shift)
+                self.update()
+        elif self._selecting is not None:
             self._selecting.move(self.to_doc(pos))
             self.update()
         elif self._moving is not None:
@@ -426,6 +482,9 @@ class CanvasView(QWidget):
         if self._pan_from is not None and event.button() in (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton):
             self._pan_from = None
             self.setCursor(Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.BlankCursor)
+            return
+        if event.button() == Qt.MouseButton.LeftButton and self._transform is not None:
+            self._transform.release()
             return
         if event.button() == Qt.MouseButton.LeftButton and self._moving is not None:
             self._finish_move()
@@ -478,12 +537,12 @@ class CanvasView(QWidget):
             self._push_move(move.layer.name, *done)
         self.update()
 
-    def _push_move(self, name: str, patch: cmd.PixelPatches, selection: np.ndarray | None) -> None:
-        """The pixels and the selection moved together: one undo step."""
-        self.history.begin_macro(f"Move '{name}'")
+    def _push_move(self, name: str, patch: cmd.PixelPatches, selection: np.ndarray | None, verb: str = "Move") -> None:
+        """The pixels and the selection moved (or transformed) together: one undo step."""
+        self.history.begin_macro(f"{verb} '{name}'")
         self.history.push(patch)
         if self.doc.selection is not None:
-            self.history.push(cmd.select(self.doc, selection, "Move selection"))
+            self.history.push(cmd.select(self.doc, selection, f"{verb} selection"))
         self.history.end_macro()
 
     def nudge(self, dx: int, dy: int) -> None:
@@ -497,6 +556,42 @@ class CanvasView(QWidget):
                 self._push_move(move.layer.name, *done)
 
         self._run_command(run)
+
+    # -- free transform ---------------------------------------------------------------------
+    @property
+    def transforming(self) -> bool:
+        return self._transform is not None
+
+    def begin_transform(self) -> None:
+        """Ctrl+T: handles around the selection's contents (the active layer without a selection)."""
+        if self._transform is not None:
+            return
+        layer = self.doc.active_layer
+        if layer.locked:
+            self.message.emit(f"Layer '{layer.name}' is locked; unlock it to transform it.")
+            return
+        if self.doc.selection is None and not layer.pixels.any():
+            self.message.emit(f"Layer '{layer.name}' is empty: there is nothing to transform.")
+            return
+        self._transform = FreeTransform(self.doc, self.doc.active_index)
+        self.setFocus()
+        self.update()
+
+    def apply_transform(self) -> None:
+        transform, self._transform = self._transform, None
+        if transform is None:
+            return
+        done = transform.apply()
+        if done is not None:
+            patch, selection = done
+            self._push_move(transform.layer.name, patch, selection, verb="Transform")
+        self.update()
+
+    def cancel_transform(self) -> None:
+        transform, self._transform = self._transform, None
+        if transform is not None:
+            transform.cancel()
+        self.update()
 
     def _push(self, make: Callable[[], cmd.Command]) -> None:
         self._run_command(lambda: self.history.push(make()))
@@ -540,7 +635,22 @@ class CanvasView(QWidget):
         else:
             self.pan_by(QPointF(event.pixelDelta() if not event.pixelDelta().isNull() else delta / 2))
 
+    def event(self, event: QEvent) -> bool:
+        # Enter and Esc end a transform or a polygon here, before the window's shortcuts see them.
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            ending = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape)
+            if ending and (self._transform is not None or self._selecting is not None):
+                event.accept()
+                return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if self._transform is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.apply_transform()
+            return
+        if self._transform is not None and event.key() == Qt.Key.Key_Escape:
+            self.cancel_transform()
+            return
         if self._selecting is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.finish_selection()
             return

@@ -8,7 +8,7 @@ from enum import Enum
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBitmap, QImage, QPainter, QPainterPath, QPen, QPolygonF, QRegion
+from PySide6.QtGui import QBitmap, QImage, QPainter, QPainterPath, QPen, QPolygonF, QRegion, QTransform
 
 from sketchdiffuse.document import selection as sel
 
@@ -82,8 +82,12 @@ class SelectionDrag:
         return sel.polygon(width, height, [p.toTuple() for p in self.points])
 
 
-def outline_of(mask: np.ndarray) -> QPainterPath:
-    """The outline of the pixels at least half selected, in document coordinates."""
+def outline_of(mask: np.ndarray, step: int = 1) -> QPainterPath:
+    """The outline of the pixels at least half selected, in document coordinates, traced on every
+    ``step``-th pixel: zoomed out, a coarser outline looks the same and draws in a fraction of the time."""
+    if step > 1:
+        path = outline_of(np.ascontiguousarray(mask[::step, ::step]))
+        return QTransform.fromScale(step, step).map(path)
     h, w = mask.shape
     dark = np.ascontiguousarray(np.where(mask >= 128, 0, 255).astype(np.uint8))  # black bits are the region
     image = QImage(dark.data, w, h, w, QImage.Format.Format_Grayscale8)
