@@ -12,7 +12,9 @@ with live mode on: the live pane shows the red circle), ``large`` (a 4096 x 4096
 layers fitted to the window, a layer's opacity just lowered: the reduced view's preview) or
 ``large-settled`` (the same once the idle canvas has made it exact), ``toy-select`` (a rectangle selected
 beside a painted square) or ``toy-inpaint`` ("a red circle" generated in that selection by the toy
-inpainting model and applied).
+inpainting model and applied), ``transform`` (a free transform of the selected square in progress),
+``quick-mask`` (a stroke painted in quick mask) or ``outpaint`` (the canvas expanded on the right and
+"a red circle" generated into the new area).
 """
 
 from __future__ import annotations
@@ -182,6 +184,60 @@ def toy_inpaint(w: MainWindow, grab: Callable[[], None], apply: bool) -> None:
     ui.generate()
 
 
+def square_document(w: MainWindow) -> None:
+    """The toy inpainting model's document: a blue square painted on the Sketch layer."""
+    ui = toy_setup(w, seed=0)
+    ui.set_model(TOY + "-inpaint")  # then the toy's values again: a model's defaults come with it
+    ui.panel.set_values({"strength": 1.0, "guidance_scale": 4.0, "scheduler": "Euler", "steps": 20})
+    doc = w.doc
+    doc.layers[1].pixels[180:330, 60:210] = (40, 80, 220, 255)
+    doc.notify_dirty(doc.rect, doc.layers[1])
+
+
+def transform_preview(w: MainWindow, grab: Callable[[], None]) -> None:
+    """Free transform of the selected square: scaled, turned and moved, the handles around it."""
+    from sketchdiffuse.document import canvas_commands as cc
+    from sketchdiffuse.document import commands as cmd
+    from sketchdiffuse.document import selection as sel
+
+    square_document(w)
+    w.history.push(cmd.select(w.doc, sel.rectangle(512, 512, 60, 180, 210, 330), "Rectangle selection"))
+    w.canvas.begin_transform()
+    transform = w.canvas._transform
+    assert transform is not None
+    transform.placement = cc.Placement(sx=1.3, sy=0.9, angle=25.0, dx=190.0, dy=-40.0)
+    QTimer.singleShot(500, grab)
+
+
+def quick_mask(w: MainWindow, grab: Callable[[], None]) -> None:
+    """Quick mask: a brush stroke painted the selection; the rest is tinted red."""
+    square_document(w)
+    w.actions_by_name["quick_mask"].trigger()
+    w.tools.set_brush(w.tools.brush.with_(size=70.0, hardness=0.8))
+    c = w.canvas
+    path = [c.to_widget(QPointF(280 + i * 8, 160 + 40 * math.sin(i / 5))) for i in range(25)]
+    c.begin_stroke(path[0])
+    for p in path[1:]:
+        c.continue_stroke(p)
+    c.end_stroke()
+    QTimer.singleShot(500, grab)
+
+
+def outpaint(w: MainWindow, grab: Callable[[], None]) -> None:
+    """The canvas expanded by 256 px on the right; Generate painted "a red circle" into the new area."""
+    square_document(w)
+    w.prompter.answers["pixels"] = ([0, 0, 256, 0], (0.5, 0.5))  # type: ignore[attr-defined]
+    w.actions_by_name["expand"].trigger()
+    ui = w.generation
+
+    def finished(*_: object) -> None:
+        ui.apply(ui.strip.entries[0])
+        QTimer.singleShot(800, grab)
+
+    ui.ensure_controller().finished.connect(finished)
+    ui.generate()
+
+
 def large_document(w: MainWindow, grab: Callable[[], None], settled: bool) -> None:
     from pathlib import Path
 
@@ -241,6 +297,15 @@ def main() -> None:
             return
         if mode == "toy-live":
             toy_live(w, grab)
+            return
+        if mode == "transform":
+            transform_preview(w, grab)
+            return
+        if mode == "quick-mask":
+            quick_mask(w, grab)
+            return
+        if mode == "outpaint":
+            outpaint(w, grab)
             return
         if mode in ("toy-select", "toy-inpaint"):
             toy_inpaint(w, grab, mode == "toy-inpaint")

@@ -310,7 +310,9 @@ class CanvasView(QWidget):
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, self.zoom < 1.0)
             p.drawImage(canvas, qimage_view(self._quick_tint))
         if self._transform is not None:
-            self._transform.paint(p, QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y()))
+            self._transform.paint(
+                p, QTransform(self.zoom, 0, 0, self.zoom, self.offset.x(), self.offset.y()), self.zoom
+            )
         else:
             self._draw_selection(p)
         self._draw_brush_outline(p)

@@ -17,6 +17,7 @@ from sketchdiffuse.document import canvas_commands as cc
 from sketchdiffuse.document.commands import PixelPatches
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.document.reduced_view import factor_for, reduce_pixels
 from sketchdiffuse.qt.convert import to_qimage
 
 HANDLE = 6.0  # half the size of a handle, in screen pixels
@@ -36,7 +37,8 @@ class FreeTransform:
         else:
             cover = doc.selection[self.box.slices()].astype(np.uint16)[..., None]
             lifted = ((part.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
-        self.image: QImage = to_qimage(lifted)
+        self.lifted = lifted
+        self._images: dict[int, QImage] = {}  # the lifted pixels reduced by a power of two, per factor
         # While transforming, the layer shows what stays; the lifted part is drawn over the canvas.
         self.layer.pixels[self.box.slices()] = part - lifted
         doc.notify_dirty(self.box, self.layer)
@@ -105,11 +107,24 @@ class FreeTransform:
         self._drag = None
 
     # -- drawing and ending ---------------------------------------------------------------
-    def paint(self, p: QPainter, to_widget: QTransform) -> None:
+    def image(self, factor: int) -> QImage:
+        """The lifted pixels reduced by ``factor``: zoomed out, a smaller picture draws the same, faster."""
+        if factor not in self._images:
+            pixels = self.lifted if factor == 1 else reduce_pixels(self.lifted, factor)
+            self._images[factor] = to_qimage(pixels)
+        return self._images[factor]
+
+    def paint(self, p: QPainter, to_widget: QTransform, zoom: float) -> None:
+        factor = factor_for(zoom)
         p.save()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.setTransform(self.transform() * to_widget)
-        p.drawImage(QPointF(self.box.x, self.box.y), self.image)
+        p.setTransform(
+            QTransform.fromScale(factor, factor)
+            * QTransform.fromTranslate(self.box.x, self.box.y)
+            * self.transform()
+            * to_widget
+        )
+        p.drawImage(QPointF(0, 0), self.image(factor))
         p.resetTransform()
         outline = QPolygonF([to_widget.map(point) for point in self.handle_points()[::2]])
         p.setPen(QPen(QColor(255, 255, 255), 1.0, Qt.PenStyle.DashLine))
