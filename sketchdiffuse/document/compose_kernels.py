@@ -18,16 +18,20 @@ def accumulate(layers: Any, opacities: Any, y: int, x0: int, row: Any) -> None:
     w = row.shape[0]
     row[:] = 0.0
     for i in range(len(layers)):
-        pixels = layers[i]
+        src = layers[i][y]
         opacity = opacities[i]
         scale = np.float32(-opacity / 255.0)
         for x in range(w):
-            alpha = pixels[y, x0 + x, 3]
+            alpha = src[x0 + x, 3]
             if alpha == 0:  # premultiplied: a transparent pixel is all zero and changes nothing
+                continue
+            if alpha == 255 and opacity == 1.0:  # opaque: it hides what is under it
+                for c in range(4):
+                    row[x, c] = np.float32(src[x0 + x, c])
                 continue
             keep = np.float32(alpha) * scale + np.float32(1.0)
             for c in range(4):
-                row[x, c] = row[x, c] * keep + np.float32(pixels[y, x0 + x, c]) * opacity
+                row[x, c] = row[x, c] * keep + np.float32(src[x0 + x, c]) * opacity
 
 
 @njit(cache=True, nogil=True)

@@ -11,7 +11,7 @@ from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels, content_bounds
 from sketchdiffuse.document.projection import Projection, Span
-from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.document.rect import EMPTY, Rect
 from sketchdiffuse.document.reduced_view import ReducedView
 
 MAX_SIDE = 8192
@@ -57,6 +57,7 @@ class Document:
         self._reduced = ReducedView()
         self._pixel_changes: dict[int, int] = {}  # layer uid: pixel changes reported for it
         self._unattributed_changes = 0  # pixel changes of layers not named (any layer may have changed)
+        self._boxes: dict[int, tuple[tuple[int, int], Rect]] = {}  # uid: pixels version, painted box
 
     # -- structure -------------------------------------------------------------------------
     @property
@@ -93,7 +94,7 @@ class Document:
         # region recomposes its box, not the canvas.
         changed = {id(layer): layer for layer in old[span.start : len(old) - (len(new) - span.stop)]}
         changed.update({id(layer): layer for layer in new[span.start : span.stop]})
-        area = Rect.union(content_bounds(layer) for layer in changed.values())
+        area = Rect.union(self._shown_box(layer) for layer in changed.values())
         self.layers = new
         self.active_index = max(0, min(active_index, len(self.layers) - 1))
         self.notify_layers_changed()
@@ -177,6 +178,19 @@ class Document:
         if self.projection.nbytes > budget_bytes or not self.projection.fits(self.rect):
             self.projection.drop()
         self._reduced.set_budget(budget_bytes)
+
+    def _shown_box(self, layer: Layer) -> Rect:
+        """Where ``layer`` shows anything (empty when hidden); the box is kept while its pixels stay the same,
+        so moving a layer up and down does not scan its pixels again."""
+        if not layer.visible or layer.opacity <= 0.0:
+            return EMPTY
+        version = self.pixels_version(layer)
+        kept = self._boxes.get(layer.uid)
+        if kept is None or kept[0] != version:
+            if len(self._boxes) > 4 * len(self.layers) + 64:
+                self._boxes.clear()  # deleted layers' boxes
+            kept = self._boxes[layer.uid] = (version, content_bounds(layer))
+        return kept[1]
 
     def pixels_version(self, layer: Layer) -> tuple[int, int]:
         """Changes whenever ``layer``'s pixels may have changed (not its properties or place): views keep

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
-from sketchdiffuse.document.rect import EMPTY, Rect
+from sketchdiffuse.document.rect import Rect
 
 Pixels = np.ndarray  # H x W x 4 uint8, premultiplied RGBA
 
@@ -56,8 +56,6 @@ class Layer:
 
 
 def content_bounds(layer: Layer) -> Rect:
-    """Where ``layer`` shows anything: its non-transparent pixels' box, empty when it is hidden or clear.
-    Premultiplied, a transparent pixel is all zero, so the pixels are tested as 32-bit words."""
-    if not layer.visible or layer.opacity <= 0.0:
-        return EMPTY
+    """The box of ``layer``'s non-transparent pixels (premultiplied, a transparent pixel is all zero, so
+    the pixels are tested as 32-bit words)."""
     return Rect.of_nonzero(layer.pixels.view(np.uint32).reshape(layer.pixels.shape[:2]))
