@@ -37,9 +37,9 @@ class _Tile:
 
 class StrokePainter:
     """Feeds input points to the brush; ``finish`` returns the undoable command. Painting stays inside the
-    document's selection unless ``clip`` is False (the quick mask paints the selection itself)."""
+    document's selection."""
 
-    def __init__(self, doc: Document, layer: Layer, settings: BrushSettings, clip: bool = True) -> None:
+    def __init__(self, doc: Document, layer: Layer, settings: BrushSettings) -> None:
         if layer.locked:
             raise LayerLockedError(f"Layer '{layer.name}' is locked; unlock it to paint on it.")
         self.doc = doc
@@ -53,8 +53,7 @@ class StrokePainter:
         r, g, b = settings.color
         self._target = np.array([r, g, b, 255], dtype=np.float32)
         # Painting stays inside the selection: each pixel's coverage is scaled by how selected it is.
-        # Replaced, never changed in place, by selection commands; not clipped: painting the selection itself.
-        self._clip = doc.selection if clip else None
+        self._clip = doc.selection  # replaced, never changed in place, by selection commands
 
     # -- input ---------------------------------------------------------------------------
     def add_point(self, point: StrokePoint) -> Rect:

@@ -136,16 +136,19 @@ def scale_image(doc: Document, width: int, height: int) -> CanvasChange:
     edges keep no halo); the selection is scaled with them."""
     check_size(width, height)
     size = (width, height)
-    layers = [
-        _moved(layer, np.asarray(Image.fromarray(layer.pixels, "RGBa").resize(size, Image.Resampling.LANCZOS)).copy())
-        for layer in doc.layers
-    ]
+    layers = [_moved(layer, _resampled(layer.pixels, size)) for layer in doc.layers]
     mask = doc.selection
     if mask is not None:
         mask = np.asarray(Image.fromarray(mask, "L").resize(size, Image.Resampling.LANCZOS)).copy()
     return CanvasChange(
         f"Scale image to {width} x {height}", _state(doc), (width, height, layers, doc.active_index, mask)
     )
+
+
+def _resampled(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    out = np.array(Image.fromarray(pixels, "RGBa").resize(size, Image.Resampling.LANCZOS))
+    np.minimum(out[..., :3], out[..., 3:4], out=out[..., :3])  # Lanczos overshoots: colour never above alpha
+    return out
 
 
 # -- pixels within the canvas -------------------------------------------------------------------
@@ -328,7 +331,11 @@ class Placement:
     def matrix(self, box: Rect) -> np.ndarray:
         """The 3 x 3 map from document coordinates before to after."""
         cx, cy = box.x + box.w / 2, box.y + box.h / 2
-        cos, sin = np.cos(np.radians(self.angle)), np.sin(np.radians(self.angle))
+        quarter = self.angle / 90
+        if quarter == round(quarter):  # exact for right angles: a turn by 180 degrees moves no pixel off the grid
+            cos, sin = [(1, 0), (0, 1), (-1, 0), (0, -1)][round(quarter) % 4]
+        else:
+            cos, sin = np.cos(np.radians(self.angle)), np.sin(np.radians(self.angle))
         to_origin = np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1]], np.float64)
         scale = np.diag([self.sx, self.sy, 1.0])
         rotate = np.array([[cos, -sin, 0], [sin, cos, 0], [0, 0, 1]], np.float64)

@@ -123,11 +123,11 @@ def grow(mask: Mask, distance: float) -> Mask:
         return mask.copy()
     inside = mask >= 128
     if distance > 0:
-        reach = distance_transform_edt(~inside)  # how far each pixel lies outside the selection
-        cover = np.clip(distance + 0.5 - reach, 0.0, 1.0)
+        reach = distance_transform_edt(~inside)  # how far each pixel lies outside the selection (1: touching)
+        cover = np.clip(distance + 1.0 - reach, 0.0, 1.0)
         return np.maximum(mask, (cover * 255 + 0.5).astype(np.uint8))
-    depth = distance_transform_edt(inside)  # how far each pixel lies inside
-    cover = np.clip(depth - 0.5 + distance, 0.0, 1.0)
+    depth = distance_transform_edt(inside)  # how far each pixel lies inside (1: on the edge)
+    cover = np.clip(depth + distance, 0.0, 1.0)
     return np.minimum(mask, (cover * 255 + 0.5).astype(np.uint8))
 
 

@@ -219,7 +219,8 @@ class Engine:
         pipe = model.pipe
         init = request.init_image
         # An inpainting checkpoint always runs its own pipeline: without a selection, over all of the picture.
-        inpaint = request.mask is not None or model.inpainting_unet
+        # A refiner finishes a region's whole area by img2img (its result is laid back through the mask).
+        inpaint = (request.mask is not None and not model.family.refiner) or model.inpainting_unet
         img2img = init is not None and request.strength < 1.0 and not inpaint
         if init is not None:
             canvas_h, canvas_w = init.shape[:2]

@@ -66,6 +66,7 @@ class MainWindow(QMainWindow):
         self.layers.message.connect(self.show_message)
         self.history_signals.cleanChanged.connect(self._update_title)
         self.history_signals.edited.connect(self._follow_canvas_size)
+        self.canvas.transformingChanged.connect(self._transforming)
 
         self.saver = BackgroundSaver(self)
         self.files = DocumentFiles(
@@ -324,7 +325,20 @@ class MainWindow(QMainWindow):
         self.canvas.update()
 
     def _tool_changed(self, tool: Tool) -> None:
+        self.canvas.cancel_selection()  # a half-drawn polygon does not carry over to another tool
         self.canvas.tool = tool
+
+    def _transforming(self, on: bool) -> None:
+        """While a free transform is open its layer has a hole where the lifted pixels were: nothing else may
+        read or change the document until Enter or Esc (undo, menus, saving, generating, layers)."""
+        actions = list(self.actions_by_name.values()) + list(self.tools.tool_actions.values())
+        actions += list(self.generation.actions.values())
+        for action in actions:
+            action.setEnabled(not on)
+        self.layers.setEnabled(not on)
+        self.autosaver.paused = on
+        if on:
+            self.show_message("Free transform: drag the handles; Enter applies, Esc cancels.")
 
     # -- window --------------------------------------------------------------------------
     def _update_title(self) -> None:

@@ -48,3 +48,22 @@ def test_a_selection_repaints_only_itself_and_its_result_comes_back_in_place(
     assert np.array_equal(entry.result.request.mask, request.mask)
     again = reopened.apply(entry.result)  # applied later: the same place, the same edge
     assert np.abs(again.pixels.astype(int) - layer.pixels.astype(int)).max() <= 1
+
+
+def test_refining_a_result_made_in_a_selection_keeps_its_place(engine: Engine, tiny_sdxl: Path, tiny_refiner: Path):
+    from sketchdiffuse.generation import ModelRef
+    from sketchdiffuse.session.requests import refine_request
+
+    session = DocumentSession(default_document(96, 80))
+    session.panel = replace(session.panel, model=str(tiny_sdxl), prompt="a cat", steps=2, strength=1.0, seed=4)
+    session.panel = replace(session.panel, seed_locked=True, scheduler="Euler")
+    session.run = session.run.with_(device="cpu", precision="fp32")
+    session.history.push(cmd.select(session.doc, sel.rectangle(96, 80, 40, 20, 90, 70), "select"))
+    result = engine.generate(session.request())
+    assert isinstance(result, GenerationResult) and result.request.region is not None
+    refiner = ModelRef.parse(str(tiny_refiner), device="cpu", precision="fp32")
+    refined = engine.generate(refine_request(result.request, result.image, refiner, result.seed))
+    assert isinstance(refined, GenerationResult)  # img2img over the area, not "cannot start a picture"
+    assert refined.request.region == result.request.region and refined.image.shape == result.image.shape
+    layer = session.apply(refined)
+    assert np.array_equal(layer.pixels[..., 3], session.doc.selection)

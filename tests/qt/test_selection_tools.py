@@ -241,3 +241,28 @@ def test_quick_mask_paints_the_selection_and_never_the_layer(qtbot, window: Main
     assert doc.selection[75, 90] == 255
     qtbot.keyClick(canvas, Qt.Key.Key_Q)
     assert not canvas.quick_mask and canvas._ants is not None
+
+
+def test_an_open_transform_blocks_other_changes_and_ends_with_the_document(qtbot, window: MainWindow):
+    doc, canvas = window.doc, window.canvas
+    doc.active_layer.pixels[40:60, 40:60] = (200, 0, 0, 255)
+    doc.notify_dirty(doc.rect, doc.active_layer)
+    before = doc.active_layer.pixels.copy()
+    window.actions_by_name["transform"].trigger()
+    assert not window.actions_by_name["undo"].isEnabled() and not window.actions_by_name["save"].isEnabled()
+    assert not window.generation.actions["generate"].isEnabled() and not window.layers.isEnabled()
+    assert window.autosaver.paused
+    from sketchdiffuse.document.document import Document
+
+    window.set_document(Document(50, 40), None)  # another document: the transform is cancelled on the old
+    assert not canvas.transforming and np.array_equal(doc.active_layer.pixels, before)
+    assert window.actions_by_name["undo"].isEnabled() and not window.autosaver.paused
+
+
+def test_a_tool_change_drops_a_half_drawn_polygon(qtbot, window: MainWindow):
+    use(window, Tool.POLYGON_LASSO)
+    for x, y in ((20, 20), (80, 20)):
+        qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, NO, QPoint(x, y))
+    use(window, Tool.SELECT_RECT)
+    drag(qtbot, window.canvas, [(10, 10), (50, 50)])
+    assert sel.bounds(window.doc.selection) == sel.Rect(10, 10, 40, 40)

@@ -64,6 +64,7 @@ class Autosaver(QObject):
         self._pending = False
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.autosave_now)
+        self.paused = False  # a free transform is open: the document is half changed
         self.apply_interval()
 
     def apply_interval(self) -> None:
@@ -83,7 +84,7 @@ class Autosaver(QObject):
 
     def autosave_now(self) -> bool:
         """Start a background copy when the document changed since the last one; True when started."""
-        if self._pending:
+        if self._pending or self.paused:
             return False
         if self.history.is_clean():
             self.store.remove()  # the artist's file holds it all now (nothing to do when there is no copy)

@@ -193,11 +193,15 @@ class GenerationUi(QObject):
             return
         write_panel(self.storage, PanelValues.from_mapping(self.panel.values()))
         self._status("Starting…")
-        self._preview_area = Rect(*request.region) if request.region is not None else None
+        self._previews_for(request)
         if count > 1:
             self.ensure_controller().submit_batch(request, count)
         else:
             self.ensure_controller().submit(request)
+
+    def _previews_for(self, request: GenerationRequest) -> None:
+        """Progress previews of ``request`` go where its picture will: its region, or all of the canvas."""
+        self._preview_area = Rect(*request.region) if request.region is not None else None
 
     def regenerate(self) -> None:
         """The current drawing with the last result's seed."""
@@ -339,9 +343,9 @@ class GenerationUi(QObject):
             self._status(str(exc), error=True)
             return
         self._status("Refining…")
-        self.ensure_controller().submit(
-            refine_request(entry.result.request, entry.result.image, refiner, entry.result.seed)
-        )
+        request = refine_request(entry.result.request, entry.result.image, refiner, entry.result.seed)
+        self._previews_for(request)
+        self.ensure_controller().submit(request)
 
     def load_parameters_text(self, text: str) -> None:
         """Prompt and settings from an AUTOMATIC1111-style ``parameters`` text (a dropped PNG's)."""

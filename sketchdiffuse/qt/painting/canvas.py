@@ -97,6 +97,7 @@ class CanvasView(QWidget):
     filesDropped = Signal(list)  # local paths
     urlsDropped = Signal(list)  # web addresses of images
     imageDropped = Signal(bytes)  # encoded image data, e.g. dragged from a web browser
+    transformingChanged = Signal(bool)  # a free transform began (True) or ended
 
     def __init__(self, doc: Document, history: History, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -145,6 +146,7 @@ class CanvasView(QWidget):
 
     # -- document ------------------------------------------------------------------------
     def set_document(self, doc: Document, history: History) -> None:
+        self.end_interactions()  # a transform, move or polygon belongs to the document it began on
         self.doc.remove_listeners(self)  # also when the same document comes again: one callback, not two
         self.doc, self.history = doc, history
         doc.add_dirty_listener(self._on_dirty)
@@ -167,14 +169,19 @@ class CanvasView(QWidget):
     def _on_dirty(self, rect: Rect) -> None:
         """Repaint the changed part; the document recomposes it when the paint reads the composite, so
         several changes between two frames cost one pass."""
-        if self._quick_tint is not None and self._quick_scratch is not None:  # a quick-mask stroke's dabs
-            area = rect.intersected(self.doc.rect)
-            mask = None if self.doc.selection is None else self.doc.selection[area.slices()]
-            coverage = self._quick_scratch.pixels[area.slices()][..., 3]
-            self._quick_tint[area.slices()] = sel.quick_mask_tint(mask, (area.h, area.w), coverage, self._quick_erase)
         self.update(self._widget_rect(rect))
         self._release_timer.stop()
         self._settle_timer.start(SETTLE_AFTER_MS)
+
+    def _quick_dab(self, rect: Rect) -> None:
+        """A quick-mask stroke's dabs: the tint follows them."""
+        if self._quick_tint is None or self._quick_scratch is None:
+            return
+        area = rect.intersected(self.doc.rect)
+        mask = None if self.doc.selection is None else self.doc.selection[area.slices()]
+        coverage = self._quick_scratch.pixels[area.slices()][..., 3]
+        self._quick_tint[area.slices()] = sel.quick_mask_tint(mask, (area.h, area.w), coverage, self._quick_erase)
+        self.update(self._widget_rect(area))
 
     @property
     def quick_mask(self) -> bool:
@@ -375,7 +382,8 @@ class CanvasView(QWidget):
             if self._quick_tint is not None:  # painting the selection: a scratch layer takes the stroke
                 self._quick_scratch = Layer("quick mask", blank_pixels(self.doc.width, self.doc.height))
                 stroke = settings.with_(eraser=False, color=(255, 255, 255))
-                self._painter = StrokePainter(self.doc, self._quick_scratch, stroke, clip=False)
+                target = _QuickMaskTarget(self.doc.rect, self._quick_dab)  # the document hears nothing
+                self._painter = StrokePainter(target, self._quick_scratch, stroke)  # type: ignore[arg-type]
                 self._quick_erase = settings.eraser
             else:
                 self._painter = StrokePainter(self.doc, self.doc.active_layer, settings)
@@ -399,7 +407,8 @@ class CanvasView(QWidget):
         if self._quick_scratch is not None:
             coverage, self._quick_scratch = self._quick_scratch.pixels[..., 3].copy(), None
             mask = sel.painted(self.doc.selection, coverage, self._quick_erase)
-            self.history.push(cmd.select(self.doc, mask, "Quick mask stroke"))
+            if mask is not None or self.doc.selection is not None:  # no empty undo step
+                self.history.push(cmd.select(self.doc, mask, "Quick mask stroke"))
             return
         self.history.push(patch)
         self.strokeFinished.emit()
@@ -542,10 +551,12 @@ class CanvasView(QWidget):
     def _push_move(self, name: str, patch: cmd.PixelPatches, selection: np.ndarray | None, verb: str = "Move") -> None:
         """The pixels and the selection moved (or transformed) together: one undo step."""
         self.history.begin_macro(f"{verb} '{name}'")
-        self.history.push(patch)
-        if self.doc.selection is not None:
-            self.history.push(cmd.select(self.doc, selection, f"{verb} selection"))
-        self.history.end_macro()
+        try:
+            self.history.push(patch)
+            if self.doc.selection is not None:
+                self.history.push(cmd.select(self.doc, selection, f"{verb} selection"))
+        finally:
+            self.history.end_macro()
 
     def nudge(self, dx: int, dy: int) -> None:
         """Move the active layer (or the selection's contents) by a few pixels: the arrow keys."""
@@ -576,6 +587,7 @@ class CanvasView(QWidget):
             self.message.emit(f"Layer '{layer.name}' is empty: there is nothing to transform.")
             return
         self._transform = FreeTransform(self.doc, self.doc.active_index)
+        self.transformingChanged.emit(True)
         self.setFocus()
         self.update()
 
@@ -583,6 +595,7 @@ class CanvasView(QWidget):
         transform, self._transform = self._transform, None
         if transform is None:
             return
+        self.transformingChanged.emit(False)
         done = transform.apply()
         if done is not None:
             patch, selection = done
@@ -593,6 +606,7 @@ class CanvasView(QWidget):
         transform, self._transform = self._transform, None
         if transform is not None:
             transform.cancel()
+            self.transformingChanged.emit(False)
         self.update()
 
     def _push(self, make: Callable[[], cmd.Command]) -> None:
@@ -604,13 +618,27 @@ class CanvasView(QWidget):
         except DocumentError as exc:
             self.message.emit(str(exc))
 
+    def end_interactions(self) -> None:
+        """Cancel what is half done on the canvas: a transform (its pixels put back), a move (finished as
+        it stands), a selection being drawn."""
+        if getattr(self, "_transform", None) is not None:
+            self.cancel_transform()
+        if getattr(self, "_moving", None) is not None:
+            self._finish_move()
+        if getattr(self, "_selecting", None) is not None:
+            self.cancel_selection()
+
     def cancel_selection(self) -> None:
         self._selecting = None
         self.update()
 
     def tabletEvent(self, event: QTabletEvent) -> None:
-        if self.tool in SELECTION_SHAPES:
-            event.ignore()  # selections need no pressure: the pen's synthesized mouse events draw them
+        if self.tool not in (Tool.BRUSH, Tool.ERASER, Tool.PICKER) or self._transform is not None:
+            # Selections, moves, fills and transforms need no pressure: the pen's synthesized mouse events
+            # drive them.
+            if event.type() == QTabletEvent.Type.TabletRelease:
+                self._tablet_active = False
+            event.ignore()
             return
         pos = event.position()
         kind = event.type()
@@ -713,3 +741,14 @@ class CanvasView(QWidget):
 
 def _doc_rect(box: QRectF) -> Rect:
     return Rect.bounding(box.left(), box.top(), box.right(), box.bottom())
+
+
+class _QuickMaskTarget:
+    """What a quick-mask stroke paints against instead of the document: its size, no selection to clip to,
+    and dab reports that only redraw the tint."""
+
+    def __init__(self, rect: Rect, on_dab: Callable[[Rect], None]) -> None:
+        self.rect, self.selection, self._on_dab = rect, None, on_dab
+
+    def notify_dirty(self, rect: Rect, layer: object = None, pixels: bool = True) -> None:
+        self._on_dab(rect)
