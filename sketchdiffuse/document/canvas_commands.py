@@ -14,7 +14,7 @@ from sketchdiffuse.document.document import Document, check_size
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
-from sketchdiffuse.document.selection import bounds, feather, rectangle
+from sketchdiffuse.document.selection import bounds
 
 OUTPAINT_OVERLAP = 16  # pixels of the old picture the new area's selection reaches into, feathered
 
@@ -90,20 +90,13 @@ def expand_canvas(doc: Document, left: int, top: int, right: int, bottom: int) -
         raise DocumentError("Expanding needs a positive amount on at least one side.")
     width, height = doc.width + left + right, doc.height + top + bottom
     check_size(width, height)
-    old = rectangle(width, height, left, top, left + doc.width, top + doc.height)
-    inner = np.zeros((height, width), np.uint8)
-    o = OUTPAINT_OVERLAP
-    keep = Rect(left + (o if left else 0), top + (o if top else 0), 0, 0)
-    keep = Rect(
-        keep.x,
-        keep.y,
-        left + doc.width - (o if right else 0) - keep.x,
-        top + doc.height - (o if bottom else 0) - keep.y,
-    )
-    if not keep.is_empty():
-        inner[keep.slices()] = 255
-        inner = feather(inner, o / 3)
-    selected = np.maximum(255 - old, (old.astype(np.uint16) * (255 - inner) // 255).astype(np.uint8))
+    from scipy.ndimage import distance_transform_edt
+
+    old = np.zeros((height, width), bool)
+    old[top : top + doc.height, left : left + doc.width] = True
+    # Inside the old picture the selection fades linearly over OUTPAINT_OVERLAP pixels from the new area.
+    reach = distance_transform_edt(old)  # pixels to the nearest new one (0 in the new area)
+    selected = (np.clip(1.0 - (reach - 0.5) / OUTPAINT_OVERLAP, 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
     return _shifted(doc, width, height, left, top, selected, f"Expand canvas to {width} x {height}", placed=True)
 
 

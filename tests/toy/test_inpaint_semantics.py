@@ -61,3 +61,31 @@ def test_a_red_circle_appears_inside_the_selection_and_nowhere_else(inpaint_engi
         right += verdict is not None and (verdict.colour, verdict.shape) == ("red", "circle")
     print(f"inpainting 'a red circle' in the selection: {right}/{len(SEEDS)}")
     assert right >= len(SEEDS) - 1
+
+
+def test_outpainting_draws_the_shape_in_the_new_area(inpaint_engine: Engine):
+    from sketchdiffuse.document import canvas_commands as cc
+
+    right = 0
+    for seed in range(4):
+        doc = Document(128, 128)
+        doc.layers[0].pixels[:] = 255
+        doc.layers[0].pixels[40:80, 20:60, :3] = PALETTE["blue"]
+        session = DocumentSession(doc)
+        session.panel = replace(
+            session.panel, model=str(TOY_INPAINT), prompt="a red circle", steps=20, guidance_scale=4.0, strength=1.0
+        )
+        session.panel = replace(session.panel, scheduler="Euler", seed=seed, seed_locked=True)
+        session.run = session.run.with_(device="cpu", precision="fp32")
+        session.history.push(cc.expand_canvas(doc, 0, 0, 96, 0))  # the new area comes selected
+        before = doc.composite()
+        result = inpaint_engine.generate(session.request())
+        assert isinstance(result, GenerationResult)
+        session.apply(result)
+        after = doc.composite()
+        kept = 128 - cc.OUTPAINT_OVERLAP
+        assert np.array_equal(after[:, :kept], before[:, :kept])  # the old picture, away from the seam
+        verdict = judge(np.ascontiguousarray(after[:, 128:, :3]))
+        right += verdict is not None and verdict.colour == "red"
+    print(f"outpainting 'a red circle': red in the new area {right}/4")
+    assert right >= 3
