@@ -282,7 +282,7 @@ class Engine:
         refiner_notes: list[str] = []
         refiner, refine_kwargs, refine_steps = (
             (None, {}, 0)  # a refiner finishes whole pictures; a region is finished by the model that made it
-            if inpaint
+            if inpaint or request.mask is not None
             else self._refiner_stage(model, request, img2img, guidance, total, kwargs, refiner_notes)
         )
         run_steps += refine_steps  # one progress bar over both stages

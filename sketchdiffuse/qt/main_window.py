@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
 from sketchdiffuse import __version__
 from sketchdiffuse.document import canvas_commands as cc
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
 
         self.tools.brushChanged.connect(self._brush_changed)
         self.tools.toolChanged.connect(self._tool_changed)
+        self.tools.fillChanged.connect(self._fill_changed)
         self.canvas.colorPicked.connect(self.tools.set_color)
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.canvas.cursorMoved.connect(lambda x, y: self.pos_label.setText(f"{x}, {y}"))
@@ -277,6 +278,7 @@ class MainWindow(QMainWindow):
         return self.files.path
 
     def set_document(self, doc: Document, path: Path | None, extras: dict[str, bytes] | None = None) -> None:
+        self.canvas.end_interactions()  # ends in the old document's history, before it is replaced
         self.saver.wait()  # a save of the previous document finishes with that document
         self.doc = doc
         self.files.path = path
@@ -328,6 +330,9 @@ class MainWindow(QMainWindow):
         self.canvas.cancel_selection()  # a half-drawn polygon does not carry over to another tool
         self.canvas.tool = tool
 
+    def _fill_changed(self, tolerance: int, contiguous: bool) -> None:
+        self.canvas.fill_tolerance, self.canvas.fill_contiguous = tolerance, contiguous
+
     def _transforming(self, on: bool) -> None:
         """While a free transform is open its layer has a hole where the lifted pixels were: nothing else may
         read or change the document until Enter or Esc (undo, menus, saving, generating, layers)."""
@@ -335,8 +340,12 @@ class MainWindow(QMainWindow):
         actions += list(self.generation.actions.values())
         for action in actions:
             action.setEnabled(not on)
-        self.layers.setEnabled(not on)
+        for part in [self.menuBar(), *self.findChildren(QDockWidget)]:  # the prompt, history, layers, live pane
+            part.setEnabled(not on)
+        self.canvas.setAcceptDrops(not on)
         self.autosaver.paused = on
+        if not on:
+            self.history_signals.changed.emit()  # undo and redo as the history says, not merely enabled
         if on:
             self.show_message("Free transform: drag the handles; Enter applies, Esc cancels.")
 
@@ -377,6 +386,7 @@ class MainWindow(QMainWindow):
         ).exec()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.canvas.end_interactions()  # a transform's lifted pixels go back before anything is saved
         if self.files.maybe_save():
             self.saver.wait()  # a save still being written finishes first
             self.generation.shutdown()  # cancels a running job and stops the worker thread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 
@@ -60,18 +61,24 @@ def build_request(
     )
 
 
+@lru_cache(maxsize=16)
+def native_size(model: ModelRef) -> int:
+    """The model's training size, read from its configuration once (live mode asks at every stroke)."""
+    from sketchdiffuse.generation.family import family_from_name
+    from sketchdiffuse.generation.models import detect_family
+
+    return (detect_family(model) or family_from_name(model.name)).native_size
+
+
 def region_request(
     panel: PanelValues, run: RunSettings, composite: np.ndarray, selection: np.ndarray, seed: int | None = None
 ) -> GenerationRequest:
     """Generate in a selection: the context area around it (region.py) with the selection as the mask;
     the request remembers where the area lies, so the result goes back there. No refiner (it would
     repaint the whole area)."""
-    from sketchdiffuse.generation.family import family_from_name
-    from sketchdiffuse.generation.models import detect_family
-
     model = model_ref(panel.model, run)
-    family = detect_family(model) or family_from_name(panel.model)
-    region = region_of(composite, selection, run.inpaint_padding, family.native_size, run.size_policy, run.empty_fill)
+    native = native_size(model)
+    region = region_of(composite, selection, run.inpaint_padding, native, run.size_policy, run.empty_fill)
     area = region.area
     request = build_request(panel, run, region.drawing, seed)
     return replace(request, mask=region.mask, region=(area.x, area.y, area.w, area.h), refiner=None)

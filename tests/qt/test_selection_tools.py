@@ -254,9 +254,13 @@ def test_an_open_transform_blocks_other_changes_and_ends_with_the_document(qtbot
     assert window.autosaver.paused
     from sketchdiffuse.document.document import Document
 
+    assert not window.menuBar().isEnabled() and not canvas.acceptDrops()
+    qtbot.keyClick(canvas, Qt.Key.Key_Right)  # no nudge under an open transform
     window.set_document(Document(50, 40), None)  # another document: the transform is cancelled on the old
     assert not canvas.transforming and np.array_equal(doc.active_layer.pixels, before)
-    assert window.actions_by_name["undo"].isEnabled() and not window.autosaver.paused
+    assert not window.actions_by_name["undo"].isEnabled()  # as the new, empty history says
+    assert window.actions_by_name["save"].isEnabled() and window.menuBar().isEnabled()
+    assert not window.autosaver.paused and len(window.history) == 0
 
 
 def test_a_tool_change_drops_a_half_drawn_polygon(qtbot, window: MainWindow):
@@ -266,3 +270,29 @@ def test_a_tool_change_drops_a_half_drawn_polygon(qtbot, window: MainWindow):
     use(window, Tool.SELECT_RECT)
     drag(qtbot, window.canvas, [(10, 10), (50, 50)])
     assert sel.bounds(window.doc.selection) == sel.Rect(10, 10, 40, 40)
+
+
+def test_the_fill_options_reach_the_fill_tool(qtbot, window: MainWindow):
+    doc = window.doc
+    doc.layers[0].pixels[:] = 255
+    doc.layers[0].pixels[:, 100:] = (250, 250, 250, 255)  # nearly white on the right
+    doc.notify_dirty(doc.rect, doc.layers[0])
+    window.tools.tolerance.setValue(0)
+    window.tools.contiguous.setChecked(False)
+    assert (window.canvas.fill_tolerance, window.canvas.fill_contiguous) == (0, False)
+    use(window, Tool.FILL)
+    qtbot.mouseClick(window.canvas, Qt.MouseButton.LeftButton, NO, QPoint(10, 10))
+    ink = doc.active_layer.pixels
+    assert ink[10, 50, 3] == 255 and ink[10, 150, 3] == 0  # tolerance 0: the near-white stays
+
+
+def test_closing_with_an_open_transform_puts_the_pixels_back_first(qtbot, window: MainWindow):
+    doc = window.doc
+    doc.active_layer.pixels[40:60, 40:60] = (200, 0, 0, 255)
+    doc.notify_dirty(doc.rect, doc.active_layer)
+    before = doc.active_layer.pixels.copy()
+    window.actions_by_name["transform"].trigger()
+    asked: list[str] = []
+    window.prompter.answers["unsaved"] = lambda name: asked.append(name) or "discard"
+    window.close()
+    assert np.array_equal(doc.active_layer.pixels, before)  # what a save would have written

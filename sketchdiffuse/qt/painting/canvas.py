@@ -577,8 +577,8 @@ class CanvasView(QWidget):
 
     def begin_transform(self) -> None:
         """Ctrl+T: handles around the selection's contents (the active layer without a selection)."""
-        if self._transform is not None:
-            return
+        if self._transform is not None or self._painter is not None or self._moving is not None:
+            return  # one thing at a time: a stroke or a move in progress finishes first
         layer = self.doc.active_layer
         if layer.locked:
             self.message.emit(f"Layer '{layer.name}' is locked; unlock it to transform it.")
@@ -619,8 +619,10 @@ class CanvasView(QWidget):
             self.message.emit(str(exc))
 
     def end_interactions(self) -> None:
-        """Cancel what is half done on the canvas: a transform (its pixels put back), a move (finished as
-        it stands), a selection being drawn."""
+        """End what is half done on the canvas: a stroke and a move (finished as they stand), a transform
+        (its pixels put back), a selection being drawn."""
+        if getattr(self, "_painter", None) is not None:
+            self.end_stroke()
         if getattr(self, "_transform", None) is not None:
             self.cancel_transform()
         if getattr(self, "_moving", None) is not None:
@@ -680,6 +682,8 @@ class CanvasView(QWidget):
             return
         if self._transform is not None and event.key() == Qt.Key.Key_Escape:
             self.cancel_transform()
+            return
+        if self._transform is not None:  # only Enter and Esc while a transform is open
             return
         if self._selecting is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.finish_selection()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QPixmap
-from PySide6.QtWidgets import QColorDialog, QLabel, QSlider, QSpinBox, QToolBar, QToolButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QColorDialog, QLabel, QSlider, QSpinBox, QToolBar, QToolButton, QWidget
 
 from sketchdiffuse.brush import BrushSettings
 from sketchdiffuse.qt.icons import icon
@@ -21,6 +21,7 @@ def swatch(color: QColor, size: int = 18) -> QIcon:
 
 class ToolOptions(QToolBar):
     brushChanged = Signal(object)
+    fillChanged = Signal(int, bool)  # tolerance, contiguous
     toolChanged = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -71,6 +72,20 @@ class ToolOptions(QToolBar):
             self.sliders[name] = slider
             slider.valueChanged.connect(lambda v, n=name, s=slider: self._slider(n, s, v))
         self.size_box.valueChanged.connect(lambda v: self.set_brush(self.brush.with_(size=float(v))))
+        self.addSeparator()
+        # The fill tool: how different a colour may be and still be filled, and whether only touching ones.
+        self.tolerance = QSpinBox()
+        self.tolerance.setRange(0, 255)
+        self.tolerance.setValue(32)
+        self.tolerance.setToolTip("Fill tolerance: how far a colour may be from the clicked one (0-255)")
+        self.contiguous = QCheckBox("Contiguous")
+        self.contiguous.setChecked(True)
+        self.contiguous.setToolTip("Fill only the similar colours that touch the clicked pixel")
+        self.addWidget(QLabel(" Fill "))
+        self.addWidget(self.tolerance)
+        self.addWidget(self.contiguous)
+        for signal in (self.tolerance.valueChanged, self.contiguous.toggled):
+            signal.connect(lambda _=None: self.fillChanged.emit(self.tolerance.value(), self.contiguous.isChecked()))
         self.addSeparator()
 
         self.color_button = QToolButton()
