@@ -57,8 +57,10 @@ def region_stages(repeat: int) -> dict[str, float]:
         Image.fromarray(region.drawing).resize(work, Image.Resampling.LANCZOS, reducing_gap=3.0)
         Image.fromarray(region.mask, "L").resize(work, Image.Resampling.BILINEAR, reducing_gap=3.0)
 
+    back = np.asarray(Image.fromarray(result).resize((area.w, area.h), Image.Resampling.LANCZOS))
+
     def apply() -> None:
-        layer = region_layer(doc.width, doc.height, result, area, region.mask, "result")
+        layer = region_layer(doc.width, doc.height, back, area, region.mask, "result")
         history.push(cmd.add_layer(doc, layer))
         doc.composite_view()
 

@@ -93,9 +93,16 @@ def region_layer(width: int, height: int, rgb: np.ndarray, area: Rect, mask: np.
 
     if rgb.shape[:2] != (area.h, area.w):
         rgb = np.asarray(Image.fromarray(rgb).resize((area.w, area.h), Image.Resampling.LANCZOS))
-    alpha = mask.astype(np.uint16)[..., None]
-    placed = np.concatenate([(rgb.astype(np.uint16) * alpha + 127) // 255, alpha], axis=2)
+    # Premultiplied colour rgb * a / 255, rounded, in 16-bit integers: (t + 128 + ((t + 128) >> 8)) >> 8 is
+    # round(t / 255) for every product t of two bytes.
+    t = rgb.astype(np.uint16)
+    t *= mask[..., None]
+    t += 128
+    t += t >> 8
+    t >>= 8
     pixels = blank_pixels(width, height)
     shown = area.intersected(Rect(0, 0, width, height))  # the canvas may have shrunk since
-    pixels[shown.slices()] = placed[shown.y - area.y : shown.bottom - area.y, shown.x - area.x : shown.right - area.x]
+    inside = (slice(shown.y - area.y, shown.bottom - area.y), slice(shown.x - area.x, shown.right - area.x))
+    pixels[shown.slices()][..., :3] = t[inside]
+    pixels[shown.slices()][..., 3] = mask[inside]
     return Layer(name=name, pixels=pixels)
