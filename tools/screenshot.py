@@ -23,6 +23,7 @@ import math
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QPointF, QSettings, QTimer
 from PySide6.QtGui import QColor
@@ -262,6 +263,20 @@ def large_document(w: MainWindow, grab: Callable[[], None], settled: bool) -> No
     QTimer.singleShot(300, lower)
 
 
+# Scenes that set the window up and call grab when the picture is ready.
+SCENES: dict[str, Callable[[MainWindow, Callable[[], None]], None]] = {
+    "toy": toy_generation,
+    "toy-live": toy_live,
+    "transform": transform_preview,
+    "quick-mask": quick_mask,
+    "outpaint": outpaint,
+    "toy-select": partial(toy_inpaint, apply=False),
+    "toy-inpaint": partial(toy_inpaint, apply=True),
+    "large": partial(large_document, settled=False),
+    "large-settled": partial(large_document, settled=True),
+}
+
+
 def main() -> None:
     mode, target = sys.argv[1], sys.argv[2]
     app = QApplication(sys.argv)
@@ -292,26 +307,9 @@ def main() -> None:
             ui.live.resultShown.connect(lambda _r: QTimer.singleShot(800, grab))
             ui.actions["live"].setChecked(True)
             return
-        if mode == "toy":
-            toy_generation(w, grab)
-            return
-        if mode == "toy-live":
-            toy_live(w, grab)
-            return
-        if mode == "transform":
-            transform_preview(w, grab)
-            return
-        if mode == "quick-mask":
-            quick_mask(w, grab)
-            return
-        if mode == "outpaint":
-            outpaint(w, grab)
-            return
-        if mode in ("toy-select", "toy-inpaint"):
-            toy_inpaint(w, grab, mode == "toy-inpaint")
-            return
-        if mode in ("large", "large-settled"):
-            large_document(w, grab, mode == "large-settled")
+        scene = SCENES.get(mode)
+        if scene is not None:
+            scene(w, grab)
             return
         if mode == "settings":
             show_settings(target)
