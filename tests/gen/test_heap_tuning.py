@@ -133,10 +133,13 @@ def test_one_switch_turns_the_tuning_off(monkeypatch: pytest.MonkeyPatch) -> Non
     assert not tuning.enabled()
     assert not tuning.share_one_heap() and not tuning.lower_generation_priority()
     assert tuning.open_native_libraries() == []
-    frozen = gc.get_freeze_count()
+    # Counted as calls, not as gc.get_freeze_count(): another thread freeing a frozen object lowers that
+    # count at any moment (a flaky failure in CI).
+    freezes: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: freezes.append(True))
     with tuning.quiet_collector():
         assert gc.isenabled()  # the collector is left alone
-    assert gc.get_freeze_count() == frozen
+    assert freezes == []
     monkeypatch.delenv(tuning.ENV)
     tuning.set_enabled(False)  # the settings switch
     try:
