@@ -159,6 +159,17 @@ def toy_live(w: MainWindow, grab: Callable[[], None]) -> None:
     paint_blob(w)  # the finished stroke starts the live job
 
 
+def square_document(w: MainWindow) -> GenerationUi:
+    """The toy inpainting model's document: a blue square painted on the Sketch layer."""
+    ui = toy_setup(w, seed=0)
+    ui.set_model(TOY + "-inpaint")  # then the toy's values again: a model's defaults come with it
+    ui.panel.set_values({"strength": 1.0, "guidance_scale": 4.0, "scheduler": "Euler", "steps": 20})
+    doc = w.doc
+    doc.layers[1].pixels[180:330, 60:210] = (40, 80, 220, 255)
+    doc.notify_dirty(doc.rect, doc.layers[1])
+    return ui
+
+
 def toy_inpaint(w: MainWindow, grab: Callable[[], None], apply: bool) -> None:
     """A blue square painted on the left, a rectangle selected on the right and "a red circle" generated in
     it with the toy inpainting model: ``apply`` False shows the selection and its marching ants, True the
@@ -166,13 +177,8 @@ def toy_inpaint(w: MainWindow, grab: Callable[[], None], apply: bool) -> None:
     from sketchdiffuse.document import commands as cmd
     from sketchdiffuse.document import selection as sel
 
-    ui = toy_setup(w, seed=0)
-    ui.set_model(TOY + "-inpaint")  # then the toy's values again: a model's defaults come with it
-    ui.panel.set_values({"strength": 1.0, "guidance_scale": 4.0, "scheduler": "Euler", "steps": 20})
-    doc = w.doc
-    doc.layers[1].pixels[180:330, 60:210] = (40, 80, 220, 255)
-    doc.notify_dirty(doc.rect, doc.layers[1])
-    w.history.push(cmd.select(doc, sel.rectangle(512, 512, 270, 130, 470, 390), "Rectangle selection"))
+    ui = square_document(w)
+    w.history.push(cmd.select(w.doc, sel.rectangle(512, 512, 270, 130, 470, 390), "Rectangle selection"))
     if not apply:
         QTimer.singleShot(500, grab)
         return
@@ -183,16 +189,6 @@ def toy_inpaint(w: MainWindow, grab: Callable[[], None], apply: bool) -> None:
 
     ui.ensure_controller().finished.connect(finished)
     ui.generate()
-
-
-def square_document(w: MainWindow) -> None:
-    """The toy inpainting model's document: a blue square painted on the Sketch layer."""
-    ui = toy_setup(w, seed=0)
-    ui.set_model(TOY + "-inpaint")  # then the toy's values again: a model's defaults come with it
-    ui.panel.set_values({"strength": 1.0, "guidance_scale": 4.0, "scheduler": "Euler", "steps": 20})
-    doc = w.doc
-    doc.layers[1].pixels[180:330, 60:210] = (40, 80, 220, 255)
-    doc.notify_dirty(doc.rect, doc.layers[1])
 
 
 def transform_preview(w: MainWindow, grab: Callable[[], None]) -> None:

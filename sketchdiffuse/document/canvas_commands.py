@@ -10,9 +10,10 @@ import numpy as np
 from PIL import Image
 
 from sketchdiffuse.document.commands import PixelPatches, require_index
+from sketchdiffuse.document.compose import laid_over, scaled_by
 from sketchdiffuse.document.document import Document, check_size
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
-from sketchdiffuse.document.layer import Layer, blank_pixels
+from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.selection import bounds
 
@@ -59,8 +60,8 @@ def _moved(layer: Layer, pixels: np.ndarray) -> Layer:
 
 
 def _placed(pixels: np.ndarray, width: int, height: int, dx: int, dy: int) -> np.ndarray:
-    """``pixels`` on a blank ``width`` x ``height`` canvas with their top-left corner at (dx, dy)."""
-    out = blank_pixels(width, height)
+    """``pixels`` (or a mask) on a blank ``width`` x ``height`` canvas with their top-left corner at (dx, dy)."""
+    out = np.zeros((height, width, *pixels.shape[2:]), pixels.dtype)
     h, w = pixels.shape[:2]
     target = Rect(dx, dy, w, h).intersected(Rect(0, 0, width, height))
     if not target.is_empty():
@@ -71,7 +72,7 @@ def _placed(pixels: np.ndarray, width: int, height: int, dx: int, dy: int) -> np
 def _placed_mask(mask: np.ndarray | None, width: int, height: int, dx: int, dy: int) -> np.ndarray | None:
     if mask is None:
         return None
-    placed = _placed(np.dstack([mask] * 4), width, height, dx, dy)[..., 0]
+    placed = _placed(mask, width, height, dx, dy)
     return placed if placed.any() else None
 
 
@@ -156,18 +157,21 @@ def _editable(doc: Document, index: int) -> Layer:
     return layer
 
 
+def lifted(pixels: np.ndarray, selection: np.ndarray | None, box: Rect) -> np.ndarray:
+    """What the selection takes of ``pixels`` within ``box`` (partly where partly selected; all of them
+    without a selection). Premultiplied, ``pixels - lifted`` is what stays behind."""
+    part = pixels[box.slices()]
+    return part.copy() if selection is None else scaled_by(part, selection[box.slices()][..., None])
+
+
 def moved_pixels(pixels: np.ndarray, selection: np.ndarray | None, dx: int, dy: int) -> np.ndarray:
     """``pixels`` with the selection's contents (all of them without a selection) moved by (dx, dy): what
-    was selected is lifted (partly where partly selected) and laid over what stays."""
+    was selected is lifted and laid over what stays."""
     h, w = pixels.shape[:2]
     if selection is None:
         return _placed(pixels, w, h, dx, dy)
-    cover = selection.astype(np.uint16)[..., None]
-    lifted = ((pixels.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
-    staying = pixels - lifted  # premultiplied: what is left where the lifted part was
-    moved = _placed(lifted, w, h, dx, dy).astype(np.float32)
-    out = staying.astype(np.float32) * (1.0 - moved[..., 3:4] / 255.0) + moved
-    return (out + 0.5).astype(np.uint8)
+    taken = lifted(pixels, selection, Rect(0, 0, w, h))
+    return laid_over(pixels - taken, _placed(taken, w, h, dx, dy))
 
 
 def move_pixels(doc: Document, index: int, dx: int, dy: int) -> PixelPatches:
@@ -190,11 +194,8 @@ def flip(doc: Document, index: int, horizontal: bool) -> PixelPatches:
     if doc.selection is None:
         after = np.flip(before, axis=axis).copy()
     else:  # lift what is selected, mirror it and lay it over what stays
-        cover = doc.selection[box.slices()].astype(np.uint16)[..., None]
-        lifted = ((before.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
-        flipped = np.flip(lifted, axis=axis).astype(np.float32)
-        out = (before - lifted).astype(np.float32) * (1.0 - flipped[..., 3:4] / 255.0) + flipped
-        after = (out + 0.5).astype(np.uint8)
+        taken = lifted(layer.pixels, doc.selection, box)
+        after = laid_over(before - taken, np.flip(taken, axis=axis))
     text = f"Flip '{layer.name}' {'horizontally' if horizontal else 'vertically'}"
     return PixelPatches(text, layer, [box], [before], [after])
 
@@ -238,12 +239,8 @@ def selected_pixels(doc: Document, index: int) -> tuple[Rect, np.ndarray]:
     """The selection's contents on a layer (all of it without a selection), cut to their bounding box: what
     Copy puts on the clipboard and Paste puts back in place."""
     require_index(doc, index)
-    pixels = doc.layers[index].pixels
-    if doc.selection is None:
-        return doc.rect, pixels.copy()
-    box = bounds(doc.selection)
-    cover = doc.selection[box.slices()].astype(np.uint16)[..., None]
-    return box, ((pixels[box.slices()].astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+    box = doc.rect if doc.selection is None else bounds(doc.selection)
+    return box, lifted(doc.layers[index].pixels, doc.selection, box)
 
 
 def pasted_layer(doc: Document, where: Rect, pixels: np.ndarray, name: str = "Pasted") -> Layer:
@@ -262,11 +259,7 @@ class PixelMove:
         self.selection = doc.selection
         self.box = doc.rect if self.selection is None else bounds(self.selection)
         part = self.layer.pixels[self.box.slices()]
-        if self.selection is None:
-            self.lifted = part.copy()
-        else:
-            cover = self.selection[self.box.slices()].astype(np.uint16)[..., None]
-            self.lifted = ((part.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+        self.lifted = lifted(self.layer.pixels, self.selection, self.box)
         self.before = part.copy()
         self.staying = part - self.lifted  # premultiplied: what stays where the lifted part was
         self.saved: dict[Rect, np.ndarray] = {}  # pixels under destinations, as they were
@@ -288,9 +281,7 @@ class PixelMove:
                 dest.y - self.box.y - dy : dest.bottom - self.box.y - dy,
                 dest.x - self.box.x - dx : dest.right - self.box.x - dx,
             ]
-            under = pixels[dest.slices()].astype(np.float32)
-            over = src.astype(np.float32)
-            pixels[dest.slices()] = (under * (1.0 - over[..., 3:4] / 255.0) + over + 0.5).astype(np.uint8)
+            pixels[dest.slices()] = laid_over(pixels[dest.slices()], src)
         self.placed, self.offset = dest, (dx, dy)
         self.doc.notify_dirty(self.box.united(old).united(dest), self.layer)
 
@@ -379,22 +370,15 @@ def transform_pixels(doc: Document, index: int, placement: Placement) -> tuple[P
     as one command, and the selection transformed with them."""
     layer = _editable(doc, index)
     box = transformed_box(doc, layer)
-    part = layer.pixels[box.slices()]
-    if doc.selection is None:
-        lifted = part.copy()
-    else:
-        cover = doc.selection[box.slices()].astype(np.uint16)[..., None]
-        lifted = ((part.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
-    dest, moved = placed_by(lifted, box, placement, doc.rect)
+    taken = lifted(layer.pixels, doc.selection, box)
+    dest, moved = placed_by(taken, box, placement, doc.rect)
     area = box.united(dest)
     before = layer.pixels[area.slices()].copy()
     after = before.copy()
-    after[box.y - area.y : box.bottom - area.y, box.x - area.x : box.right - area.x] -= lifted
+    after[box.y - area.y : box.bottom - area.y, box.x - area.x : box.right - area.x] -= taken
     if not dest.is_empty():
-        under = after[dest.y - area.y : dest.bottom - area.y, dest.x - area.x : dest.right - area.x].astype(np.float32)
-        over = moved.astype(np.float32)
-        laid = under * (1.0 - over[..., 3:4] / 255.0) + over + 0.5
-        after[dest.y - area.y : dest.bottom - area.y, dest.x - area.x : dest.right - area.x] = laid.astype(np.uint8)
+        there = (slice(dest.y - area.y, dest.bottom - area.y), slice(dest.x - area.x, dest.right - area.x))
+        after[there] = laid_over(after[there], moved)
     selection = None
     if doc.selection is not None:
         mask_dest, mask = placed_by(doc.selection[box.slices()], box, placement, doc.rect, mode="L")

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
-from sketchdiffuse.document.compose import composite
+from sketchdiffuse.document.compose import composite, scaled_by
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
 from sketchdiffuse.document.layer import Layer, blank_pixels
@@ -309,6 +309,5 @@ def clear_selected(doc: Document, index: int) -> PixelPatches:
         return clear_layer(doc, index)
     box = bounds(doc.selection)
     before = layer.pixels[box.slices()].copy()
-    keep = 255 - doc.selection[box.slices()].astype(np.uint16)
-    after = ((before.astype(np.uint16) * keep[..., None] + 127) // 255).astype(np.uint8)
+    after = scaled_by(before, 255 - doc.selection[box.slices()][..., None])
     return PixelPatches(f"Delete selection on '{layer.name}'", layer, [box], [before], [after])

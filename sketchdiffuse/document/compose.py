@@ -175,6 +175,20 @@ def over_float(dst: F, src: F) -> None:
     dst += src
 
 
+def scaled_by(values: np.ndarray, cover: np.ndarray) -> np.ndarray:
+    """uint8 ``values`` times a coverage ``cover`` (uint8, 255 = all, broadcast), rounded: what a partly
+    selected pixel keeps of its premultiplied colour, or a mask of another."""
+    return ((values.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
+
+
+def laid_over(under: np.ndarray, over: np.ndarray) -> np.ndarray:
+    """Premultiplied uint8 ``over`` source-over ``under`` (the same size), rounded to uint8."""
+    out = under.astype(np.float32)
+    over_float(out, over.astype(np.float32))
+    out += 0.5
+    return out.astype(np.uint8)
+
+
 def to_uint8(values: F) -> np.ndarray:
     """Rounded premultiplied uint8 of ``values``, which it overwrites (clipped) as scratch space."""
     out = np.empty(values.shape, dtype=np.uint8)

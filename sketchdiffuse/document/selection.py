@@ -15,6 +15,7 @@ from enum import Enum
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from sketchdiffuse.document.compose import scaled_by
 from sketchdiffuse.document.rect import Rect
 
 Mask = np.ndarray  # H x W uint8 coverage
@@ -39,7 +40,7 @@ def combine(current: Mask | None, shape: Mask, how: Combine) -> Mask | None:
     elif how is Combine.ADD:
         result = np.maximum(current, shape)
     elif how is Combine.SUBTRACT:
-        result = (current.astype(np.uint16) * (255 - shape) + 127) // 255
+        result = scaled_by(current, 255 - shape)
     else:
         result = np.minimum(current, shape)
     result = result.astype(np.uint8)
@@ -135,10 +136,7 @@ def painted(mask: Mask | None, coverage: Mask, erase: bool) -> Mask | None:
     """The selection after a brush stroke in quick-mask mode: ``coverage`` (the stroke's alpha) added to
     it, or taken from it by the eraser; None when nothing is left."""
     base = np.zeros_like(coverage) if mask is None else mask
-    if erase:
-        result = ((base.astype(np.uint16) * (255 - coverage) + 127) // 255).astype(np.uint8)
-    else:
-        result = np.maximum(base, coverage)
+    result = scaled_by(base, 255 - coverage) if erase else np.maximum(base, coverage)
     return result if result.any() else None
 
 

@@ -677,19 +677,14 @@ class CanvasView(QWidget):
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if self._transform is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.apply_transform()
+        # Enter ends and Esc cancels an open transform (which takes no other key) or a polygon.
+        enter, escape = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter), event.key() == Qt.Key.Key_Escape
+        if self._transform is not None:
+            if enter or escape:
+                (self.apply_transform if enter else self.cancel_transform)()
             return
-        if self._transform is not None and event.key() == Qt.Key.Key_Escape:
-            self.cancel_transform()
-            return
-        if self._transform is not None:  # only Enter and Esc while a transform is open
-            return
-        if self._selecting is not None and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.finish_selection()
-            return
-        if self._selecting is not None and event.key() == Qt.Key.Key_Escape:
-            self.cancel_selection()
+        if self._selecting is not None and (enter or escape):
+            (self.finish_selection if enter else self.cancel_selection)()
             return
         arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, -1), Qt.Key.Key_Down: (0, 1)}
         if self.tool is Tool.MOVE and event.key() in arrows:

@@ -31,16 +31,10 @@ class FreeTransform:
         self.layer = doc.layers[index]
         self.box = cc.transformed_box(doc, self.layer)
         self.original = self.layer.pixels[self.box.slices()].copy()
-        part = self.original
-        if doc.selection is None:
-            lifted = part.copy()
-        else:
-            cover = doc.selection[self.box.slices()].astype(np.uint16)[..., None]
-            lifted = ((part.astype(np.uint16) * cover + 127) // 255).astype(np.uint8)
-        self.lifted = lifted
+        self.lifted = cc.lifted(self.layer.pixels, doc.selection, self.box)
         self._images: dict[int, QImage] = {}  # the lifted pixels reduced by a power of two, per factor
         # While transforming, the layer shows what stays; the lifted part is drawn over the canvas.
-        self.layer.pixels[self.box.slices()] = part - lifted
+        self.layer.pixels[self.box.slices()] = self.original - self.lifted
         doc.notify_dirty(self.box, self.layer)
         self.placement = cc.Placement()
         self._drag: tuple[str, QPointF, cc.Placement] | None = None
