@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
 from sketchdiffuse import __version__
@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.history_signals.cleanChanged.connect(self._update_title)
         self.history_signals.edited.connect(self._follow_canvas_size)
         self.canvas.transformingChanged.connect(self._transforming)
+        self._locked: dict[QAction, bool] = {}  # actions a free transform turned off, and their state before
 
         self.saver = BackgroundSaver(self)
         self.files = DocumentFiles(
@@ -336,18 +337,20 @@ class MainWindow(QMainWindow):
     def _transforming(self, on: bool) -> None:
         """While a free transform is open its layer has a hole where the lifted pixels were: nothing else may
         read or change the document until Enter or Esc (undo, menus, saving, generating, layers)."""
-        actions = list(self.actions_by_name.values()) + list(self.tools.tool_actions.values())
-        actions += list(self.generation.actions.values())
-        for action in actions:
-            action.setEnabled(not on)
+        if on:
+            actions = list(self.actions_by_name.values()) + list(self.tools.tool_actions.values())
+            actions += list(self.generation.actions.values())
+            # Each comes back as it was (Undo with nothing to undo, Cancel with nothing running stay off).
+            self._locked = {action: action.isEnabled() for action in actions}
+            self.show_message("Free transform: drag the handles; Enter applies, Esc cancels.")
+        for action, enabled in self._locked.items():
+            action.setEnabled(enabled and not on)
+        if not on:
+            self._locked = {}
         for part in [self.menuBar(), *self.findChildren(QDockWidget)]:  # the prompt, history, layers, live pane
             part.setEnabled(not on)
         self.canvas.setAcceptDrops(not on)
         self.autosaver.paused = on
-        if not on:
-            self.history_signals.changed.emit()  # undo and redo as the history says, not merely enabled
-        if on:
-            self.show_message("Free transform: drag the handles; Enter applies, Esc cancels.")
 
     # -- window --------------------------------------------------------------------------
     def _update_title(self) -> None:
