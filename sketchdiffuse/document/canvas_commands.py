@@ -13,7 +13,7 @@ from sketchdiffuse.document.commands import PixelPatches, require_index
 from sketchdiffuse.document.compose import laid_over, scaled_by
 from sketchdiffuse.document.document import Document, check_size
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
-from sketchdiffuse.document.layer import Layer
+from sketchdiffuse.document.layer import Layer, content_bounds
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.selection import bounds
 
@@ -362,7 +362,7 @@ def placed_by(
 
 def transformed_box(doc: Document, layer: Layer) -> Rect:
     """What a free transform turns about: the selection's box, or where the layer shows anything."""
-    return bounds(doc.selection) if doc.selection is not None else Rect.of_nonzero(layer.pixels.view(np.uint32)[..., 0])
+    return bounds(doc.selection) if doc.selection is not None else content_bounds(layer)
 
 
 def transform_pixels(doc: Document, index: int, placement: Placement) -> tuple[PixelPatches, np.ndarray | None]:

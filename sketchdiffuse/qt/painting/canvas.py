@@ -583,10 +583,11 @@ class CanvasView(QWidget):
         if layer.locked:
             self.message.emit(f"Layer '{layer.name}' is locked; unlock it to transform it.")
             return
-        if self.doc.selection is None and not layer.pixels.any():
+        box = cc.transformed_box(self.doc, layer)
+        if box.is_empty():
             self.message.emit(f"Layer '{layer.name}' is empty: there is nothing to transform.")
             return
-        self._transform = FreeTransform(self.doc, self.doc.active_index)
+        self._transform = FreeTransform(self.doc, self.doc.active_index, box)
         self.transformingChanged.emit(True)
         self.setFocus()
         self.update()

@@ -26,10 +26,11 @@ HANDLES = [(0, 0), (0.5, 0), (1, 0), (1, 0.5), (1, 1), (0.5, 1), (0, 1), (0, 0.5
 
 
 class FreeTransform:
-    def __init__(self, doc: Document, index: int) -> None:
+    def __init__(self, doc: Document, index: int, box: Rect) -> None:
+        """``box``: what turns (canvas_commands.transformed_box), not empty."""
         self.doc, self.index = doc, index
         self.layer = doc.layers[index]
-        self.box = cc.transformed_box(doc, self.layer)
+        self.box = box
         self.original = self.layer.pixels[self.box.slices()].copy()
         self.lifted = cc.lifted(self.layer.pixels, doc.selection, self.box)
         self._images: dict[int, QImage] = {}  # the lifted pixels reduced by a power of two, per factor
