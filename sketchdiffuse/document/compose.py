@@ -140,25 +140,20 @@ def _normal_over(dst: F, pixels: np.ndarray, opacity: float) -> None:
 
 def blend_layer(dst: F, layer: Layer, rect: Rect) -> None:
     """Composite ``layer``'s pixels over ``rect`` onto ``dst`` (float32 0..255, the rectangle's size)."""
-    if layer.visible:
-        blend_pixels(dst, layer.pixels[rect.slices()], layer.opacity, layer.blend_mode)
-
-
-def blend_pixels(dst: F, pixels: np.ndarray, opacity: float, mode: BlendMode) -> None:
-    """Composite premultiplied uint8 ``pixels`` at ``opacity`` onto ``dst`` (float32 0..255, same size)."""
-    if opacity <= 0.0:
+    if not layer.visible or layer.opacity <= 0.0:
         return
+    pixels = layer.pixels[rect.slices()]
     # Premultiplied: a transparent pixel is all zero, and a transparent source leaves the
     # backdrop unchanged in every mode, so an empty region is skipped cheaply.
     if not pixels.view(np.uint32).any():
         return
-    if mode is BlendMode.NORMAL:
-        _normal_over(dst, pixels, opacity)
+    if layer.blend_mode is BlendMode.NORMAL:
+        _normal_over(dst, pixels, layer.opacity)
         return
     src = pixels.astype(np.float32)
-    if opacity < 1.0:
-        src *= np.float32(opacity)
-    blend_into(dst, src, mode)
+    if layer.opacity < 1.0:
+        src *= np.float32(layer.opacity)
+    blend_into(dst, src, layer.blend_mode)
 
 
 def composite_float(layers: Iterable[Layer], rect: Rect) -> F:
