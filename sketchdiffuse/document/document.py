@@ -189,7 +189,9 @@ class Document:
         if kept is None or kept[0] != version:
             if len(self._boxes) > 4 * len(self.layers) + 64:
                 self._boxes.clear()  # deleted layers' boxes
-            kept = self._boxes[layer.uid] = (version, content_bounds(layer))
+            known = layer.painted_within if kept is None and version[1] == 0 else None
+            layer.painted_within = None  # good for the first look only: later changes may go anywhere
+            kept = self._boxes[layer.uid] = (version, known or content_bounds(layer))
         return kept[1]
 
     def pixels_version(self, layer: Layer) -> tuple[int, int]:

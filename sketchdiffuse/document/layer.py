@@ -28,6 +28,9 @@ class Layer:
     blend_mode: BlendMode = BlendMode.NORMAL
     locked: bool = False
     uid: int = field(default_factory=lambda: Layer._next_uid())
+    # A box known to hold every painted pixel when the layer was made (a result placed in a region), so the
+    # document need not scan a fresh canvas-size layer; it is trusted only until the pixels first change.
+    painted_within: Rect | None = None
 
     _counter = 0
 

@@ -105,4 +105,4 @@ def region_layer(width: int, height: int, rgb: np.ndarray, area: Rect, mask: np.
     inside = (slice(shown.y - area.y, shown.bottom - area.y), slice(shown.x - area.x, shown.right - area.x))
     pixels[shown.slices()][..., :3] = t[inside]
     pixels[shown.slices()][..., 3] = mask[inside]
-    return Layer(name=name, pixels=pixels)
+    return Layer(name=name, pixels=pixels, painted_within=shown)
