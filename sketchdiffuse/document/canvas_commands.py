@@ -13,6 +13,7 @@ from sketchdiffuse.document.commands import PixelPatches, require_index
 from sketchdiffuse.document.compose import laid_over, scaled_by
 from sketchdiffuse.document.document import Document, check_size
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
+from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.layer import Layer, content_bounds
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.selection import bounds
@@ -20,13 +21,16 @@ from sketchdiffuse.document.selection import bounds
 OUTPAINT_OVERLAP = 16  # pixels of the old picture the new area's selection reaches into, feathered
 
 
+CanvasState = tuple[int, int, list[Layer], int, np.ndarray | None, Frame]  # Document.resize's arguments
+
+
 @dataclass
 class CanvasChange:
-    """A new canvas size with the layers and selection made for it; the old ones come back on undo."""
+    """A new canvas size with the layers, selection and frame made for it; the old ones come back on undo."""
 
     text: str
-    before: tuple[int, int, list[Layer], int, np.ndarray | None]
-    after: tuple[int, int, list[Layer], int, np.ndarray | None]
+    before: CanvasState
+    after: CanvasState
 
     def do(self, doc: Document) -> None:
         doc.resize(*self.after)
@@ -43,8 +47,8 @@ class CanvasChange:
         return False
 
 
-def _state(doc: Document) -> tuple[int, int, list[Layer], int, np.ndarray | None]:
-    return doc.width, doc.height, list(doc.layers), doc.active_index, doc.selection
+def _state(doc: Document) -> CanvasState:
+    return doc.width, doc.height, list(doc.layers), doc.active_index, doc.selection, doc.frame
 
 
 def _moved(layer: Layer, pixels: np.ndarray) -> Layer:
@@ -123,7 +127,8 @@ def _shifted(
     (dx, dy) onto a ``width`` x ``height`` canvas."""
     layers = [_moved(layer, _placed(layer.pixels, width, height, dx, dy)) for layer in doc.layers]
     mask = selection if placed else _placed_mask(selection, width, height, dx, dy)
-    return CanvasChange(text, _state(doc), (width, height, layers, doc.active_index, mask))
+    frame = doc.frame.shifted(dx, dy)
+    return CanvasChange(text, _state(doc), (width, height, layers, doc.active_index, mask, frame))
 
 
 def scale_image(doc: Document, width: int, height: int) -> CanvasChange:
@@ -135,9 +140,9 @@ def scale_image(doc: Document, width: int, height: int) -> CanvasChange:
     mask = doc.selection
     if mask is not None:
         mask = np.asarray(Image.fromarray(mask, "L").resize(size, Image.Resampling.LANCZOS)).copy()
-    return CanvasChange(
-        f"Scale image to {width} x {height}", _state(doc), (width, height, layers, doc.active_index, mask)
-    )
+    frame = doc.frame.scaled(width / doc.width, height / doc.height)
+    after = (width, height, layers, doc.active_index, mask, frame)
+    return CanvasChange(f"Scale image to {width} x {height}", _state(doc), after)
 
 
 def _resampled(pixels: np.ndarray, size: tuple[int, int]) -> np.ndarray:

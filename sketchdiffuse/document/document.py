@@ -9,6 +9,7 @@ import numpy as np
 from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.composite_cache import CompositeCache
 from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.layer import Layer, blank_pixels, content_bounds
 from sketchdiffuse.document.projection import Projection, Span
 from sketchdiffuse.document.rect import EMPTY, Rect
@@ -49,6 +50,7 @@ class Document:
         self._selection_listeners: list[LayersListener] = []
         # The selection's coverage (H x W uint8, 255 selected); None: nothing is selected (selection.py).
         self.selection: np.ndarray | None = None
+        self.frame = Frame()  # where the first canvas lies after expanding, cropping and scaling (frame.py)
         self.projection = Projection()
         self._composite = CompositeCache(
             lambda rect: composite(self.layers, rect),
@@ -101,14 +103,21 @@ class Document:
         self._notify(area, span, pixels=False)
 
     def resize(
-        self, width: int, height: int, layers: list[Layer], active_index: int, selection: np.ndarray | None
+        self,
+        width: int,
+        height: int,
+        layers: list[Layer],
+        active_index: int,
+        selection: np.ndarray | None,
+        frame: Frame | None = None,
     ) -> None:
-        """A new canvas size with its layers and selection (used by undoable commands): every cache starts
-        again, and every view hears of the new stack, the whole canvas and the selection."""
+        """A new canvas size with its layers, selection and frame (used by undoable commands): every cache
+        starts again, and every view hears of the new stack, the whole canvas and the selection."""
         check_size(width, height)
         if any(layer.pixels.shape != (height, width, 4) for layer in layers):
             raise DocumentError("Every layer must match the new canvas size.")
         self.width, self.height = width, height
+        self.frame = self.frame if frame is None else frame
         self.layers = list(layers)
         self.active_index = max(0, min(active_index, len(self.layers) - 1))
         self._composite.drop()

@@ -75,5 +75,6 @@ class Snapshot:
         # Layer properties are small: they are read now, not when the copy began.
         layers = [replace(layer, pixels=buffer) for layer, buffer in zip(self._layers, self._buffers, strict=True)]
         copy = Document(self.doc.width, self.doc.height, layers)
+        copy.frame = self.doc.frame
         copy.active_index = self.doc.active_index
         return copy

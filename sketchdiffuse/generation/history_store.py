@@ -113,7 +113,8 @@ def _region_record(result: GenerationResult, name: str) -> dict[str, Any]:
     r = result.request
     if r.region is None or r.mask is None:
         return {}
-    return {"region": list(r.region), "mask": _mask_name(name)}
+    frame = {"region_frame": list(r.region_frame)} if r.region_frame is not None else {}
+    return {"region": list(r.region), "mask": _mask_name(name)} | frame
 
 
 def _mask_png(mask: np.ndarray) -> bytes:
@@ -200,6 +201,8 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
         with Image.open(io.BytesIO(mask_png)) as grey:
             mask = np.asarray(grey.convert("L")).copy()
         region = (int(area[0]), int(area[1]), int(area[2]), int(area[3]))
+    frame = record.get("region_frame")
+    region_frame = (float(frame[0]), float(frame[1]), float(frame[2]), float(frame[3])) if frame else None
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
     refiner = record.get("refiner")
@@ -218,6 +221,7 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
         seed=int(record["seed"]),
         scheduler=record["scheduler"],
         region=region,
+        region_frame=region_frame if region is not None else None,
         mask=mask,
     )
     w, h = record.get("work_size", [image.shape[1], image.shape[0]])

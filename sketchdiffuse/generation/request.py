@@ -74,6 +74,9 @@ class GenerationRequest:
     # so that a result is put back in the same place whenever it is applied.
     mask: np.ndarray | None = field(default=None, compare=False, repr=False)
     region: tuple[int, int, int, int] | None = None
+    # The document's frame (sx, sy, tx, ty) when ``region`` was taken: the canvas may be expanded, cropped or
+    # scaled before the result is applied, and the frame carries the region to the same part of the picture.
+    region_frame: tuple[float, float, float, float] | None = None
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:

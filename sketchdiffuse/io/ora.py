@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import posixpath
 import struct
@@ -27,6 +28,7 @@ from PIL import Image
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.document import MAX_SIDE, Document, check_size
 from sketchdiffuse.document.errors import DocumentError
+from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.io.atomic import atomic_writer
 from sketchdiffuse.io.errors import DocumentFormatError, ImageImportError
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 MIMETYPE = b"image/openraster"
 EXTRAS_PREFIX = "sketchdiffuse/"
 THUMBNAIL_MAX = 256
+FRAME_ATTRIBUTE = "sketchdiffuse-frame"  # on <image>: Document.frame, absent when it is the first canvas
 # Guards against zip bombs: no archive member, and no archive in total, may unpack past these.
 MAX_MEMBER_BYTES = 1 << 30
 MAX_TOTAL_BYTES = 4 << 30
@@ -189,6 +192,7 @@ def _read_archive(archive: zipfile.ZipFile, what: str) -> OraContents:
     doc = Document(width, height, layers)
     if active is not None:
         doc.active_index = active
+    doc.frame = _frame(root.get(FRAME_ATTRIBUTE), what, warnings)
     extras = {
         name[len(EXTRAS_PREFIX) :]: _read_member(archive, name, what)
         for name in sorted(names)
@@ -197,6 +201,20 @@ def _read_archive(archive: zipfile.ZipFile, what: str) -> OraContents:
     for message in warnings:
         log.warning("%s: %s", what, message)
     return OraContents(doc, warnings, extras)
+
+
+def _frame(text: str | None, what: str, warnings: list[str]) -> Frame:
+    """The document's frame (where its first canvas lies), written by sketchdiffuse; other programs omit it."""
+    if text is None:
+        return Frame()
+    try:
+        sx, sy, tx, ty = (float(v) for v in text.split())
+        if not all(math.isfinite(v) for v in (sx, sy, tx, ty)) or sx <= 0 or sy <= 0:
+            raise ValueError(text)
+    except ValueError:
+        warnings.append("The canvas frame is damaged; results made in a selection go back at today's coordinates.")
+        return Frame()
+    return Frame(sx, sy, tx, ty)
 
 
 def _read_layer(
@@ -263,7 +281,10 @@ def _layer_png(layer: Layer) -> tuple[bytes, int, int]:
 
 
 def _stack_xml(doc: Document, offsets: list[tuple[int, int]]) -> bytes:
-    image = ET.Element("image", {"version": "0.0.5", "w": str(doc.width), "h": str(doc.height)})
+    attrs = {"version": "0.0.5", "w": str(doc.width), "h": str(doc.height)}
+    if doc.frame != Frame():
+        attrs[FRAME_ATTRIBUTE] = " ".join(f"{v:.17g}" for v in doc.frame)
+    image = ET.Element("image", attrs)
     stack = ET.SubElement(image, "stack")
     for index in reversed(range(len(doc.layers))):  # top layer first
         layer = doc.layers[index]

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
@@ -17,7 +16,7 @@ from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.ora import OraContents, read_ora, write_ora
 from sketchdiffuse.session.history_model import HistoryModel
-from sketchdiffuse.session.image_layers import layer_name_for, result_layer
+from sketchdiffuse.session.image_layers import apply_result
 from sketchdiffuse.session.requests import build_request, drawing_of, region_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
@@ -94,7 +93,7 @@ class DocumentSession:
     def request(self, seed: int | None = None) -> GenerationRequest:
         """What Generate sends: the whole drawing, or with a selection the area around it."""
         if self.doc.selection is not None:
-            return region_request(self.panel, self.run, self.doc.composite(), self.doc.selection, seed)
+            return region_request(self.panel, self.run, self.doc.composite(), self.doc.selection, seed, self.doc.frame)
         return build_request(self.panel, self.run, self.drawing(), seed)
 
     def keep(self, result: GenerationResult) -> None:
@@ -102,8 +101,7 @@ class DocumentSession:
         self.results.add(result, png=result.saved_png)
 
     def apply(self, result: GenerationResult) -> Layer:
-        """The result as a new layer above the active one: one undoable step."""
-        name = layer_name_for(result)
-        layer = result_layer(self.doc, result, name)
-        self.history.push(cmd.add_layer(self.doc, layer, text=f"Apply '{name}'"))
-        return layer
+        """The result as a new layer (image_layers.apply_result): one undoable step."""
+        change = apply_result(self.doc, result)
+        self.history.push(change)
+        return change.after[change.after_active]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.generation.request import GenerationResult
@@ -36,12 +38,27 @@ def result_layer(doc: Document, result: GenerationResult, name: str) -> Layer:
     as its alpha (region.py); any other is an opaque layer, resized to the canvas if that changed size."""
     rgb, request = result.image, result.request
     if request.region is not None and request.mask is not None:
-        return region_layer(doc.width, doc.height, rgb, Rect(*request.region), request.mask, name)
+        # The canvas may have been expanded, cropped or scaled since: the frames carry the area along.
+        made_in = Frame(*request.region_frame) if request.region_frame is not None else Frame()
+        area = made_in.carried(Rect(*request.region), doc.frame)
+        mask = request.mask
+        if (area.w, area.h) != (mask.shape[1], mask.shape[0]):
+            mask = np.asarray(Image.fromarray(mask, "L").resize((area.w, area.h), Image.Resampling.LANCZOS))
+        return region_layer(doc.width, doc.height, rgb, area, mask, name)
     h, w = rgb.shape[:2]
     if (w, h) != (doc.width, doc.height):
         rgb = np.asarray(Image.fromarray(rgb).resize((doc.width, doc.height), Image.Resampling.LANCZOS))
     alpha = np.full((doc.height, doc.width, 1), 255, np.uint8)
     return Layer(name=name, pixels=np.concatenate([rgb, alpha], axis=2))
+
+
+def apply_result(doc: Document, result: GenerationResult) -> cmd.StackChange:
+    """The command that applies ``result`` as a new layer: above the active layer, or, for one made in a
+    selection, at the top of the stack: it was made from the whole composite, so layers above the active
+    one (a multiply layer, say) would otherwise apply twice inside the selection."""
+    name = layer_name_for(result)
+    top = len(doc.layers) if result.request.region is not None else None
+    return cmd.add_layer(doc, result_layer(doc, result, name), index=top, text=f"Apply '{name}'")
 
 
 def layer_name_for(result: GenerationResult) -> str:

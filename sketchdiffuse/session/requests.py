@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
@@ -67,11 +68,20 @@ def native_size(model: ModelRef) -> int:
     from sketchdiffuse.generation.family import family_from_name
     from sketchdiffuse.generation.models import detect_family
 
-    return (detect_family(model) or family_from_name(model.name)).native_size
+    family = detect_family(model)  # with the artist's override applied
+    if family is None:  # not readable yet (a Hub model not downloaded): the name's guess, overridden too
+        family = family_from_name(model.name)
+        family = model.override.apply(family) if model.override is not None else family
+    return family.native_size
 
 
 def region_request(
-    panel: PanelValues, run: RunSettings, composite: np.ndarray, selection: np.ndarray, seed: int | None = None
+    panel: PanelValues,
+    run: RunSettings,
+    composite: np.ndarray,
+    selection: np.ndarray,
+    seed: int | None = None,
+    frame: Frame | None = None,
 ) -> GenerationRequest:
     """Generate in a selection: the context area around it (region.py) with the selection as the mask;
     the request remembers where the area lies, so the result goes back there. No refiner (it would
@@ -81,7 +91,10 @@ def region_request(
     region = region_of(composite, selection, run.inpaint_padding, native, run.size_policy, run.empty_fill)
     area = region.area
     request = build_request(panel, run, region.drawing, seed)
-    return replace(request, mask=region.mask, region=(area.x, area.y, area.w, area.h), refiner=None)
+    region_frame = frame if frame is not None and frame != Frame() else None
+    return replace(
+        request, mask=region.mask, region=(area.x, area.y, area.w, area.h), region_frame=region_frame, refiner=None
+    )
 
 
 def refine_request(request: GenerationRequest, image: np.ndarray, refiner: ModelRef, seed: int) -> GenerationRequest:

@@ -12,7 +12,6 @@ from PySide6.QtGui import QAction, QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
 
 import sketchdiffuse.generation.tuning as tuning
-from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.rect import Rect
@@ -37,7 +36,7 @@ from sketchdiffuse.qt.painting.canvas import CanvasView
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
-from sketchdiffuse.session.image_layers import layer_name_for, result_layer
+from sketchdiffuse.session.image_layers import apply_result, result_layer
 from sketchdiffuse.session.model_overrides import ModelOverrides
 from sketchdiffuse.session.requests import build_request, drawing_of, model_ref, refine_request, region_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
@@ -177,7 +176,7 @@ class GenerationUi(QObject):
         panel, run = PanelValues.from_mapping(self.panel.values()), self.run_settings()
         try:
             if doc.selection is not None:  # generate in the selection only
-                request = region_request(panel, run, doc.composite_view(), doc.selection, seed)
+                request = region_request(panel, run, doc.composite_view(), doc.selection, seed, doc.frame)
             else:
                 request = build_request(panel, run, drawing_of(doc.composite_view()), seed)
         except GenerationError as exc:
@@ -294,11 +293,8 @@ class GenerationUi(QObject):
         self.compare(None)
 
     def apply_result(self, result: GenerationResult) -> None:
-        """The result as a new layer above the active one: one undoable command."""
-        doc = self.document()
-        name = layer_name_for(result)
-        layer = result_layer(doc, result, name)
-        self.history.push(cmd.add_layer(doc, layer, text=f"Apply '{name}'"))
+        """The result as a new layer (image_layers.apply_result): one undoable command."""
+        self.history.push(apply_result(self.document(), result))
         self.applied()  # an applied result is worth an autosave at once
 
     def compare(self, entry: HistoryEntry | None) -> None:
