@@ -293,3 +293,21 @@ def native_stack(layers: list[Layer], dtype: type = np.uint8) -> tuple[Callable,
         kit.typed_list([layer.pixels for layer in shown]),
         np.array([layer.opacity for layer in shown], np.float32),
     )
+
+
+def premultiplied_into(rgb: np.ndarray, alpha: np.ndarray, out: np.ndarray) -> None:
+    """``out`` (H x W x 4 uint8, may be a view into a layer) = opaque ``rgb`` with ``alpha``, premultiplied
+    and rounded; compiled in one pass when numba is there (a result placed in a selection: 1596 x 1596 px
+    in a few milliseconds instead of tens)."""
+    kit = compose_native.kernels()
+    if kit is not None:
+        kit.premultiplied_into(rgb, alpha, out)
+        return
+    # (t + 128 + ((t + 128) >> 8)) >> 8 is round(t / 255) for every product t of two bytes.
+    t = rgb.astype(np.uint16)
+    t *= alpha[..., None]
+    t += 128
+    t += t >> 8
+    t >>= 8
+    out[..., :3] = t
+    out[..., 3] = alpha

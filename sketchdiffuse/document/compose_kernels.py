@@ -50,3 +50,27 @@ def normal_stack_f32(layers: Any, opacities: Any, y0: int, x0: int, out: Any) ->
     for y in range(out.shape[0]):
         accumulate(layers, opacities, y0 + y, x0, row)
         out[y] = row
+
+
+@njit(cache=True, nogil=True)
+def premultiplied_into(rgb: Any, alpha: Any, out: Any) -> None:
+    """``out`` (H x W x 4) = ``rgb`` premultiplied by ``alpha``, rounded: (t + 128 + ((t + 128) >> 8)) >> 8
+    is round(t / 255) for every product t of two bytes. One pass, no temporary arrays."""
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            a = np.uint32(alpha[y, x])
+            for c in range(3):
+                t = np.uint32(rgb[y, x, c]) * a + np.uint32(128)
+                out[y, x, c] = np.uint8((t + (t >> np.uint32(8))) >> np.uint32(8))
+            out[y, x, 3] = np.uint8(a)
+
+
+@njit(cache=True, nogil=True)
+def flattened_on_white(pixels: Any, out: Any) -> None:
+    """``out`` (H x W x 3) = premultiplied ``pixels`` over white: min(c, a) + 255 - a, exactly (the min
+    guards damaged input, where colour exceeds alpha)."""
+    for y in range(out.shape[0]):
+        for x in range(out.shape[1]):
+            a = np.int32(pixels[y, x, 3])
+            for c in range(3):
+                out[y, x, c] = np.uint8(min(np.int32(pixels[y, x, c]), a) + 255 - a)

@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 @cache
 def kernels() -> Any:
-    """The compiled functions (``normal_stack_u8``, ``normal_stack_f32``, ``typed_list``), or None without
+    """The compiled functions (``normal_stack_u8``, ``normal_stack_f32``, ``premultiplied_into``, ``flattened_on_white``,
+    ``typed_list``),
+    or None without
     numba or where it cannot compile them (tried once, on two tiny layers)."""
     try:
         from numba.typed import List
@@ -34,13 +36,17 @@ def kernels() -> Any:
         opacities = np.ones(2, np.float32)
         kit.normal_stack_u8(pixels, opacities, 0, 0, np.empty((2, 2, 4), np.uint8))
         kit.normal_stack_f32(pixels, opacities, 0, 0, np.empty((2, 2, 4), np.float32))
+        kit.premultiplied_into(np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2), np.uint8), np.empty((2, 2, 4), np.uint8))
+        kit.flattened_on_white(np.zeros((2, 2, 4), np.uint8), np.empty((2, 2, 3), np.uint8))
     except Exception as exc:  # not installed, a platform numba does not support, or a failed compile
         log.info("numba unavailable (%s): layers are composed with numpy", exc)
         return None
-    return _Kernels(kit.normal_stack_u8, kit.normal_stack_f32, List)
+    return _Kernels(kit.normal_stack_u8, kit.normal_stack_f32, kit.premultiplied_into, kit.flattened_on_white, List)
 
 
 class _Kernels(NamedTuple):
     normal_stack_u8: Callable[..., None]
     normal_stack_f32: Callable[..., None]
+    premultiplied_into: Callable[..., None]
+    flattened_on_white: Callable[..., None]
     typed_list: Callable[..., Any]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sketchdiffuse.document.compose import premultiplied_into
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.selection import bounds
@@ -93,16 +94,8 @@ def region_layer(width: int, height: int, rgb: np.ndarray, area: Rect, mask: np.
 
     if rgb.shape[:2] != (area.h, area.w):
         rgb = np.asarray(Image.fromarray(rgb).resize((area.w, area.h), Image.Resampling.LANCZOS))
-    # Premultiplied colour rgb * a / 255, rounded, in 16-bit integers: (t + 128 + ((t + 128) >> 8)) >> 8 is
-    # round(t / 255) for every product t of two bytes.
-    t = rgb.astype(np.uint16)
-    t *= mask[..., None]
-    t += 128
-    t += t >> 8
-    t >>= 8
     pixels = blank_pixels(width, height)
     shown = area.intersected(Rect(0, 0, width, height))  # the canvas may have shrunk since
     inside = (slice(shown.y - area.y, shown.bottom - area.y), slice(shown.x - area.x, shown.right - area.x))
-    pixels[shown.slices()][..., :3] = t[inside]
-    pixels[shown.slices()][..., 3] = mask[inside]
+    premultiplied_into(rgb[inside], mask[inside], pixels[shown.slices()])
     return Layer(name=name, pixels=pixels, painted_within=shown)

@@ -48,3 +48,17 @@ def test_without_numba_numpy_composes(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(compose_native, "kernels", lambda: None)
     assert compose.native_stack(layers) is None
     assert np.array_equal(compose.composite(layers, Rect(0, 0, 130, 90)), expected)
+
+
+def test_premultiplying_compiled_equals_numpy_and_exact_rounding(monkeypatch: pytest.MonkeyPatch):
+    rng = np.random.default_rng(7)
+    rgb = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    alpha = rng.integers(0, 256, (37, 53), dtype=np.uint8)
+    compiled = np.zeros((37, 53, 4), np.uint8)
+    compose.premultiplied_into(rgb, alpha, compiled)
+    expected = np.round(rgb.astype(np.float64) * alpha[..., None] / 255.0).astype(np.uint8)
+    assert np.array_equal(compiled[..., :3], expected) and np.array_equal(compiled[..., 3], alpha)
+    monkeypatch.setattr(compose_native, "kernels", lambda: None)
+    plain = np.zeros((37, 53, 4), np.uint8)
+    compose.premultiplied_into(rgb, alpha, plain)
+    assert np.array_equal(plain, compiled)
