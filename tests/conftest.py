@@ -43,3 +43,17 @@ def tiny_sdxl(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_refiner(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tiny-refiner")
     return build_tiny_sdxl_refiner(root / "tiny-refiner", root / "scratch")
+
+
+@pytest.fixture(scope="session")
+def tiny_controlnet(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.gen.tiny import build_tiny_controlnet
+
+    return build_tiny_controlnet(tiny_sd, tmp_path_factory.mktemp("tiny-controlnet") / "scribble")
+
+
+@pytest.fixture(scope="session")
+def tiny_lora(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.gen.tiny import build_tiny_lora
+
+    return build_tiny_lora(tiny_sd, tmp_path_factory.mktemp("tiny-lora") / "tiny-style.safetensors")

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from sketchdiffuse.generation.auxiliary import AuxiliaryModels, load_controlnet
 from sketchdiffuse.generation.caches import OneEntryCache
+from sketchdiffuse.generation.controls import Control
 from sketchdiffuse.generation.errors import GenerationError, InvalidRequestError, OutOfMemoryError
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.model_ref import ModelRef
@@ -29,6 +31,7 @@ from sketchdiffuse.generation.request import (
     SizePolicy,
 )
 from sketchdiffuse.generation.schedulers import make_scheduler
+from sketchdiffuse.generation.steering import apply_loras, check_controlnet, control_arguments, controlled_pipeline
 from sketchdiffuse.generation.tiny_autoencoder import TinyAutoencoder, load_tiny_autoencoder
 
 log = logging.getLogger(__name__)
@@ -103,6 +106,9 @@ class Engine:
         # Live mode repeats the prompt and often the drawing: their encodings are kept for the next job.
         self._prompts: OneEntryCache[tuple[Any, ...], Embeddings] = OneEntryCache()
         self._drawings: OneEntryCache[tuple[Any, ...], Any] = OneEntryCache()
+        # ControlNets stay loaded between jobs within a memory budget (auxiliary.py); what is released is said.
+        self.notices: list[str] = []
+        self.auxiliary = AuxiliaryModels(on_release=self.notices.append)
 
     # -- models -------------------------------------------------------------------------------
     def ensure_model(self, ref: ModelRef, on_load: LoadProgress | None = None) -> LoadedModel:
@@ -136,6 +142,12 @@ class Engine:
             self.tiny = None
             tiny = self.tiny = load_tiny_autoencoder(source, model.device, model.dtype)
         return tiny
+
+    def _controlnet(self, control: Control, model: LoadedModel) -> Any:
+        key = ("controlnet", control.model, model.device, str(model.dtype))
+        net = self.auxiliary.get(key, lambda: load_controlnet(control.model, model.device, model.dtype))
+        check_controlnet(net, model, control)
+        return net
 
     def unload(self) -> None:
         self._prompts.clear()
@@ -240,6 +252,10 @@ class Engine:
                 "model and choose this one as its refiner in Generation settings."
             )
         target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
+        apply_loras(model, request.loras)  # before the prompt is encoded: a LoRA may change the text encoder
+        if request.controls:
+            mode = "inpaint" if inpaint else "img2img" if img2img else "txt2img"
+            target = controlled_pipeline(model, mode, [self._controlnet(c, model) for c in request.controls])
         target.scheduler = make_scheduler(request.scheduler, model.scheduler_config)
         shortcuts: list[str] = []
         if model.device == "cpu" and model.dtype == torch.bfloat16:
@@ -252,7 +268,12 @@ class Engine:
             previewer = self.ensure_tiny_autoencoder(request.preview_decoder, model)
 
         t = time.perf_counter()
-        prompt_key = (request.prompt, request.negative_prompt, guidance)
+        prompt_key = (
+            request.prompt,
+            request.negative_prompt,
+            guidance,
+            tuple((x.path, x.weight) for x in request.loras),
+        )
         emb = self._prompts.get(prompt_key)
         if emb is None:
             emb = encode(pipe, request.prompt, request.negative_prompt, guidance, model.is_sdxl, model.device)
@@ -278,6 +299,10 @@ class Engine:
         if inpaint:
             kwargs["strength"] = request.strength
             kwargs["image"], kwargs["mask_image"] = _inpaint_inputs(request, canvas_w, canvas_h, width, height)
+
+        if request.controls:
+            key = "control_image" if img2img or inpaint else "image"
+            kwargs |= control_arguments(request.controls, width, height, key)
 
         refiner_notes: list[str] = []
         refiner, refine_kwargs, refine_steps = (
@@ -345,7 +370,8 @@ class Engine:
             if "VAE tiling" in used and not model.ref.vae_tiling:
                 for vae in {id(pipe.vae): pipe.vae, id(decoder.vae): decoder.vae}.values():
                     vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
-        warnings = list(emb.warnings) + refiner_notes
+        warnings = list(emb.warnings) + refiner_notes + self.notices
+        self.notices.clear()
         if model.device_warning:
             warnings.append(model.device_warning)
         if used:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from sketchdiffuse.generation.controls import Lora
 from sketchdiffuse.generation.metadata import png_text
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, ModelIdentity
@@ -101,7 +102,22 @@ def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
         }
         | _refiner_record(entry.result)
         | _region_record(entry.result, name)
+        | _steering_record(entry.result)
     )
+
+
+def _steering_record(result: GenerationResult) -> dict[str, Any]:
+    """LoRAs (restored with the entry) and controls (kept as a record: their images are not stored)."""
+    r = result.request
+    out: dict[str, Any] = {}
+    if r.loras:
+        out["loras"] = [{"path": lora.path, "weight": lora.weight} for lora in r.loras]
+    if r.controls:
+        out["controls"] = [
+            {"kind": c.kind.value, "model": c.model, "strength": c.strength, "start": c.start, "end": c.end}
+            for c in r.controls
+        ]
+    return out
 
 
 def _mask_name(name: str) -> str:
@@ -222,6 +238,7 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
         scheduler=record["scheduler"],
         region=region,
         region_frame=region_frame if region is not None else None,
+        loras=tuple(Lora(str(x["path"]), float(x["weight"])) for x in record.get("loras", [])),
         mask=mask,
     )
     w, h = record.get("work_size", [image.shape[1], image.shape[0]])

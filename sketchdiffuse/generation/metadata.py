@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from sketchdiffuse.generation.identity import file_hash
 from sketchdiffuse.generation.request import GenerationResult
 from sketchdiffuse.io.png_meta import PARAMETERS_KEY, format_parameters
 
@@ -23,8 +26,24 @@ def parameters_text(result: GenerationResult) -> str:
     if result.refiner is not None:  # as AUTOMATIC1111 writes them
         settings["Refiner"] = f"{result.refiner.name} [{result.refiner.short_hash}]"
         settings["Refiner switch at"] = f"{r.refiner_switch:g}"
+    for i, c in enumerate(r.controls):  # as the ControlNet extension writes them
+        settings[f"ControlNet {i}"] = (
+            f"Module: {c.kind.value}, Model: {Path(c.model).name}, Weight: {c.strength:g}, "
+            f"Guidance Start: {c.start:g}, Guidance End: {c.end:g}"
+        )
+    if r.loras:
+        settings["Lora hashes"] = ", ".join(f"{lora.name}: {_lora_hash(lora.path)}" for lora in r.loras)
     settings["Version"] = "sketchdiffuse"
-    return format_parameters(r.prompt, r.negative_prompt, settings)
+    # AUTOMATIC1111 keeps LoRAs as tags in the prompt; a reader that knows them applies them again.
+    tags = "".join(f" <lora:{lora.name}:{lora.weight:g}>" for lora in r.loras)
+    return format_parameters(r.prompt + tags, r.negative_prompt, settings)
+
+
+def _lora_hash(path: str) -> str:
+    try:
+        return file_hash(Path(path))
+    except OSError:  # moved since: the name alone still says which
+        return "unknown"
 
 
 def png_text(result: GenerationResult) -> dict[str, str]:

@@ -160,6 +160,9 @@ class LoadedModel:
     # the previous job's scheduler (whose options, e.g. Karras sigmas, would leak into the next).
     scheduler_config: dict[str, Any] = field(default_factory=dict)
     device_warning: str = ""  # e.g. a GPU this PyTorch cannot use: every result says so
+    # LoRA files loaded into the UNet and text encoder as peft adapters: path -> adapter name (steering.py).
+    loras: dict[str, str] = field(default_factory=dict)
+    next_adapter: int = 0
     _txt2img: Any = field(default=None, repr=False)
     _inpaint: Any = field(default=None, repr=False)
 

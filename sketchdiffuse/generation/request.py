@@ -8,6 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
+from sketchdiffuse.generation.controls import Control, Lora
 from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.limits import (
@@ -77,6 +78,9 @@ class GenerationRequest:
     # The document's frame (sx, sy, tx, ty) when ``region`` was taken: the canvas may be expanded, cropped or
     # scaled before the result is applied, and the frame carries the region to the same part of the picture.
     region_frame: tuple[float, float, float, float] | None = None
+    # ControlNet controls (guidance from a layer) and LoRA styles, in the order they were added (controls.py).
+    controls: tuple[Control, ...] = ()
+    loras: tuple[Lora, ...] = ()
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:

@@ -194,3 +194,45 @@ def build_tiny_sdxl_refiner(folder: Path, scratch: Path) -> Path:
     )
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+def build_tiny_controlnet(pipeline: Path, folder: Path, seed: int = 1) -> Path:
+    """A ControlNet made from the tiny pipeline's UNet (diffusers' from_unet), its conditioning embedding
+    with one stride-2 stage for the tiny VAE's latent factor of 2, and its zero convolutions given random
+    weights so that the control changes the picture (a fresh ControlNet adds exactly nothing)."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_pretrained(pipeline / "unet")
+    torch.manual_seed(seed)
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+    with torch.no_grad():
+        zeros = [*net.controlnet_down_blocks, net.controlnet_mid_block, net.controlnet_cond_embedding.conv_out]
+        for conv in zeros:
+            conv.weight.normal_(0.0, 0.3)
+    net.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def build_tiny_lora(pipeline: Path, file: Path, seed: int = 2) -> Path:
+    """A rank-4 LoRA for the tiny pipeline's UNet attention, with random (non-zero) weights, saved in diffusers'
+    layout with save_lora_weights. (UNet only: loading a text-encoder LoRA goes through transformers, whose
+    adapter loading wants a newer peft than the package index here offers.)"""
+    from diffusers import StableDiffusionPipeline
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+
+    pipe = StableDiffusionPipeline.from_pretrained(pipeline)
+    torch.manual_seed(seed)
+    config = LoraConfig(r=4, lora_alpha=4, target_modules=["to_q", "to_k", "to_v", "to_out.0"], init_lora_weights=False)
+    pipe.unet.add_adapter(config)
+    with torch.no_grad():  # peft's non-default init is small; larger weights make the style plain to see
+        for name, param in pipe.unet.named_parameters():
+            if "lora_B" in name:
+                param.mul_(20.0)
+    StableDiffusionPipeline.save_lora_weights(
+        file.parent,
+        unet_lora_layers=get_peft_model_state_dict(pipe.unet),
+        weight_name=file.name,
+        safe_serialization=True,
+    )
+    return file

@@ -1,0 +1,133 @@
+"""Controls and LoRAs applied to a loaded model for one job (the requests' parts in controls.py).
+
+ControlNet pipelines are made with ``from_pipe`` over the loaded model's own modules, so a control adds only
+the ControlNet's weights. LoRAs are peft adapters inside the shared UNet and text encoder: loaded once per
+file, re-weighted with ``set_adapters`` (no reload of anything), deleted when no longer asked for, which
+leaves the base weights exactly as they were."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+from sketchdiffuse.generation.controls import Control, Lora
+from sketchdiffuse.generation.errors import InvalidRequestError, ModelError
+from sketchdiffuse.generation.models import LoadedModel
+
+CONTROL_MODES = ("txt2img", "img2img", "inpaint")
+
+
+def controlled_pipeline(model: LoadedModel, mode: str, nets: list[Any]) -> Any:
+    """The ControlNet pipeline for ``mode`` over ``model``'s components with ``nets`` beside the UNet."""
+    import diffusers
+    from diffusers.models.controlnets.multicontrolnet import MultiControlNetModel
+
+    names = {
+        ("txt2img", False): "StableDiffusionControlNetPipeline",
+        ("img2img", False): "StableDiffusionControlNetImg2ImgPipeline",
+        ("inpaint", False): "StableDiffusionControlNetInpaintPipeline",
+        ("txt2img", True): "StableDiffusionXLControlNetPipeline",
+        ("img2img", True): "StableDiffusionXLControlNetImg2ImgPipeline",
+        ("inpaint", True): "StableDiffusionXLControlNetInpaintPipeline",
+    }
+    cls = getattr(diffusers, names[(mode, model.is_sdxl)])
+    controlnet = nets[0] if len(nets) == 1 else MultiControlNetModel(nets)
+    pipe = cls.from_pipe(model.pipe, controlnet=controlnet, dtype=model.dtype)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def check_controlnet(net: Any, model: LoadedModel, control: Control) -> None:
+    """A ControlNet made for another Stable Diffusion version fails deep in the UNet; say so first."""
+    theirs, ours = net.config.cross_attention_dim, model.pipe.unet.config.cross_attention_dim
+    if theirs != ours:
+        raise InvalidRequestError(
+            f"The {control.kind.label} ControlNet '{Path(control.model).name}' was made for another Stable "
+            f"Diffusion version than {model.family.label} (text features {theirs} wide, the model's {ours}); "
+            "choose one made for the loaded model."
+        )
+
+
+def control_arguments(controls: tuple[Control, ...], width: int, height: int, key: str) -> dict[str, Any]:
+    """The pipeline's control arguments: the images at the working size under ``key`` ("image" for
+    text-to-image, "control_image" otherwise), strengths and start/end, one each or lists for several."""
+    from PIL import Image
+
+    images = [
+        Image.fromarray(c.image).resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0) for c in controls
+    ]
+
+    def one_or_list(values: list[Any]) -> Any:
+        return values[0] if len(values) == 1 else values
+
+    return {
+        key: one_or_list(images),
+        "controlnet_conditioning_scale": one_or_list([float(c.strength) for c in controls]),
+        "control_guidance_start": one_or_list([float(c.start) for c in controls]),
+        "control_guidance_end": one_or_list([float(c.end) for c in controls]),
+    }
+
+
+def apply_loras(model: LoadedModel, loras: tuple[Lora, ...]) -> None:
+    """Make ``model`` carry exactly ``loras`` at their weights: new files loaded (after a check that they fit
+    the model), weights set, the ones no longer asked for deleted."""
+    pipe = model.pipe
+    wanted: dict[str, float] = {}
+    for lora in loras:  # the same file twice: the weights add up, as two tags in a prompt would
+        wanted[lora.path] = wanted.get(lora.path, 0.0) + lora.weight
+    gone = [name for path, name in model.loras.items() if path not in wanted]
+    if gone:
+        pipe.delete_adapters(gone)
+        model.loras = {path: name for path, name in model.loras.items() if path in wanted}
+    for path in wanted:
+        if path not in model.loras:
+            name = f"lora_{model.next_adapter}"
+            model.next_adapter += 1
+            _load_lora(model, path, name)
+            model.loras[path] = name
+    if wanted:
+        pipe.set_adapters([model.loras[p] for p in wanted], [wanted[p] for p in wanted])
+
+
+def _load_lora(model: LoadedModel, path: str, name: str) -> None:
+    file = Path(path)
+    if not file.is_file():
+        raise ModelError(f"The LoRA '{file.name}' is not there any more ({path}); add it again or remove it.")
+    if file.suffix.lower() != ".safetensors":
+        raise ModelError(f"'{file.name}' is not a .safetensors file; sketchdiffuse opens LoRAs only in that format.")
+    width = lora_text_width(file)
+    ours = int(model.pipe.unet.config.cross_attention_dim)
+    if width is not None and width != ours:
+        made_for = {768: "SD 1.x", 1024: "SD 2.x", 2048: "SDXL"}.get(width, f"a model with {width}-wide text features")
+        raise InvalidRequestError(
+            f"The LoRA '{file.stem}' was made for {made_for}; the loaded model is {model.family.label}. "
+            "Choose a LoRA made for it, or load a model it was made for."
+        )
+    try:
+        model.pipe.load_lora_weights(str(file), adapter_name=name)
+    except Exception as exc:  # peft and diffusers raise many kinds for keys and shapes that do not fit
+        with contextlib.suppress(Exception):  # nothing may have been loaded under that name
+            model.pipe.delete_adapters([name])  # a half-loaded adapter must not stay in the model
+        raise ModelError(f"The LoRA '{file.stem}' could not be loaded ({type(exc).__name__}: {exc}).") from exc
+
+
+def lora_text_width(file: Path) -> int | None:
+    """The width of the text features a LoRA's cross-attention keys take (768 SD 1.x, 1024 SD 2.x, 2048 SDXL),
+    read from the safetensors header alone; None when the file has no such key."""
+    try:
+        with file.open("rb") as f:
+            size = struct.unpack("<Q", f.read(8))[0]
+            if size > 64 << 20:
+                return None
+            header = json.loads(f.read(size))
+    except (OSError, ValueError, struct.error):
+        return None
+    for key, meta in header.items():
+        low = key.lower()
+        down = "lora_down" in low or "lora_a" in low or "lora.down" in low
+        if "attn2" in low and "to_k" in low and down and isinstance(meta, dict) and len(meta.get("shape", [])) == 2:
+            return int(meta["shape"][1])
+    return None
