@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import sketchdiffuse.generation.tuning as tuning
+from sketchdiffuse.generation.controls import Control, ControlKind, Lora, control_image
 from sketchdiffuse.generation.family_override import BASES, FamilyOverride
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, REFINER_SWITCH, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from sketchdiffuse.generation.request import GenerationResult
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
+KINDS = [kind.value for kind in ControlKind]
 
 
 def _number_in(low: float, high: float, cast: type, what: str) -> Callable[[str], float]:
@@ -124,8 +126,70 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="soften the mask's edge by this many pixels (default 0)",
     )
+    gen.add_argument(
+        "--control",
+        action="append",
+        default=[],
+        metavar="KIND=IMAGE[@WEIGHT]",
+        help="steer with a ControlNet: KIND scribble, lineart or canny; IMAGE the lines or picture the sketch's "
+        "size (dark lines on white, or a transparent layer); repeatable",
+    )
+    gen.add_argument(
+        "--control-model",
+        action="append",
+        default=[],
+        metavar="KIND=MODEL",
+        help="the ControlNet for KIND: Hub id, diffusers folder or .safetensors file",
+    )
+    gen.add_argument(
+        "--lora", action="append", default=[], metavar="FILE[@WEIGHT]", help="a LoRA .safetensors file; repeatable"
+    )
     gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
     return parser
+
+
+def _weighted(text: str, default: float = 1.0) -> tuple[str, float]:
+    """``PATH@WEIGHT`` split at the last @ when what follows is a number (a path may hold @ and, on Windows,
+    a drive letter's colon)."""
+    head, at, tail = text.rpartition("@")
+    if at:
+        try:
+            return head, float(tail)
+        except ValueError:
+            pass
+    return text, default
+
+
+def _controls(args: argparse.Namespace, sketch: np.ndarray) -> tuple[Control, ...]:
+    """--control and --control-model into controls; every problem is one sentence."""
+    from sketchdiffuse.document.errors import DocumentError
+    from sketchdiffuse.io.images import open_image
+
+    models: dict[str, str] = {}
+    for item in args.control_model:
+        kind, eq, model = item.partition("=")
+        if not eq or kind.strip().lower() not in KINDS:
+            raise DocumentError(f"--control-model takes KIND=MODEL with KIND one of {', '.join(KINDS)}; not '{item}'.")
+        models[kind.strip().lower()] = model
+    controls = []
+    for item in args.control:
+        kind, eq, rest = item.partition("=")
+        kind = kind.strip().lower()
+        if not eq or kind not in KINDS:
+            raise DocumentError(
+                f"--control takes KIND=IMAGE[@WEIGHT] with KIND one of {', '.join(KINDS)}; not '{item}'."
+            )
+        if kind not in models:
+            raise DocumentError(f"The {kind} control needs its ControlNet: --control-model {kind}=MODEL.")
+        path, weight = _weighted(rest)
+        layer = open_image(path).pixels
+        if layer.shape[:2] != sketch.shape[:2]:
+            raise DocumentError(
+                f"The control image '{path}' is {layer.shape[1]} x {layer.shape[0]}; the sketch is "
+                f"{sketch.shape[1]} x {sketch.shape[0]}. They must be the same size."
+            )
+        controls.append(Control(ControlKind(kind), models[kind], control_image(ControlKind(kind), layer), weight))
+    return tuple(controls)
 
 
 def _load_sketch(path: str) -> np.ndarray:
@@ -227,6 +291,8 @@ def generate_command(args: argparse.Namespace) -> int:
             size_policy=SizePolicy(args.size),
             refiner=refiner,
             refiner_switch=args.refiner_switch,
+            controls=_controls(args, sketch),
+            loras=tuple(Lora(str(Path(p).expanduser()), w) for p, w in map(_weighted, args.lora)),
         )
         if mask is not None:  # only the masked part and the context around it go to the model
             region = region_of(
@@ -244,6 +310,7 @@ def generate_command(args: argparse.Namespace) -> int:
                 mask=region.mask,
                 region=(area.x, area.y, area.w, area.h),
                 refiner=None,
+                controls=tuple(replace(c, image=c.image[area.slices()]) for c in request.controls),
             )
 
         def on_progress(p: Progress) -> None:

@@ -182,3 +182,40 @@ def test_generate_with_a_mask_changes_only_the_masked_part(tiny_sd: Path, tmp_pa
     Image.fromarray(mask[:30]).save(tmp_path / "small.png")
     assert main([*base, "--mask", str(tmp_path / "small.png"), "-o", str(out)]) == 1
     assert "must be the same size" in capsys.readouterr().err
+
+
+def test_generate_with_a_control_and_a_lora(tiny_sd: Path, tiny_controlnet: Path, tiny_lora: Path, tmp_path: Path):
+    sketch, lines, out = tmp_path / "sketch.png", tmp_path / "lines@home.png", tmp_path / "out.png"
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(sketch)
+    drawn = np.full((64, 64, 3), 255, np.uint8)
+    drawn[20:44, 20:23] = 0  # a dark stroke on white
+    Image.fromarray(drawn).save(lines)
+    common = [str(sketch), "--prompt", "a cat", "--steps", "4", "--seed", "1", "--model", str(tiny_sd)]
+    done = run_cli(
+        *common,
+        "--control",
+        f"scribble={lines}@0.7",  # an @ in the file name and a weight after the last one
+        "--control-model",
+        f"scribble={tiny_controlnet}",
+        "--lora",
+        f"{tiny_lora}@0.5",
+        "-o",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    prompt, _, settings = parse_parameters(read_image(out).text["parameters"])
+    assert prompt == f"a cat <lora:{tiny_lora.stem}:0.5>"
+    assert settings["ControlNet 0"].startswith("Module: scribble, Model: scribble, Weight: 0.7")
+    plain = run_cli(*common, "-o", str(tmp_path / "plain.png"))
+    assert plain.returncode == 0
+    assert not np.array_equal(np.asarray(read_image(out)), np.asarray(read_image(tmp_path / "plain.png")))
+    missing = run_cli(*common, "--control", f"canny={lines}", "-o", str(tmp_path / "x.png"))
+    assert missing.returncode == 1 and "needs its ControlNet: --control-model canny=MODEL" in missing.stderr
+
+
+def test_weights_after_paths_with_drive_letters_and_at_signs():
+    from sketchdiffuse.cli import _weighted
+
+    assert _weighted(r"C:\loras\ink style.safetensors@0.8") == (r"C:\loras\ink style.safetensors", 0.8)
+    assert _weighted(r"D:\me@home\style.safetensors") == (r"D:\me@home\style.safetensors", 1.0)
+    assert _weighted("style.safetensors@-1.5") == ("style.safetensors", -1.5)
