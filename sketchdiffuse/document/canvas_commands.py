@@ -60,6 +60,7 @@ def _moved(layer: Layer, pixels: np.ndarray) -> Layer:
         visible=layer.visible,
         blend_mode=layer.blend_mode,
         locked=layer.locked,
+        control=layer.control,
     )
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
 from sketchdiffuse.document.compose import composite, scaled_by
+from sketchdiffuse.document.control_role import ControlRole
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError, LayerLockedError
 from sketchdiffuse.document.layer import Layer, blank_pixels
@@ -76,7 +77,7 @@ class Macro:
 
 # Properties that change the picture (and so need a repaint) versus ones that only change the panel.
 _VISUAL = {"opacity", "visible", "blend_mode"}
-_PROPERTIES = {"name", "locked"} | _VISUAL
+_PROPERTIES = {"name", "locked", "control"} | _VISUAL
 
 
 @dataclass
@@ -229,12 +230,15 @@ def set_layer_property(doc: Document, index: int, prop: str, value: Any) -> SetL
             raise DocumentError("A layer name cannot be empty.")
     elif prop in ("visible", "locked"):
         value = bool(value)
+    elif prop == "control" and value is not None and not isinstance(value, ControlRole):
+        raise DocumentError("A layer's control role is a ControlRole or none.")
     labels = {
         "name": "Rename",
         "opacity": "Opacity",
         "visible": "Visibility",
         "blend_mode": "Blend mode",
         "locked": "Lock",
+        "control": "Control role",
     }
     return SetLayerProperty(f"{labels[prop]} of '{layer.name}'", layer, prop, getattr(layer, prop), value)
 

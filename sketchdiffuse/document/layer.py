@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.control_role import ControlRole
 from sketchdiffuse.document.rect import Rect
 
 Pixels = np.ndarray  # H x W x 4 uint8, premultiplied RGBA
@@ -27,6 +28,7 @@ class Layer:
     visible: bool = True
     blend_mode: BlendMode = BlendMode.NORMAL
     locked: bool = False
+    control: ControlRole | None = None  # guidance for a ControlNet instead of colour (control_role.py)
     uid: int = field(default_factory=lambda: Layer._next_uid())
     # A box known to hold every painted pixel when the layer was made (a result placed in a region), so the
     # document need not scan a fresh canvas-size layer; it is trusted only until the pixels first change.
@@ -55,6 +57,7 @@ class Layer:
             visible=self.visible,
             blend_mode=self.blend_mode,
             locked=self.locked,
+            control=self.control,
         )
 
 

@@ -129,6 +129,12 @@ class GenerationRequest:
         """A digest of ``mask``: live mode tells a changed selection from an unchanged one by it."""
         return None if self.mask is None else image_digest(np.ascontiguousarray(self.mask))
 
+    @cached_property
+    def controls_digest(self) -> tuple[str, ...]:
+        """Digests of the control images (controls compare equal without them): a stroke on a control layer
+        is a new state for live mode."""
+        return tuple(image_digest(np.ascontiguousarray(c.image)) for c in self.controls)
+
     def with_(self, **changes: object) -> GenerationRequest:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.control_role import ControlRole
 from sketchdiffuse.document.document import MAX_SIDE, Document, check_size
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.frame import Frame
@@ -259,7 +260,37 @@ def _read_layer(
         visible=elem.get("visibility", "visible") != "hidden" and group_visible,
         blend_mode=mode,
         locked=elem.get("edit-locked") == "true",
+        control=_control_role(elem, name, warnings),
     )
+
+
+CONTROL_PREFIX = "sketchdiffuse-control-"  # kind, model, strength, start, end on a <layer> with a control role
+
+
+def _control_attributes(role: ControlRole | None) -> dict[str, str]:
+    if role is None:
+        return {}
+    values = {"kind": role.kind, "model": role.model, "strength": f"{role.strength:g}"}
+    values |= {"start": f"{role.start:g}", "end": f"{role.end:g}"}
+    return {CONTROL_PREFIX + key: value for key, value in values.items()}
+
+
+def _control_role(elem: ET.Element, name: str, warnings: list[str]) -> ControlRole | None:
+    """The layer's control role as sketchdiffuse wrote it; other programs see a normal layer."""
+    kind = elem.get(CONTROL_PREFIX + "kind")
+    if kind is None:
+        return None
+    try:
+        return ControlRole(
+            kind,
+            elem.get(CONTROL_PREFIX + "model", ""),
+            float(elem.get(CONTROL_PREFIX + "strength", "1")),
+            float(elem.get(CONTROL_PREFIX + "start", "0")),
+            float(elem.get(CONTROL_PREFIX + "end", "1")),
+        )
+    except (ValueError, DocumentError) as exc:
+        warnings.append(f"Layer '{name}' has a damaged control role ({exc}); it is a normal layer now.")
+        return None
 
 
 # -- writing ----------------------------------------------------------------------------------
@@ -299,7 +330,7 @@ def _stack_xml(doc: Document, offsets: list[tuple[int, int]]) -> bytes:
             "composite-op": layer.blend_mode.ora_op,
             "edit-locked": "true" if layer.locked else "false",
             "selected": "true" if index == doc.active_index else "false",
-        }
+        } | _control_attributes(layer.control)
         ET.SubElement(stack, "layer", attrs)
     return ET.tostring(image, encoding="utf-8", xml_declaration=True)
 

@@ -17,7 +17,7 @@ from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.ora import OraContents, read_ora, write_ora
 from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import apply_result
-from sketchdiffuse.session.requests import build_request, drawing_of, region_request
+from sketchdiffuse.session.requests import document_request, drawing_composite, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 
@@ -88,13 +88,11 @@ class DocumentSession:
 
     # -- generation --------------------------------------------------------------------------
     def drawing(self) -> np.ndarray:
-        return drawing_of(self.doc.composite())
+        return drawing_of(drawing_composite(self.doc))
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """What Generate sends: the whole drawing, or with a selection the area around it."""
-        if self.doc.selection is not None:
-            return region_request(self.panel, self.run, self.doc.composite(), self.doc.selection, seed, self.doc.frame)
-        return build_request(self.panel, self.run, self.drawing(), seed)
+        return document_request(self.panel, self.run, self.doc, seed)
 
     def keep(self, result: GenerationResult) -> None:
         """A finished result joins the history of results (newest first)."""

@@ -7,7 +7,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from sketchdiffuse.document.compose import composite
+from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.frame import Frame
+from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.generation.controls import Control, ControlKind, control_image
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
@@ -95,6 +99,38 @@ def region_request(
     return replace(
         request, mask=region.mask, region=(area.x, area.y, area.w, area.h), region_frame=region_frame, refiner=None
     )
+
+
+def document_request(panel: PanelValues, run: RunSettings, doc: Document, seed: int | None = None) -> GenerationRequest:
+    """What Generate sends for ``doc``: its drawing (control layers left out), or with a selection the area
+    around it, steered by the visible control layers (their control images cut to the same area)."""
+    composite = drawing_composite(doc)
+    controls = layer_controls(doc)
+    if doc.selection is None:
+        return replace(build_request(panel, run, drawing_of(composite), seed), controls=controls)
+    request = region_request(panel, run, composite, doc.selection, seed, doc.frame)
+    area = Rect(*request.region) if request.region is not None else doc.rect
+    return replace(request, controls=tuple(replace(c, image=c.image[area.slices()]) for c in controls))
+
+
+def drawing_composite(doc: Document) -> np.ndarray:
+    """The composite img2img starts from: every layer but those with a control role (guidance, not colour)."""
+    if not any(layer.control is not None for layer in doc.layers):
+        return doc.composite_view()  # the cached composite: nothing to leave out
+    return composite([layer for layer in doc.layers if layer.control is None], doc.rect)
+
+
+def layer_controls(doc: Document) -> tuple[Control, ...]:
+    """The controls of the visible control layers, bottom first (hiding a control layer switches it off)."""
+    controls = []
+    for layer in doc.layers:
+        role = layer.control
+        if role is None or not layer.visible:
+            continue
+        kind = ControlKind(role.kind)
+        image = control_image(kind, layer.pixels)
+        controls.append(Control(kind, role.model, image, role.strength, role.start, role.end))
+    return tuple(controls)
 
 
 def refine_request(request: GenerationRequest, image: np.ndarray, refiner: ModelRef, seed: int) -> GenerationRequest:

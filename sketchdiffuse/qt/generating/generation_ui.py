@@ -38,7 +38,7 @@ from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import apply_result, result_layer
 from sketchdiffuse.session.model_overrides import ModelOverrides
-from sketchdiffuse.session.requests import build_request, drawing_of, model_ref, refine_request, region_request
+from sketchdiffuse.session.requests import document_request, model_ref, refine_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -175,10 +175,7 @@ class GenerationUi(QObject):
         doc = self.document()
         panel, run = PanelValues.from_mapping(self.panel.values()), self.run_settings()
         try:
-            if doc.selection is not None:  # generate in the selection only
-                request = region_request(panel, run, doc.composite_view(), doc.selection, seed, doc.frame)
-            else:
-                request = build_request(panel, run, drawing_of(doc.composite_view()), seed)
+            request = document_request(panel, run, doc, seed)  # with a selection: in it only
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None

@@ -175,7 +175,7 @@ class LiveMode(QObject):
         request = self.request()
         if request is None:
             return False
-        state = (request, request.drawing_digest, request.mask_digest)
+        state = (request, request.drawing_digest, request.mask_digest, request.controls_digest)
         if not self.scheduler.should_submit(state):
             return False  # unchanged drawing and settings: nothing to do
         if not self.ui.submit_live(request):
