@@ -259,10 +259,40 @@ def large_document(w: MainWindow, grab: Callable[[], None], settled: bool) -> No
     QTimer.singleShot(300, lower)
 
 
+def toy_control(w: MainWindow, grab: Callable[[], None]) -> None:
+    """A circle outlined on a control layer (Scribble, the toy ControlNet) steers "a red circle" to it; the
+    result applied below the lines, the layer panel showing the control layer and its role."""
+    import numpy as np
+
+    from sketchdiffuse.document import commands as cmd
+    from sketchdiffuse.document.control_role import ControlRole
+
+    ui = toy_setup(w, seed=2)
+    ui.panel.set_values({"strength": 1.0})
+    doc = w.doc
+    ys, xs = np.mgrid[0:512, 0:512]
+    d = np.hypot(xs - 350, ys - 300)
+    lines = doc.layers[1]
+    lines.pixels[(d <= 110) & (d > 96)] = (30, 30, 30, 255)
+    doc.notify_dirty(doc.rect, lines)
+    w.history.push(cmd.set_layer_property(doc, 1, "name", "Lines"))
+    w.layers.set_control_role(ControlRole("scribble", TOY + "-scribble"))
+
+    def finished(*_: object) -> None:
+        ui.apply(ui.strip.entries[0])
+        w.history.push(cmd.move_layer(doc, 1, len(doc.layers) - 1))  # the lines over the picture
+        ui.strip.setCurrentRow(0)
+        QTimer.singleShot(800, grab)
+
+    ui.ensure_controller().finished.connect(finished)
+    ui.generate()
+
+
 # Scenes that set the window up and call grab when the picture is ready.
 SCENES: dict[str, Callable[[MainWindow, Callable[[], None]], None]] = {
     "toy": toy_generation,
     "toy-live": toy_live,
+    "toy-control": toy_control,
     "transform": transform_preview,
     "quick-mask": quick_mask,
     "outpaint": outpaint,

@@ -76,3 +76,22 @@ def test_generation_settings_take_a_refiner_and_its_switch(qtbot, tmp_path):
     chosen = dialog.values()
     assert not dialog.isVisible()
     assert (chosen.refiner, chosen.refiner_switch, chosen.aesthetic_score) == (str(refiner), 0.7, 7.0)
+
+
+def test_the_control_role_dialog_returns_what_was_chosen_and_refuses_no_model(qtbot):
+    from sketchdiffuse.document.control_role import ControlRole
+    from sketchdiffuse.qt.painting.control_role_dialog import SUGGESTED, ControlRoleDialog
+
+    dialog = ControlRoleDialog("Lines", None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.role() == ControlRole("scribble", SUGGESTED["scribble"])
+    dialog.kind.setCurrentIndex(dialog.kind.findData("canny"))
+    dialog.kind.activated.emit(dialog.kind.currentIndex())
+    assert dialog.model.text() == SUGGESTED["canny"]  # the usual model follows the kind
+    retype(qtbot, dialog.model, "/models/my-canny.safetensors")
+    retype(qtbot, dialog.strength, "0.6")
+    assert dialog.role() == ControlRole("canny", "/models/my-canny.safetensors", 0.6, 0.0, 1.0)
+    retype(qtbot, dialog.model, "")
+    press(qtbot, dialog, QDialogButtonBox.StandardButton.Ok)
+    assert dialog.isVisible() and "Name the ControlNet" in dialog.problem.text()

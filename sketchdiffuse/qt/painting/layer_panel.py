@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -33,13 +34,16 @@ from PySide6.QtWidgets import (
 
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document.blend import BlendMode
+from sketchdiffuse.document.control_role import CONTROL_KINDS, ControlRole
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.layer import Layer
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.generation.controls import ControlKind
 from sketchdiffuse.qt.convert import to_qimage
 from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.qt.painting.control_role_dialog import SUGGESTED, ControlRoleDialog
 
 THUMB = 40
 _MIME = "application/x-sketchdiffuse-layer-row"
@@ -79,7 +83,7 @@ def _checks() -> QPixmap:
 def _rows(doc: Document) -> list[tuple]:
     """What each row shows, top first; uid first."""
     return [
-        (layer.uid, layer.name, layer.visible, layer.opacity, layer.blend_mode, layer.locked)
+        (layer.uid, layer.name, layer.visible, layer.opacity, layer.blend_mode, layer.locked, layer.control)
         for layer in reversed(doc.layers)
     ]
 
@@ -147,6 +151,8 @@ class LayerModel(QAbstractListModel):
         if not index.isValid():
             return None
         layer = self.doc.layers[self.layer_index(index.row())]
+        if role == Qt.ItemDataRole.DisplayRole and layer.control is not None:
+            return f"{layer.name}  \u25c6 {ControlKind(layer.control.kind).label}"  # a control layer says so
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
             return layer.name
         if role == Qt.ItemDataRole.CheckStateRole:
@@ -159,6 +165,8 @@ class LayerModel(QAbstractListModel):
             return kept[1]
         if role == Qt.ItemDataRole.ToolTipRole:
             extra = ", locked" if layer.locked else ""
+            if layer.control is not None:
+                extra += f", steers as {ControlKind(layer.control.kind).label} ({layer.control.model})"
             return f"{layer.name}: {layer.blend_mode.label}, {round(layer.opacity * 100)} %{extra}"
         return None
 
@@ -257,6 +265,20 @@ class LayerPanel(QWidget):
         row2 = QHBoxLayout()
         row2.addWidget(QLabel("Blend"))
         row2.addWidget(self.blend, 1)
+        self.control = QComboBox()
+        self.control.addItem("None (colour)", "")
+        for kind in CONTROL_KINDS:
+            self.control.addItem(ControlKind(kind).label, kind)
+        self.control.setToolTip(
+            "A control layer's lines steer the picture through a ControlNet instead of being painted"
+        )
+        self.control_settings = QToolButton()
+        self.control_settings.setText("…")
+        self.control_settings.setToolTip("ControlNet, strength and schedule of this control layer")
+        row3 = QHBoxLayout()
+        row3.addWidget(QLabel("Control"))
+        row3.addWidget(self.control, 1)
+        row3.addWidget(self.control_settings)
         buttons = QHBoxLayout()
         self.buttons: dict[str, QToolButton] = {}
         for key, tip in (
@@ -277,6 +299,7 @@ class LayerPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(row1)
         layout.addLayout(row2)
+        layout.addLayout(row3)
         layout.addWidget(self.view, 1)
         layout.addLayout(buttons)
 
@@ -288,6 +311,8 @@ class LayerPanel(QWidget):
         self.buttons["layer-delete"].clicked.connect(lambda: self._run(lambda d: cmd.delete_layer(d, d.active_index)))
         self.opacity.valueChanged.connect(self._opacity_changed)
         self.blend.activated.connect(self._blend_changed)
+        self.control.activated.connect(self._control_changed)
+        self.control_settings.clicked.connect(self.edit_control_role)
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.model.layersChanged.connect(self.sync_from_document)
         self.sync_from_document()
@@ -319,6 +344,7 @@ class LayerPanel(QWidget):
             else:
                 self.blend.setCurrentIndex(self.blend.findData(layer.blend_mode.value))
             widget.blockSignals(False)
+        self.control.setCurrentIndex(self.control.findData(layer.control.kind if layer.control else ""))
         self.opacity_label.setText(f"{round(layer.opacity * 100)} %")
         self.buttons["layer-merge"].setEnabled(self.doc.active_index > 0)
         self.buttons["layer-delete"].setEnabled(len(self.doc.layers) > 1)
@@ -335,3 +361,27 @@ class LayerPanel(QWidget):
 
     def _blend_changed(self, row: int) -> None:
         self._run(lambda d: cmd.set_layer_property(d, d.active_index, "blend_mode", self.blend.itemData(row)))
+
+    def _control_changed(self, row: int) -> None:
+        """None takes the role away; a kind keeps the layer's ControlNet unless it was the other kind's usual one."""
+        kind = str(self.control.itemData(row))
+        current = self.doc.active_layer.control
+        if not kind:
+            role = None
+        elif current is None or current.model in SUGGESTED.values():
+            role = ControlRole(
+                kind, SUGGESTED[kind], *((current and (current.strength, current.start, current.end)) or ())
+            )
+        else:
+            role = replace(current, kind=kind)
+        self.set_control_role(role)
+
+    def set_control_role(self, role: ControlRole | None) -> None:
+        if role != self.doc.active_layer.control:
+            self._run(lambda d: cmd.set_layer_property(d, d.active_index, "control", role))
+
+    def edit_control_role(self) -> None:
+        layer = self.doc.active_layer
+        dialog = ControlRoleDialog(layer.name, layer.control, self)
+        if dialog.exec() == ControlRoleDialog.DialogCode.Accepted:
+            self.set_control_role(dialog.role())
