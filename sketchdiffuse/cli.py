@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 import sketchdiffuse.generation.tuning as tuning
-from sketchdiffuse.generation.controls import Control, ControlKind, Lora, control_image
+from sketchdiffuse.generation.controls import Control, ControlKind, Lora, Reference, control_image
 from sketchdiffuse.generation.family_override import BASES, FamilyOverride
 from sketchdiffuse.generation.limits import GUIDANCE, MAX_SEED, RANDOM_SEED, REFINER_SWITCH, STEPS, STRENGTH
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
@@ -143,6 +143,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument(
         "--lora", action="append", default=[], metavar="FILE[@WEIGHT]", help="a LoRA .safetensors file; repeatable"
+    )
+    gen.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="IMAGE[@WEIGHT]",
+        help="a picture whose look steers the result through the IP-Adapter; repeatable",
+    )
+    gen.add_argument(
+        "--ip-adapter",
+        default=None,
+        metavar="MODEL",
+        help="the IP-Adapter for --reference: a .safetensors file with image_encoder/ beside it, or HUB_ID:SUB/FILE",
     )
     gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
     return parser
@@ -293,6 +306,8 @@ def generate_command(args: argparse.Namespace) -> int:
             refiner_switch=args.refiner_switch,
             controls=_controls(args, sketch),
             loras=tuple(Lora(str(Path(p).expanduser()), w) for p, w in map(_weighted, args.lora)),
+            references=tuple(Reference(_load_sketch(p), w) for p, w in (_weighted(r, 0.6) for r in args.reference)),
+            ip_adapter=args.ip_adapter,
         )
         if mask is not None:  # only the masked part and the context around it go to the model
             region = region_of(

@@ -57,3 +57,10 @@ def tiny_lora(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.gen.tiny import build_tiny_lora
 
     return build_tiny_lora(tiny_sd, tmp_path_factory.mktemp("tiny-lora") / "tiny-style.safetensors")
+
+
+@pytest.fixture(scope="session")
+def tiny_ip_adapter(tiny_sd: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tests.gen.tiny import build_tiny_ip_adapter
+
+    return build_tiny_ip_adapter(tiny_sd, tmp_path_factory.mktemp("tiny-ip-adapter"))

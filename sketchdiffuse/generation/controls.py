@@ -18,6 +18,7 @@ from sketchdiffuse.generation.errors import InvalidRequestError
 
 CONTROL_STRENGTH = (0.0, 2.0)
 LORA_WEIGHT = (-2.0, 2.0)
+REFERENCE_WEIGHT = (0.0, 2.0)
 
 
 class ControlKind(str, Enum):
@@ -96,6 +97,24 @@ def control_image(kind: ControlKind, rgba_premultiplied: np.ndarray) -> np.ndarr
         ink = alpha
     lines = (ink + 0.5).astype(np.uint8)
     return np.repeat(lines[..., None], 3, axis=2)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A reference picture whose look steers the result through an IP-Adapter, with its weight."""
+
+    image: np.ndarray = field(compare=False, repr=False)  # H x W x 3 uint8, any size
+    weight: float = 0.6
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.weight <= REFERENCE_WEIGHT[1]:
+            raise InvalidRequestError(f"A reference's weight is between 0 and 2, not {self.weight}.")
+        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
+            raise InvalidRequestError("A reference must be an RGB image (H x W x 3, 8 bits).")
+        if self.image.flags.writeable:
+            frozen = np.array(self.image, copy=True)
+            frozen.setflags(write=False)
+            object.__setattr__(self, "image", frozen)
 
 
 LORA_TAG = re.compile(r"<lora:([^:>]+)(?::(-?[0-9.]+))?>")

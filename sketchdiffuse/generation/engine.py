@@ -31,7 +31,14 @@ from sketchdiffuse.generation.request import (
     SizePolicy,
 )
 from sketchdiffuse.generation.schedulers import make_scheduler
-from sketchdiffuse.generation.steering import apply_loras, check_controlnet, control_arguments, controlled_pipeline
+from sketchdiffuse.generation.steering import (
+    apply_loras,
+    apply_references,
+    check_controlnet,
+    control_arguments,
+    controlled_pipeline,
+    reference_arguments,
+)
 from sketchdiffuse.generation.tiny_autoencoder import TinyAutoencoder, load_tiny_autoencoder
 
 log = logging.getLogger(__name__)
@@ -251,8 +258,9 @@ class Engine:
                 "nothing. Lower the strength below 100 % to refine the drawing, or generate with an SDXL base "
                 "model and choose this one as its refiner in Generation settings."
             )
-        target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
         apply_loras(model, request.loras)  # before the prompt is encoded: a LoRA may change the text encoder
+        apply_references(model, request.ip_adapter, request.references)  # before the pipelines are made
+        target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
         if request.controls:
             mode = "inpaint" if inpaint else "img2img" if img2img else "txt2img"
             target = controlled_pipeline(model, mode, [self._controlnet(c, model) for c in request.controls])
@@ -303,6 +311,7 @@ class Engine:
         if request.controls:
             key = "control_image" if img2img or inpaint else "image"
             kwargs |= control_arguments(request.controls, width, height, key)
+        kwargs |= reference_arguments(request.references)
 
         refiner_notes: list[str] = []
         refiner, refine_kwargs, refine_steps = (

@@ -31,6 +31,10 @@ def parameters_text(result: GenerationResult) -> str:
             f"Module: {c.kind.value}, Model: {Path(c.model).name}, Weight: {c.strength:g}, "
             f"Guidance Start: {c.start:g}, Guidance End: {c.end:g}"
         )
+    if r.references and r.ip_adapter:
+        settings["IP Adapter"] = f"{Path(r.ip_adapter).name}, weights " + " ".join(
+            f"{x.weight:g}" for x in r.references
+        )
     if r.loras:
         settings["Lora hashes"] = ", ".join(f"{lora.name}: {_lora_hash(lora.path)}" for lora in r.loras)
     settings["Version"] = "sketchdiffuse"

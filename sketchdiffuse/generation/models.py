@@ -163,6 +163,7 @@ class LoadedModel:
     # LoRA files loaded into the UNet and text encoder as peft adapters: path -> adapter name (steering.py).
     loras: dict[str, str] = field(default_factory=dict)
     next_adapter: int = 0
+    ip_adapter: tuple[str, int] | None = None  # the IP-Adapter loaded into the UNet and how many times
     _txt2img: Any = field(default=None, repr=False)
     _inpaint: Any = field(default=None, repr=False)
 
@@ -200,6 +201,11 @@ class LoadedModel:
     def inpainting_unet(self) -> bool:
         """True for an inpainting checkpoint (a UNet that takes the mask and masked picture as input)."""
         return int(self.pipe.unet.config.in_channels) == 9
+
+    def forget_derived_pipelines(self) -> None:
+        """Text-to-image and inpainting pipelines are made again from the model's current components."""
+        self._txt2img = None
+        self._inpaint = None
 
     def release(self) -> None:
         self._inpaint = None

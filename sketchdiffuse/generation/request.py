@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sketchdiffuse.generation.controls import Control, Lora
+from sketchdiffuse.generation.controls import Control, Lora, Reference
 from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.limits import (
@@ -81,6 +81,10 @@ class GenerationRequest:
     # ControlNet controls (guidance from a layer) and LoRA styles, in the order they were added (controls.py).
     controls: tuple[Control, ...] = ()
     loras: tuple[Lora, ...] = ()
+    # Reference pictures and the IP-Adapter that reads them: a .safetensors file with an image_encoder folder
+    # beside it, or "HUB_ID:SUBFOLDER/FILE.safetensors" (steering.ip_adapter_location).
+    references: tuple[Reference, ...] = ()
+    ip_adapter: str | None = None
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:
@@ -103,6 +107,11 @@ class GenerationRequest:
                 raise InvalidRequestError(f"An aesthetic score is between 0 and 10, not {score}.")
         if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
+        if self.references and not (self.ip_adapter or "").strip():
+            raise InvalidRequestError(
+                "Reference images steer through an IP-Adapter; choose one (a .safetensors file with its "
+                "image_encoder folder beside it) in Generation settings."
+            )
         if self.init_image is not None and self.init_image.flags.writeable:
             object.__setattr__(self, "init_image", frozen_image(self.init_image))
         if self.mask is not None:
@@ -131,9 +140,10 @@ class GenerationRequest:
 
     @cached_property
     def controls_digest(self) -> tuple[str, ...]:
-        """Digests of the control images (controls compare equal without them): a stroke on a control layer
-        is a new state for live mode."""
-        return tuple(image_digest(np.ascontiguousarray(c.image)) for c in self.controls)
+        """Digests of the control and reference images (they compare equal without them): a stroke on a
+        control layer or another reference is a new state for live mode."""
+        images = [c.image for c in self.controls] + [r.image for r in self.references]
+        return tuple(image_digest(np.ascontiguousarray(image)) for image in images)
 
     def with_(self, **changes: object) -> GenerationRequest:
         return replace(self, **changes)  # type: ignore[arg-type]

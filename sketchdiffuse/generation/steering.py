@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from sketchdiffuse.generation.controls import Control, Lora
+from sketchdiffuse.generation.controls import Control, Lora, Reference
 from sketchdiffuse.generation.errors import InvalidRequestError, ModelError
 from sketchdiffuse.generation.models import LoadedModel
 
@@ -131,3 +131,53 @@ def lora_text_width(file: Path) -> int | None:
         if "attn2" in low and "to_k" in low and down and isinstance(meta, dict) and len(meta.get("shape", [])) == 2:
             return int(meta["shape"][1])
     return None
+
+
+def ip_adapter_location(source: str) -> tuple[str, str, str]:
+    """(folder or Hub id, subfolder, file name) of an IP-Adapter: a local .safetensors file (its image encoder
+    in an ``image_encoder`` folder beside it, as in the h94/IP-Adapter layout), or HUB_ID:SUBFOLDER/FILE."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return str(path.parent), "", path.name
+    repo, colon, inner = source.partition(":")
+    if colon and "/" in repo and inner.endswith(".safetensors") and not path.exists():
+        subfolder, _, name = inner.rpartition("/")
+        return repo, subfolder, name
+    raise ModelError(
+        f"The IP-Adapter '{source}' is not there: choose its .safetensors file (with the image_encoder folder "
+        "beside it) or name it as HUB_ID:SUBFOLDER/FILE.safetensors, e.g. h94/IP-Adapter:models/ip-adapter_sd15.safetensors."
+    )
+
+
+def apply_references(model: LoadedModel, source: str | None, references: tuple[Reference, ...]) -> None:
+    """Make ``model`` carry the IP-Adapter once per reference (each its own weight), or none: loaded with
+    diffusers' load_ip_adapter, unloaded (the attention processors restored) when no reference is left.
+    Pipelines made from the model before are dropped so the next ones get the image encoder."""
+    wanted = (source, len(references)) if references and source else None
+    if model.ip_adapter != wanted:
+        if model.ip_adapter is not None:
+            model.pipe.unload_ip_adapter()
+            model.ip_adapter = None
+        if wanted is not None:
+            folder, subfolder, name = ip_adapter_location(str(source))
+            count = len(references)
+            try:
+                model.pipe.load_ip_adapter([folder] * count, [subfolder] * count, [name] * count)
+            except Exception as exc:  # a missing image encoder, a download, keys of another model
+                with contextlib.suppress(Exception):
+                    model.pipe.unload_ip_adapter()
+                raise ModelError(
+                    f"The IP-Adapter '{name}' could not be loaded ({type(exc).__name__}: {exc}). It needs its "
+                    "image_encoder folder beside it and must be made for the loaded model's version."
+                ) from exc
+            model.ip_adapter = wanted
+        model.forget_derived_pipelines()
+    if references:
+        model.pipe.set_ip_adapter_scale([r.weight for r in references])
+
+
+def reference_arguments(references: tuple[Reference, ...]) -> dict[str, Any]:
+    """The pipeline's argument: one picture per loaded adapter."""
+    from PIL import Image
+
+    return {"ip_adapter_image": [Image.fromarray(r.image) for r in references]} if references else {}

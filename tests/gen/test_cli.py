@@ -219,3 +219,16 @@ def test_weights_after_paths_with_drive_letters_and_at_signs():
     assert _weighted(r"C:\loras\ink style.safetensors@0.8") == (r"C:\loras\ink style.safetensors", 0.8)
     assert _weighted(r"D:\me@home\style.safetensors") == (r"D:\me@home\style.safetensors", 1.0)
     assert _weighted("style.safetensors@-1.5") == ("style.safetensors", -1.5)
+
+
+def test_generate_with_a_reference_through_an_ip_adapter(tiny_sd: Path, tiny_ip_adapter: Path, tmp_path: Path):
+    sketch, reference, out = tmp_path / "sketch.png", tmp_path / "look.png", tmp_path / "out.png"
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(sketch)
+    Image.fromarray(np.random.default_rng(1).integers(0, 256, (48, 48, 3), dtype=np.uint8)).save(reference)
+    common = [str(sketch), "--prompt", "a cat", "--steps", "4", "--seed", "1", "--model", str(tiny_sd)]
+    done = run_cli(*common, "--reference", f"{reference}@0.8", "--ip-adapter", str(tiny_ip_adapter), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    _, _, settings = parse_parameters(read_image(out).text["parameters"])
+    assert settings["IP Adapter"] == "ip-adapter.safetensors, weights 0.8"
+    refused = run_cli(*common, "--reference", str(reference), "-o", str(tmp_path / "x.png"))
+    assert refused.returncode == 1 and "through an IP-Adapter" in refused.stderr

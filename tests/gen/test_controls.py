@@ -253,3 +253,69 @@ def test_a_lora_for_another_model_or_a_missing_file_is_refused_clearly(
         run(lora_engine, img2img_request(tiny_sd, precision="fp32", loras=(Lora(str(tmp_path / "gone.safetensors")),)))
     assert lora_engine.model is not None and lora_engine.model.loras == {}
     run(lora_engine, img2img_request(tiny_sd, precision="fp32"))  # the engine goes on working
+
+
+# -- reference images (IP-Adapter) ----------------------------------------------------------------
+
+REFERENCE = np.random.default_rng(9).integers(0, 256, (40, 56, 3), dtype=np.uint8)
+SECOND = np.random.default_rng(10).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+
+
+def test_references_equal_diffusers_ip_adapter_and_removing_restores_the_base(
+    lora_engine: Engine, tiny_sd: Path, tiny_ip_adapter: Path
+):
+    from diffusers import EulerDiscreteScheduler, StableDiffusionImg2ImgPipeline
+
+    from sketchdiffuse.generation.controls import Reference
+
+    base_req = img2img_request(tiny_sd, precision="fp32", strength=0.9)
+    base = run(lora_engine, base_req).image
+    two = (Reference(REFERENCE, 0.7), Reference(SECOND, 0.4))
+    req = replace(base_req, references=two, ip_adapter=str(tiny_ip_adapter))
+    result = run(lora_engine, req)
+    assert max_diff(result.image, base) > 5
+    plain = StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
+    plain.scheduler = EulerDiscreteScheduler.from_config(plain.scheduler.config)
+    plain.set_progress_bar_config(disable=True)
+    folder = str(tiny_ip_adapter.parent)
+    plain.load_ip_adapter([folder, folder], ["", ""], [tiny_ip_adapter.name] * 2)
+    plain.set_ip_adapter_scale([0.7, 0.4])
+    expected = plain(
+        prompt="a cat",
+        image=Image.fromarray(req.init_image),
+        ip_adapter_image=[Image.fromarray(REFERENCE), Image.fromarray(SECOND)],
+        strength=0.9,
+        num_inference_steps=4,
+        guidance_scale=7.0,
+        generator=torch.Generator().manual_seed(3),
+    ).images[0]
+    assert max_diff(result.image, np.asarray(expected)) <= 1
+    zero = run(lora_engine, replace(req, references=(Reference(REFERENCE, 0.0), Reference(SECOND, 0.0))))
+    assert np.array_equal(zero.image, base)  # weight 0: the reference adds nothing
+    assert np.array_equal(run(lora_engine, base_req).image, base)  # unloaded: the base exactly
+    text = run(lora_engine, replace(req, init_image=None, width=64, height=64))  # text-to-image takes them too
+    assert text.image.shape == (64, 64, 3)
+
+
+def test_references_without_an_adapter_or_with_a_broken_one_are_refused(
+    lora_engine: Engine, tiny_sd: Path, tmp_path: Path
+):
+    from sketchdiffuse.generation.controls import Reference
+
+    with pytest.raises(InvalidRequestError, match="through an IP-Adapter"):
+        img2img_request(tiny_sd, references=(Reference(REFERENCE),))
+    lonely = tmp_path / "ip-adapter.safetensors"
+    lonely.write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{}      ")
+    with pytest.raises(ModelError, match="image_encoder folder"):
+        run(
+            lora_engine,
+            img2img_request(tiny_sd, precision="fp32", references=(Reference(REFERENCE),), ip_adapter=str(lonely)),
+        )
+    with pytest.raises(ModelError, match="is not there"):
+        run(
+            lora_engine,
+            img2img_request(
+                tiny_sd, precision="fp32", references=(Reference(REFERENCE),), ip_adapter="nowhere.safetensors"
+            ),
+        )
+    run(lora_engine, img2img_request(tiny_sd, precision="fp32"))  # still works

@@ -236,3 +236,43 @@ def build_tiny_lora(pipeline: Path, file: Path, seed: int = 2) -> Path:
         safe_serialization=True,
     )
     return file
+
+
+def build_tiny_ip_adapter(pipeline: Path, folder: Path, seed: int = 3) -> Path:
+    """An IP-Adapter for the tiny pipeline in diffusers' (h94/IP-Adapter's) layout: ``ip-adapter.safetensors``
+    (image_proj.* and ip_adapter.N.to_k_ip / to_v_ip for every cross-attention, N = 1, 3, 5, ...) with a tiny
+    CLIPVisionModelWithProjection in ``image_encoder/`` beside it; random weights."""
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(seed)
+    vision = CLIPVisionConfig(
+        hidden_size=32,
+        intermediate_size=37,
+        projection_dim=32,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        image_size=32,
+        patch_size=4,
+    )
+    CLIPVisionModelWithProjection(vision).save_pretrained(folder / "image_encoder")
+    unet = UNet2DConditionModel.from_pretrained(pipeline / "unet")
+    cross = int(unet.config.cross_attention_dim)
+    weights = {
+        "image_proj.proj.weight": torch.randn(4 * cross, 32) * 0.3,
+        "image_proj.proj.bias": torch.randn(4 * cross) * 0.1,
+        "image_proj.norm.weight": torch.ones(cross),
+        "image_proj.norm.bias": torch.zeros(cross),
+    }
+    key = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        attention = unet.get_submodule(name.removesuffix(".processor"))
+        hidden = attention.to_k.out_features
+        weights[f"ip_adapter.{key}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.3
+        weights[f"ip_adapter.{key}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.3
+        key += 2
+    save_file(weights, str(folder / "ip-adapter.safetensors"))
+    return folder / "ip-adapter.safetensors"

@@ -74,6 +74,6 @@ def test_parameters_and_history_keep_loras_and_controls(tmp_path):
     text = parameters_text(result)
     assert text.splitlines()[0] == "a castle <lora:ink:0.6>"
     assert 'ControlNet 0: "Module: canny, Model: control_v11p_sd15_canny, Weight: 0.9' in text
-    assert "Lora hashes: \"ink: " in text
+    assert 'Lora hashes: "ink: ' in text
     entries, _, warnings = decode_history(encode_history([StoredEntry(result, False, 1.0)]))
     assert not warnings and entries[0].result.request.loras == (Lora(str(style), 0.6),)
