@@ -31,6 +31,17 @@ class ControlKind(str, Enum):
         return {"scribble": "Scribble", "lineart": "Line art", "canny": "Canny edges"}[self.value]
 
 
+def _frozen_rgb(image: np.ndarray, what: str) -> np.ndarray:
+    """``image`` checked to be RGB bytes and made read-only (copied once), so a request cannot change."""
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise InvalidRequestError(f"{what} must be an RGB image (H x W x 3, 8 bits).")
+    if not image.flags.writeable:
+        return image
+    frozen = np.array(image, copy=True)
+    frozen.setflags(write=False)
+    return frozen
+
+
 @dataclass(frozen=True)
 class Control:
     """One ControlNet control: ``image`` (H x W x 3 uint8, the drawing's size) made by ``control_image``."""
@@ -51,12 +62,7 @@ class Control:
             raise InvalidRequestError(
                 f"A control acts from a start to a later end between 0 and 1, not {self.start} to {self.end}."
             )
-        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
-            raise InvalidRequestError("A control image must be an RGB image (H x W x 3, 8 bits).")
-        if self.image.flags.writeable:
-            frozen = np.array(self.image, copy=True)
-            frozen.setflags(write=False)
-            object.__setattr__(self, "image", frozen)
+        object.__setattr__(self, "image", _frozen_rgb(self.image, "A control image"))
 
 
 @dataclass(frozen=True)
@@ -109,12 +115,7 @@ class Reference:
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= REFERENCE_WEIGHT[1]:
             raise InvalidRequestError(f"A reference's weight is between 0 and 2, not {self.weight}.")
-        if self.image.ndim != 3 or self.image.shape[2] != 3 or self.image.dtype != np.uint8:
-            raise InvalidRequestError("A reference must be an RGB image (H x W x 3, 8 bits).")
-        if self.image.flags.writeable:
-            frozen = np.array(self.image, copy=True)
-            frozen.setflags(write=False)
-            object.__setattr__(self, "image", frozen)
+        object.__setattr__(self, "image", _frozen_rgb(self.image, "A reference"))
 
 
 LORA_TAG = re.compile(r"<lora:([^:>]+)(?::(-?[0-9.]+))?>")

@@ -56,3 +56,26 @@ def run(engine: Engine, req: GenerationRequest, **kw: object) -> GenerationResul
     result = engine.generate(req, **kw)  # type: ignore[arg-type]
     assert isinstance(result, GenerationResult)
     return result
+
+
+def plain_euler(cls_name: str, folder: Path, **components: Any) -> Any:
+    """diffusers' own pipeline ``cls_name`` from ``folder`` with the Euler sampler the engine tests use."""
+    import diffusers
+    from diffusers import EulerDiscreteScheduler
+
+    plain = getattr(diffusers, cls_name).from_pretrained(
+        folder, safety_checker=None, requires_safety_checker=False, **components
+    )
+    plain.scheduler = EulerDiscreteScheduler.from_config(plain.scheduler.config)
+    plain.set_progress_bar_config(disable=True)
+    return plain
+
+
+def plain_picture(plain: Any, seed: int = 3, **call: Any) -> np.ndarray:
+    """``plain`` called for "a cat" with 4 steps at guidance 7 from ``seed``, as the engine tests ask."""
+    import torch
+
+    image = plain(
+        prompt="a cat", num_inference_steps=4, guidance_scale=7.0, generator=torch.Generator().manual_seed(seed), **call
+    ).images[0]
+    return np.asarray(image)

@@ -17,7 +17,7 @@ from sketchdiffuse.generation.auxiliary import AuxiliaryModels, module_bytes
 from sketchdiffuse.generation.controls import Control, ControlKind, Lora
 from sketchdiffuse.generation.errors import InvalidRequestError, ModelError
 from sketchdiffuse.generation.steering import controlled_pipeline
-from tests.gen.requests import img2img_request, max_diff, run
+from tests.gen.requests import img2img_request, max_diff, plain_euler, plain_picture, run
 
 LINES = np.zeros((64, 64, 3), np.uint8)
 LINES[16:48, 16] = LINES[16:48, 47] = LINES[16, 16:48] = LINES[47, 16:48] = 255  # a square outline
@@ -34,27 +34,11 @@ def control_engine() -> Engine:
 
 
 def plain_controlnet(pipeline: Path, nets: list[Path], cls_name: str, **call: Any) -> np.ndarray:
-    import diffusers
-    from diffusers import ControlNetModel, EulerDiscreteScheduler
+    from diffusers import ControlNetModel
 
     loaded = [ControlNetModel.from_pretrained(n) for n in nets]
-    cls = getattr(diffusers, cls_name)
-    plain = cls.from_pretrained(
-        pipeline,
-        controlnet=loaded[0] if len(loaded) == 1 else loaded,
-        safety_checker=None,
-        requires_safety_checker=False,
-    )
-    plain.scheduler = EulerDiscreteScheduler.from_config(plain.scheduler.config)
-    plain.set_progress_bar_config(disable=True)
-    image = plain(
-        prompt="a cat",
-        num_inference_steps=4,
-        guidance_scale=7.0,
-        generator=torch.Generator().manual_seed(3),
-        **call,
-    ).images[0]
-    return np.asarray(image)
+    plain = plain_euler(cls_name, pipeline, controlnet=loaded[0] if len(loaded) == 1 else loaded)
+    return plain_picture(plain, **call)
 
 
 def test_text_to_image_with_a_control_equals_diffusers(control_engine: Engine, tiny_sd: Path, tiny_controlnet: Path):
@@ -213,7 +197,6 @@ def test_lora_weight_zero_equals_no_lora_and_removing_restores_the_base(
 def test_a_lora_equals_diffusers_own_loading_and_reweights_without_reload(
     lora_engine: Engine, tiny_sd: Path, tiny_lora: Path
 ):
-    from diffusers import EulerDiscreteScheduler, StableDiffusionImg2ImgPipeline
 
     req = img2img_request(tiny_sd, precision="fp32", strength=0.9, loras=(Lora(str(tiny_lora), 0.7),))
     first = run(lora_engine, req)
@@ -221,20 +204,11 @@ def test_a_lora_equals_diffusers_own_loading_and_reweights_without_reload(
     result = run(lora_engine, replace(req, loras=(Lora(str(tiny_lora), 0.4),)))
     assert lora_engine.model is loaded and result.timings["load"] < 0.05  # the base model was not reloaded
     assert max_diff(first.image, result.image) > 0
-    plain = StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
-    plain.scheduler = EulerDiscreteScheduler.from_config(plain.scheduler.config)
-    plain.set_progress_bar_config(disable=True)
+    plain = plain_euler("StableDiffusionImg2ImgPipeline", tiny_sd)
     plain.load_lora_weights(str(tiny_lora), adapter_name="style")
     plain.set_adapters(["style"], [0.4])
-    expected = plain(
-        prompt="a cat",
-        image=Image.fromarray(req.init_image),
-        strength=0.9,
-        num_inference_steps=4,
-        guidance_scale=7.0,
-        generator=torch.Generator().manual_seed(3),
-    ).images[0]
-    assert max_diff(result.image, np.asarray(expected)) <= 1
+    expected = plain_picture(plain, image=Image.fromarray(req.init_image), strength=0.9)
+    assert max_diff(result.image, expected) <= 1
 
 
 def test_a_lora_for_another_model_or_a_missing_file_is_refused_clearly(
@@ -264,7 +238,6 @@ SECOND = np.random.default_rng(10).integers(0, 256, (32, 32, 3), dtype=np.uint8)
 def test_references_equal_diffusers_ip_adapter_and_removing_restores_the_base(
     lora_engine: Engine, tiny_sd: Path, tiny_ip_adapter: Path
 ):
-    from diffusers import EulerDiscreteScheduler, StableDiffusionImg2ImgPipeline
 
     from sketchdiffuse.generation.controls import Reference
 
@@ -274,22 +247,17 @@ def test_references_equal_diffusers_ip_adapter_and_removing_restores_the_base(
     req = replace(base_req, references=two, ip_adapter=str(tiny_ip_adapter))
     result = run(lora_engine, req)
     assert max_diff(result.image, base) > 5
-    plain = StableDiffusionImg2ImgPipeline.from_pretrained(tiny_sd, safety_checker=None, requires_safety_checker=False)
-    plain.scheduler = EulerDiscreteScheduler.from_config(plain.scheduler.config)
-    plain.set_progress_bar_config(disable=True)
+    plain = plain_euler("StableDiffusionImg2ImgPipeline", tiny_sd)
     folder = str(tiny_ip_adapter.parent)
     plain.load_ip_adapter([folder, folder], ["", ""], [tiny_ip_adapter.name] * 2)
     plain.set_ip_adapter_scale([0.7, 0.4])
-    expected = plain(
-        prompt="a cat",
+    expected = plain_picture(
+        plain,
         image=Image.fromarray(req.init_image),
         ip_adapter_image=[Image.fromarray(REFERENCE), Image.fromarray(SECOND)],
         strength=0.9,
-        num_inference_steps=4,
-        guidance_scale=7.0,
-        generator=torch.Generator().manual_seed(3),
-    ).images[0]
-    assert max_diff(result.image, np.asarray(expected)) <= 1
+    )
+    assert max_diff(result.image, expected) <= 1
     zero = run(lora_engine, replace(req, references=(Reference(REFERENCE, 0.0), Reference(SECOND, 0.0))))
     assert np.array_equal(zero.image, base)  # weight 0: the reference adds nothing
     assert np.array_equal(run(lora_engine, base_req).image, base)  # unloaded: the base exactly
