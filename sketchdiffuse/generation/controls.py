@@ -8,9 +8,12 @@ with a weight (0 leaves the model as it was).
 
 from __future__ import annotations
 
+import json
 import re
+import struct
 from dataclasses import dataclass, field
 from enum import Enum
+from pathlib import Path
 
 import numpy as np
 
@@ -127,3 +130,22 @@ def prompt_loras(prompt: str) -> tuple[str, list[tuple[str, float]]]:
     found = [(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in LORA_TAG.finditer(prompt)]
     cleaned = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", LORA_TAG.sub("", prompt))).strip(" ,")
     return cleaned, found
+
+
+def lora_text_width(file: Path) -> int | None:
+    """The width of the text features a LoRA's cross-attention keys take (768 SD 1.x, 1024 SD 2.x, 2048 SDXL),
+    read from the safetensors header alone; None when the file has no such key."""
+    try:
+        with file.open("rb") as f:
+            size = struct.unpack("<Q", f.read(8))[0]
+            if size > 64 << 20:
+                return None
+            header = json.loads(f.read(size))
+    except (OSError, ValueError, struct.error):
+        return None
+    for key, meta in header.items():
+        low = key.lower()
+        down = "lora_down" in low or "lora_a" in low or "lora.down" in low
+        if "attn2" in low and "to_k" in low and down and isinstance(meta, dict) and len(meta.get("shape", [])) == 2:
+            return int(meta["shape"][1])
+    return None

@@ -8,12 +8,10 @@ leaves the base weights exactly as they were."""
 from __future__ import annotations
 
 import contextlib
-import json
-import struct
 from pathlib import Path
 from typing import Any
 
-from sketchdiffuse.generation.controls import Control, Lora, Reference
+from sketchdiffuse.generation.controls import Control, Lora, Reference, lora_text_width
 from sketchdiffuse.generation.errors import InvalidRequestError, ModelError
 from sketchdiffuse.generation.models import LoadedModel
 
@@ -112,25 +110,6 @@ def _load_lora(model: LoadedModel, path: str, name: str) -> None:
         with contextlib.suppress(Exception):  # nothing may have been loaded under that name
             model.pipe.delete_adapters([name])  # a half-loaded adapter must not stay in the model
         raise ModelError(f"The LoRA '{file.stem}' could not be loaded ({type(exc).__name__}: {exc}).") from exc
-
-
-def lora_text_width(file: Path) -> int | None:
-    """The width of the text features a LoRA's cross-attention keys take (768 SD 1.x, 1024 SD 2.x, 2048 SDXL),
-    read from the safetensors header alone; None when the file has no such key."""
-    try:
-        with file.open("rb") as f:
-            size = struct.unpack("<Q", f.read(8))[0]
-            if size > 64 << 20:
-                return None
-            header = json.loads(f.read(size))
-    except (OSError, ValueError, struct.error):
-        return None
-    for key, meta in header.items():
-        low = key.lower()
-        down = "lora_down" in low or "lora_a" in low or "lora.down" in low
-        if "attn2" in low and "to_k" in low and down and isinstance(meta, dict) and len(meta.get("shape", [])) == 2:
-            return int(meta["shape"][1])
-    return None
 
 
 def ip_adapter_location(source: str) -> tuple[str, str, str]:

@@ -254,6 +254,19 @@ class GenerationSettingsDialog(QDialog):
             "model runs until the switch, the refiner the rest. Also used by Refine in the history's menu."
         )
         form.addRow("SDXL refiner", self.refiner)
+        self.lora_folder = QLineEdit(current.lora_folder)
+        self.lora_folder.setPlaceholderText("none")
+        self.lora_folder.setToolTip(
+            "A folder of LoRA .safetensors files: <lora:name:weight> in a prompt finds them here"
+        )
+        form.addRow("LoRA folder", self.lora_folder)
+        self.ip_adapter = QLineEdit(current.ip_adapter)
+        self.ip_adapter.setPlaceholderText("none: references need one")
+        self.ip_adapter.setToolTip(
+            "The IP-Adapter that reads reference images: its .safetensors file with the image_encoder folder "
+            "beside it, or HUB_ID:SUBFOLDER/FILE such as h94/IP-Adapter:models/ip-adapter_sd15.safetensors."
+        )
+        form.addRow("IP-Adapter", self.ip_adapter)
         self.numbers: dict[str, QDoubleSpinBox] = {}
         for key, label, low, high, step in (
             ("refiner_switch", "Refiner switch at", *REFINER_SWITCH, 0.05),
@@ -290,6 +303,8 @@ class GenerationSettingsDialog(QDialog):
         chosen: dict[str, object] = {key: box.currentData() for key, box in self.boxes.items()}
         chosen["tiny_autoencoder"] = self.tiny_autoencoder.text().strip()
         chosen["refiner"] = self.refiner.text().strip()
+        chosen["lora_folder"] = self.lora_folder.text().strip()
+        chosen["ip_adapter"] = self.ip_adapter.text().strip()
         chosen |= {key: box.value() for key, box in self.numbers.items()}
         chosen |= {key: check.isChecked() for key, check in self.checks.items()}
         return RunSettings.from_mapping(chosen)

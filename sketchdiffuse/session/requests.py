@@ -16,6 +16,7 @@ from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
+from sketchdiffuse.session.loras import LCM_GUIDANCE, LCM_STEPS, is_lcm, request_loras
 from sketchdiffuse.session.region import region_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
@@ -47,16 +48,21 @@ def build_request(
     if seed is None:
         seed = panel.seed if panel.seed_locked else RANDOM_SEED
     refiner = model_ref(run.refiner, run) if run.refiner else None
+    prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder)
+    steps, guidance, scheduler = panel.steps, panel.guidance_scale, panel.scheduler
+    if any(is_lcm(lora) for lora in loras) and scheduler != "LCM":
+        steps, guidance, scheduler = LCM_STEPS, LCM_GUIDANCE, "LCM"  # an LCM-LoRA brings its sampler
     return GenerationRequest(
-        prompt=panel.prompt,
+        prompt=prompt,
+        loras=loras,
         negative_prompt=panel.negative_prompt,
         model=model,
         init_image=drawing,
         strength=panel.strength,
-        steps=panel.steps,
-        guidance_scale=panel.guidance_scale,
+        steps=steps,
+        guidance_scale=guidance,
         seed=seed,
-        scheduler=panel.scheduler,
+        scheduler=scheduler,
         size_policy=run.size_policy,
         preview_decoder=run.tiny_autoencoder or None,  # sharper progress previews when one is set
         refiner=refiner,

@@ -23,6 +23,7 @@ from sketchdiffuse.generation.limits import (
 )
 from sketchdiffuse.generation.request import SizePolicy
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
+from sketchdiffuse.session.loras import decode_loras, encode_loras
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 DEVICES = ("auto", "cuda", "mps", "cpu")
@@ -92,6 +93,7 @@ class PanelValues:
     seed_locked: bool = False
     scheduler: str = "Euler a"
     model: str = DEFAULT_MODEL
+    loras: str = ""  # the LoRA list: JSON [[file, weight], ...] (session/loras.py)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object], base: PanelValues | None = None) -> PanelValues:
@@ -110,6 +112,7 @@ class PanelValues:
             seed_locked=as_bool(raw.get("seed_locked"), b.seed_locked),
             scheduler=as_choice(raw.get("scheduler"), b.scheduler, SCHEDULER_NAMES),
             model=str(raw["model"]) if raw.get("model") else b.model,
+            loras=encode_loras(decode_loras(str(raw["loras"]))) if raw.get("loras") is not None else b.loras,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -143,6 +146,8 @@ class RunSettings:
     # empty (transparent) part of the drawing becomes first (session/region.py).
     inpaint_padding: float = 0.25
     empty_fill: str = "keep"
+    lora_folder: str = ""  # scanned for the LoRAs a prompt's <lora:name:weight> tags name
+    ip_adapter: str = ""  # reads the reference images (generation/steering.ip_adapter_location)
 
     @classmethod
     def from_mapping(cls, raw: dict[str, object]) -> RunSettings:
@@ -167,6 +172,8 @@ class RunSettings:
             layer_cache_mb=as_number(raw.get("layer_cache_mb"), d.layer_cache_mb, 0, 65536, whole=True),
             inpaint_padding=as_number(raw.get("inpaint_padding"), d.inpaint_padding, 0.0, 2.0),
             empty_fill=as_choice(raw.get("empty_fill"), d.empty_fill, EMPTY_FILLS),
+            lora_folder=str(raw.get("lora_folder") or "").strip(),
+            ip_adapter=str(raw.get("ip_adapter") or "").strip(),
         )
 
     def as_dict(self) -> dict[str, Any]:

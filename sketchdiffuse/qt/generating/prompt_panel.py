@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -9,9 +10,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -22,11 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sketchdiffuse.generation.controls import lora_text_width
 from sketchdiffuse.generation.family import Family
 from sketchdiffuse.generation.request import MAX_SEED, RANDOM_SEED
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
 from sketchdiffuse.qt.elided_label import ElidedLabel
 from sketchdiffuse.qt.icons import icon
+from sketchdiffuse.session.loras import decode_loras, encode_loras
 
 DEFAULT_MODEL = "stabilityai/sd-turbo"
 
@@ -109,6 +115,34 @@ class PromptPanel(QWidget):
         model_row = QHBoxLayout()
         model_row.addWidget(self.model_label, 1)
         model_row.addWidget(self.model_button)
+        # The LoRA list: files with weights; <lora:name:weight> tags in the prompt add more (session/loras.py).
+        self._loras: list[tuple[str, float]] = []
+        self.lora_list = QListWidget()
+        self.lora_list.setFixedHeight(58)
+        self.lora_list.setToolTip("LoRA styles applied to every picture; <lora:name:weight> in the prompt adds more")
+        self.lora_add = QToolButton()
+        self.lora_add.setText("Add…")
+        self.lora_add.clicked.connect(self._choose_loras)
+        self.lora_remove = QToolButton()
+        self.lora_remove.setText("Remove")
+        self.lora_remove.clicked.connect(self._remove_lora)
+        self.lora_weight = QDoubleSpinBox()
+        self.lora_weight.setRange(-2.0, 2.0)
+        self.lora_weight.setSingleStep(0.05)
+        self.lora_weight.setValue(1.0)
+        self.lora_weight.setToolTip("The selected LoRA's weight (0: no effect)")
+        self.lora_weight.valueChanged.connect(self._weight_changed)
+        self.lora_list.currentRowChanged.connect(self._lora_selected)
+        lora_buttons = QHBoxLayout()
+        lora_buttons.addWidget(self.lora_add)
+        lora_buttons.addWidget(self.lora_remove)
+        lora_buttons.addStretch(1)
+        lora_buttons.addWidget(QLabel("Weight"))
+        lora_buttons.addWidget(self.lora_weight)
+        lora_box = QVBoxLayout()
+        lora_box.addWidget(self.lora_list)
+        lora_box.addLayout(lora_buttons)
+        self._show_loras()
         form = QFormLayout()
         form.addRow("Strength", strength_row)
         form.addRow("Steps", self.steps)
@@ -116,6 +150,7 @@ class PromptPanel(QWidget):
         form.addRow("Seed", seed_row)
         form.addRow("Sampler", self.scheduler)
         form.addRow("Model", model_row)
+        form.addRow("LoRA", lora_box)
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
@@ -173,6 +208,7 @@ class PromptPanel(QWidget):
             "seed_locked": self.seed_lock.isChecked(),
             "scheduler": self.scheduler.currentText(),
             "model": self.model,
+            "loras": encode_loras(self._loras),
         }
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -195,6 +231,58 @@ class PromptPanel(QWidget):
             self.scheduler.setCurrentText(str(values["scheduler"]))
         if values.get("model"):
             self.model = str(values["model"])
+        if values.get("loras") is not None:
+            self._loras = decode_loras(str(values["loras"]))
+            self._show_loras()
+
+    # -- LoRAs ---------------------------------------------------------------------------
+    def add_lora(self, path: str, weight: float = 1.0) -> None:
+        if path not in [p for p, _ in self._loras]:
+            self._loras.append((path, weight))
+            self._show_loras(len(self._loras) - 1)
+            self.changed.emit()
+
+    def _choose_loras(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add LoRA", "", "LoRA (*.safetensors)")
+        for path in paths:
+            self.add_lora(path)
+
+    def _remove_lora(self) -> None:
+        row = self.lora_list.currentRow()
+        if 0 <= row < len(self._loras):
+            del self._loras[row]
+            self._show_loras(min(row, len(self._loras) - 1))
+            self.changed.emit()
+
+    def _weight_changed(self, value: float) -> None:
+        row = self.lora_list.currentRow()
+        if 0 <= row < len(self._loras) and self._loras[row][1] != value:
+            self._loras[row] = (self._loras[row][0], value)
+            self.lora_list.item(row).setText(self._lora_text(row))
+            self.changed.emit()
+
+    def _lora_selected(self, row: int) -> None:
+        if 0 <= row < len(self._loras):
+            self.lora_weight.blockSignals(True)
+            self.lora_weight.setValue(self._loras[row][1])
+            self.lora_weight.blockSignals(False)
+        self.lora_remove.setEnabled(row >= 0)
+        self.lora_weight.setEnabled(row >= 0)
+
+    def _lora_text(self, row: int) -> str:
+        path, weight = self._loras[row]
+        return f"{Path(path).stem}  × {weight:g}"
+
+    def _show_loras(self, current: int = -1) -> None:
+        self.lora_list.clear()
+        for row, (path, _) in enumerate(self._loras):
+            item = QListWidgetItem(self._lora_text(row))
+            width = lora_text_width(Path(path))
+            made_for = {768: "SD 1.x", 1024: "SD 2.x", 2048: "SDXL"}.get(width or 0, "a model this file does not say")
+            item.setToolTip(f"{path}\nMade for {made_for}" if Path(path).is_file() else f"{path}\nThe file is missing")
+            self.lora_list.addItem(item)
+        self.lora_list.setCurrentRow(current)
+        self._lora_selected(current)
 
     def set_busy(self, busy: bool) -> None:
         self.cancel_button.setEnabled(busy)
