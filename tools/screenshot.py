@@ -288,11 +288,30 @@ def toy_control(w: MainWindow, grab: Callable[[], None]) -> None:
     ui.generate()
 
 
+def references_area(w: MainWindow, grab: Callable[[], None]) -> None:
+    """The prompt panel's LoRA list (the toy LoRA) and References area with two pictures, the second selected."""
+    import numpy as np
+
+    ui = toy_setup(w, seed=2)
+    ui.panel.add_lora(TOY + "-lora/pytorch_lora_weights.safetensors", 0.8)
+    ys, xs = np.mgrid[0:256, 0:256]
+    circle = np.full((256, 256, 3), 255, np.uint8)
+    circle[np.hypot(xs - 128, ys - 128) < 80] = (220, 40, 40)
+    stripes = np.full((256, 256, 3), 255, np.uint8)
+    stripes[(xs // 32) % 2 == 0] = (40, 80, 220)
+    ui.references.add_pixels(circle)
+    ui.references.add_pixels(stripes)
+    ui.references.weight.setValue(0.35)
+    paint_blob(w)
+    QTimer.singleShot(500, grab)
+
+
 # Scenes that set the window up and call grab when the picture is ready.
 SCENES: dict[str, Callable[[MainWindow, Callable[[], None]], None]] = {
     "toy": toy_generation,
     "toy-live": toy_live,
     "toy-control": toy_control,
+    "references": references_area,
     "transform": transform_preview,
     "quick-mask": quick_mask,
     "outpaint": outpaint,

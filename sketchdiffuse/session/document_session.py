@@ -17,6 +17,7 @@ from sketchdiffuse.io.images import open_image
 from sketchdiffuse.io.ora import OraContents, read_ora, write_ora
 from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import apply_result
+from sketchdiffuse.session.references import ReferencePicture, decode_references, encode_references
 from sketchdiffuse.session.requests import document_request, drawing_composite, drawing_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
@@ -52,6 +53,7 @@ class DocumentSession:
         self.panel = PanelValues()
         self.run = RunSettings()
         self.warnings: list[str] = []  # what opening the file reported
+        self.references: list[ReferencePicture] = []  # pictures whose look steers results (IP-Adapter)
 
     # -- files -------------------------------------------------------------------------------
     @classmethod
@@ -66,11 +68,12 @@ class DocumentSession:
         entries, panel, warnings = decode_history(contents.extras)
         session.results.replace_all(entries)
         session.panel = PanelValues.from_mapping(panel, session.panel)
-        session.warnings = contents.warnings + warnings
+        session.references, reference_warnings = decode_references(contents.extras)
+        session.warnings = contents.warnings + warnings + reference_warnings
         return session
 
     def project_extras(self) -> dict[str, bytes]:
-        return encode_history(list(self.results.entries), self.panel.as_dict())
+        return encode_history(list(self.results.entries), self.panel.as_dict()) | encode_references(self.references)
 
     def save(self, path: str | Path | None = None) -> Path:
         """Write the project atomically (the old file stays whole on failure); the session is then clean."""
@@ -92,7 +95,7 @@ class DocumentSession:
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """What Generate sends: the whole drawing, or with a selection the area around it."""
-        return document_request(self.panel, self.run, self.doc, seed)
+        return document_request(self.panel, self.run, self.doc, seed, self.references)
 
     def keep(self, result: GenerationResult) -> None:
         """A finished result joins the history of results (newest first)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 
@@ -11,12 +12,13 @@ from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.rect import Rect
-from sketchdiffuse.generation.controls import Control, ControlKind, control_image
+from sketchdiffuse.generation.controls import Control, ControlKind, Reference, control_image
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.session.loras import LCM_GUIDANCE, LCM_STEPS, is_lcm, request_loras
+from sketchdiffuse.session.references import ReferencePicture
 from sketchdiffuse.session.region import region_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
@@ -107,16 +109,27 @@ def region_request(
     )
 
 
-def document_request(panel: PanelValues, run: RunSettings, doc: Document, seed: int | None = None) -> GenerationRequest:
+def document_request(
+    panel: PanelValues,
+    run: RunSettings,
+    doc: Document,
+    seed: int | None = None,
+    references: Sequence[ReferencePicture] = (),
+) -> GenerationRequest:
     """What Generate sends for ``doc``: its drawing (control layers left out), or with a selection the area
-    around it, steered by the visible control layers (their control images cut to the same area)."""
+    around it, steered by the visible control layers (their control images cut to the same area) and the
+    project's reference pictures (through the IP-Adapter of the settings)."""
     composite = drawing_composite(doc)
     controls = layer_controls(doc)
+    looks = tuple(Reference(r.image, r.weight) for r in references)
+    ip_adapter = run.ip_adapter or None
     if doc.selection is None:
-        return replace(build_request(panel, run, drawing_of(composite), seed), controls=controls)
+        request = build_request(panel, run, drawing_of(composite), seed)
+        return replace(request, controls=controls, references=looks, ip_adapter=ip_adapter)
     request = region_request(panel, run, composite, doc.selection, seed, doc.frame)
     area = Rect(*request.region) if request.region is not None else doc.rect
-    return replace(request, controls=tuple(replace(c, image=c.image[area.slices()]) for c in controls))
+    cut = tuple(replace(c, image=c.image[area.slices()]) for c in controls)
+    return replace(request, controls=cut, references=looks, ip_adapter=ip_adapter)
 
 
 def drawing_composite(doc: Document) -> np.ndarray:

@@ -36,3 +36,58 @@ def test_the_lora_list_adds_weights_and_removes_and_reaches_the_request(qtbot, w
     assert panel.lora_list.count() == 1
     ui.panel.set_values({"prompt": "a boat <lora:unknown>"})
     assert ui.build_request() is None and "neither in the LoRA list" in panel.status.text()
+
+
+def test_references_by_drop_file_and_history_menu_reach_the_request_and_the_project(
+    qtbot, window: MainWindow, tmp_path: Path
+):
+    import numpy as np
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from sketchdiffuse.generation import GenerationRequest, GenerationResult, ModelRef
+    from sketchdiffuse.generation.request import ModelIdentity
+    from sketchdiffuse.session.settings import write_run
+    from tests.qt.test_drop_events import png_bytes
+
+    ui = window.generation
+    area = ui.references
+    path = tmp_path / "look.png"
+    path.write_bytes(png_bytes((200, 30, 30), (40, 30)))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions, buttons, mods = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(QPoint(5, 5), actions, mime, buttons, mods)
+    QApplication.sendEvent(area, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(area, QDropEvent(QPointF(5, 5), actions, mime, buttons, mods))
+    assert len(area.references) == 1 and tuple(area.references[0].image[5, 5]) == (200, 30, 30)
+    assert not area.add_file(str(tmp_path / "missing.png")) and len(area.references) == 1
+
+    image = np.full((8, 8, 3), 90, np.uint8)
+    result = GenerationResult(
+        image, GenerationRequest("x", ModelRef.parse("some/model")), 1, 1, 1, {}, ModelIdentity("m", "", ""), 8, 8
+    )
+    ui.strip.add(result)
+    ui.strip.menu_for(ui.strip.entries[0]).actions()[3].trigger()  # Use as reference
+    assert len(area.references) == 2 and (area.references[1].image == 90).all()
+    area.list.setCurrentRow(1)
+    area.weight.setValue(1.2)
+    assert area.references[1].weight == 1.2 and area.list.item(1).text() == "1.2"
+
+    assert ui.build_request() is None and "IP-Adapter" in ui.panel.status.text()  # none set yet
+    write_run(ui.storage, replace_ip_adapter(ui.run_settings(), "h94/IP-Adapter:models/ip-adapter_sd15.safetensors"))
+    request = ui.build_request()
+    assert request is not None and [r.weight for r in request.references] == [0.6, 1.2]
+
+    extras = ui.project_extras()
+    area.set_references([])
+    ui.restore(extras)
+    assert [r.weight for r in area.references] == [0.6, 1.2]
+
+
+def replace_ip_adapter(run, source: str):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(run, ip_adapter=source)

@@ -31,6 +31,7 @@ from sketchdiffuse.qt.files.autosave import data_folder
 from sketchdiffuse.qt.generating.history_strip import HistoryEntry, HistoryStrip
 from sketchdiffuse.qt.generating.live_mode import LiveMode
 from sketchdiffuse.qt.generating.prompt_panel import PromptPanel
+from sketchdiffuse.qt.generating.references_area import ReferencesArea
 from sketchdiffuse.qt.generating.worker import GenerationController
 from sketchdiffuse.qt.painting.canvas import CanvasView
 from sketchdiffuse.qt.prompter import Prompter
@@ -38,6 +39,7 @@ from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import apply_result, result_layer
 from sketchdiffuse.session.model_overrides import ModelOverrides
+from sketchdiffuse.session.references import decode_references, encode_references
 from sketchdiffuse.session.requests import document_request, model_ref, refine_request
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
@@ -80,6 +82,8 @@ class GenerationUi(QObject):
         else:  # first run: steps and guidance suited to the default model (few steps for SD-Turbo)
             self.panel.apply_family_defaults(family_from_name(self.panel.model))
         self.strip = HistoryStrip()
+        self.references = ReferencesArea()
+        self.panel.form.addRow("References", self.references)
         self.controller: GenerationController | None = None  # the worker thread starts on first use
         self.results_dir: Path | None = None  # where results are written as they arrive (default: app data)
         self.show_previews = True
@@ -89,6 +93,8 @@ class GenerationUi(QObject):
         self.live = LiveMode(self, self)
         edited.connect(self.live.changed)
         self.panel.changed.connect(self.live.changed)
+        self.references.changed.connect(self.live.changed)
+        self.references.message.connect(lambda text: self._status(text, error=True))
 
         self.panel.generateRequested.connect(self.generate)
         self.panel.cancelRequested.connect(self.cancel)
@@ -97,6 +103,7 @@ class GenerationUi(QObject):
         self.strip.previewRequested.connect(self.compare)
         self.strip.reuseRequested.connect(self.reuse)
         self.strip.refineRequested.connect(self.refine)
+        self.strip.referenceRequested.connect(lambda entry: self.references.add_pixels(entry.result.image))
         self.strip.saveRequested.connect(self.save_entry)
 
         self.actions = {
@@ -175,7 +182,7 @@ class GenerationUi(QObject):
         doc = self.document()
         panel, run = PanelValues.from_mapping(self.panel.values()), self.run_settings()
         try:
-            request = document_request(panel, run, doc, seed)  # with a selection: in it only
+            request = document_request(panel, run, doc, seed, self.references.references)  # selection: in it
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None
@@ -457,12 +464,17 @@ class GenerationUi(QObject):
 
     # -- the project file ---------------------------------------------------------------
     def project_extras(self) -> dict[str, bytes]:
-        return encode_history(list(self.strip.entries), self.panel.values())
+        return encode_history(list(self.strip.entries), self.panel.values()) | encode_references(
+            self.references.references
+        )
 
     def restore(self, extras: dict[str, bytes]) -> None:
         """Show the history (and panel settings) saved in a project; an empty dict clears the strip."""
         self.compare(None)
         entries, settings, warnings = decode_history(extras)
+        references, reference_warnings = decode_references(extras)
+        self.references.set_references(references)
+        warnings += reference_warnings
         self.strip.history.replace_all(entries)  # stored newest first, as the history keeps them
         self.last_result = entries[0].result if entries else None
         if settings:

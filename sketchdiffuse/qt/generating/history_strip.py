@@ -52,6 +52,7 @@ class HistoryStrip(QListWidget):
     applyRequested = Signal(object)
     reuseRequested = Signal(object)
     refineRequested = Signal(object)
+    referenceRequested = Signal(object)  # its look should steer the next pictures
     saveRequested = Signal(object)
 
     def __init__(self, model: HistoryModel | None = None, parent: QWidget | None = None) -> None:
@@ -136,6 +137,7 @@ class HistoryStrip(QListWidget):
             ("Apply as layer", lambda: self.applyRequested.emit(entry)),
             ("Reuse settings", lambda: self.reuseRequested.emit(entry)),
             ("Refine", lambda: self.refineRequested.emit(entry)),
+            ("Use as reference", lambda: self.referenceRequested.emit(entry)),
             ("Copy image", lambda: QGuiApplication.clipboard().setImage(rgb_to_qimage(entry.result.image))),
             ("Save as PNG…", lambda: self.saveRequested.emit(entry)),
             ("Unpin" if entry.pinned else "Pin", lambda: self.set_pinned(entry, not entry.pinned)),

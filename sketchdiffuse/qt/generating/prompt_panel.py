@@ -143,7 +143,7 @@ class PromptPanel(QWidget):
         lora_box.addWidget(self.lora_list)
         lora_box.addLayout(lora_buttons)
         self._show_loras()
-        form = QFormLayout()
+        form = self.form = QFormLayout()  # GenerationUi adds the References row
         form.addRow("Strength", strength_row)
         form.addRow("Steps", self.steps)
         form.addRow("Guidance", self.guidance)

@@ -48,6 +48,7 @@ from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.reduced_view import factor_for
 from sketchdiffuse.io.pixels import unpremultiply
 from sketchdiffuse.qt.convert import qimage_view
+from sketchdiffuse.qt.drops import offers_images, read_drop
 from sketchdiffuse.qt.painting.selection_tools import SelectionDrag, Shape, combine_for, draw_ants, outline_of
 from sketchdiffuse.qt.painting.transform_tool import FreeTransform
 
@@ -722,20 +723,17 @@ class CanvasView(QWidget):
 
     # -- drops ---------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if mime.hasUrls() or mime.hasImage() or any(f.startswith("image/") for f in mime.formats()):
+        if offers_images(event.mimeData()):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        mime = event.mimeData()
-        local = [u.toLocalFile() for u in mime.urls() if u.isLocalFile()]
-        fmt = next((f for f in mime.formats() if f.startswith("image/")), None)
-        if local:
-            self.filesDropped.emit(local)
-        elif fmt is not None:
-            self.imageDropped.emit(bytes(mime.data(fmt).data()))
-        elif mime.hasUrls():
-            self.urlsDropped.emit([u.toString() for u in mime.urls()])
+        drop = read_drop(event.mimeData())
+        if drop.files:
+            self.filesDropped.emit(drop.files)
+        elif drop.image is not None:
+            self.imageDropped.emit(drop.image)
+        elif drop.urls:
+            self.urlsDropped.emit(drop.urls)
         event.acceptProposedAction()
 
 
