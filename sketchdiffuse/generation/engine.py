@@ -261,6 +261,7 @@ class Engine:
         apply_loras(model, request.loras)  # before the prompt is encoded: a LoRA may change the text encoder
         apply_references(model, request.ip_adapter, request.references)  # before the pipelines are made
         target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
+        self.auxiliary.budget_bytes = int(request.auxiliary_budget_mb * (1 << 20))
         if request.controls:
             mode = "inpaint" if inpaint else "img2img" if img2img else "txt2img"
             target = controlled_pipeline(model, mode, [self._controlnet(c, model) for c in request.controls])

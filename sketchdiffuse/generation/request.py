@@ -85,6 +85,7 @@ class GenerationRequest:
     # beside it, or "HUB_ID:SUBFOLDER/FILE.safetensors" (steering.ip_adapter_location).
     references: tuple[Reference, ...] = ()
     ip_adapter: str | None = None
+    auxiliary_budget_mb: float = 4096.0  # memory for ControlNets kept loaded between jobs (generation/auxiliary.py)
 
     def __post_init__(self) -> None:
         if not STRENGTH[0] <= self.strength <= STRENGTH[1]:

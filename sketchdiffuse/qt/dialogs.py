@@ -192,6 +192,12 @@ RUN_CHOICES: dict[str, list[tuple[str, str]]] = {
         ("4 GB", "4096"),
         ("Off", "0"),
     ],
+    "auxiliary_mb": [
+        ("4 GB (a few SD 1.x ControlNets)", "4096"),
+        ("2 GB", "2048"),
+        ("8 GB", "8192"),
+        ("None kept between jobs", "0"),
+    ],
     "inpaint_padding": [("25 % around", "0.25"), ("10 % around", "0.1"), ("50 % around", "0.5"), ("100 % around", "1")],
     "empty_fill": [("Kept as drawn", "keep"), ("Filled from the neighbours", "neighbours"), ("Noise", "noise")],
 }
@@ -219,6 +225,7 @@ class GenerationSettingsDialog(QDialog):
             "live_side": "Live size",
             "autosave_minutes": "Autosave",
             "layer_cache_mb": "Layer cache",
+            "auxiliary_mb": "ControlNet memory",
             "inpaint_padding": "Selection context",
             "empty_fill": "Empty areas",
         }

@@ -203,6 +203,13 @@ class MainWindow(QMainWindow):
                 "layer_up": ("Move &Up", self._on_active(cmd.move_layer, 1), "Ctrl+]", None),
                 "layer_down": ("Move Do&wn", self._on_active(cmd.move_layer, -1), "Ctrl+[", None),
                 "layer_props": ("&Properties…", self.layer_properties, None, None),
+                "layer_control": ("&Control Role…", lambda: self.layers.edit_control_role(), None, None),
+                "layer_reference": (
+                    "Use as &Reference",
+                    lambda: self.generation.references.add_pixels(self.doc.active_layer.pixels),
+                    None,
+                    None,
+                ),
                 "zoom_in": ("Zoom &In", self.canvas.zoom_in, std.ZoomIn, None),
                 "zoom_out": ("Zoom &Out", self.canvas.zoom_out, std.ZoomOut, None),
                 "fit": ("&Fit to Window", self.canvas.fit, "0", None),

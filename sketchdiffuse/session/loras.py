@@ -13,7 +13,8 @@ LCM_STEPS, LCM_GUIDANCE = 4, 1.0  # LCM-LoRA's usual settings (its sampler takes
 
 
 def encode_loras(loras: list[tuple[str, float]]) -> str:
-    return json.dumps([[path, weight] for path, weight in loras])
+    """JSON [[file, weight], ...]; "" for none (the panel's default)."""
+    return json.dumps([[path, weight] for path, weight in loras]) if loras else ""
 
 
 def decode_loras(text: str) -> list[tuple[str, float]]:

@@ -57,6 +57,7 @@ def build_request(
     return GenerationRequest(
         prompt=prompt,
         loras=loras,
+        auxiliary_budget_mb=run.auxiliary_mb,
         negative_prompt=panel.negative_prompt,
         model=model,
         init_image=drawing,

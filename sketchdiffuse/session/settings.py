@@ -146,6 +146,8 @@ class RunSettings:
     # empty (transparent) part of the drawing becomes first (session/region.py).
     inpaint_padding: float = 0.25
     empty_fill: str = "keep"
+    # Memory for ControlNets kept loaded between jobs (generation/auxiliary.py); the least recently used go first.
+    auxiliary_mb: int = 4096
     lora_folder: str = ""  # scanned for the LoRAs a prompt's <lora:name:weight> tags name
     ip_adapter: str = ""  # reads the reference images (generation/steering.ip_adapter_location)
 
@@ -172,6 +174,7 @@ class RunSettings:
             layer_cache_mb=as_number(raw.get("layer_cache_mb"), d.layer_cache_mb, 0, 65536, whole=True),
             inpaint_padding=as_number(raw.get("inpaint_padding"), d.inpaint_padding, 0.0, 2.0),
             empty_fill=as_choice(raw.get("empty_fill"), d.empty_fill, EMPTY_FILLS),
+            auxiliary_mb=as_number(raw.get("auxiliary_mb"), d.auxiliary_mb, 0, 1 << 20, whole=True),
             lora_folder=str(raw.get("lora_folder") or "").strip(),
             ip_adapter=str(raw.get("ip_adapter") or "").strip(),
         )

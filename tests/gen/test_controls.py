@@ -134,8 +134,11 @@ def test_controlnets_beyond_the_budget_are_released_least_recent_first(
     engine = Engine()
     first_run = run(engine, img2img_request(tiny_sd, precision="fp32", controls=(control(tiny_controlnet),)))
     size = engine.auxiliary.nbytes
-    engine.auxiliary.budget_bytes = int(size * 1.5)  # room for one
-    result = run(engine, img2img_request(tiny_sd, precision="fp32", controls=(control(second),)))
+    room_for_one = size * 1.5 / (1 << 20)  # the budget a request carries, in MB (a setting)
+    result = run(
+        engine,
+        img2img_request(tiny_sd, precision="fp32", controls=(control(second),), auxiliary_budget_mb=room_for_one),
+    )
     assert [key[1] for key in engine.auxiliary.kept()] == [str(second)]
     assert any("Released" in w and "memory budget" in w for w in result.warnings)
     assert not any("Released" in w for w in first_run.warnings)

@@ -91,3 +91,12 @@ def replace_ip_adapter(run, source: str):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
     return replace(run, ip_adapter=source)
+
+
+def test_a_layer_becomes_a_reference_from_the_layer_menu(window: MainWindow):
+    window.doc.active_layer.pixels[10:40, 10:60] = (0, 0, 200, 255)
+    window.actions_by_name["layer_reference"].trigger()
+    refs = window.generation.references.references
+    assert (
+        len(refs) == 1 and tuple(refs[0].image[20, 20]) == (0, 0, 200) and tuple(refs[0].image[100, 100]) == (255,) * 3
+    )

@@ -21,7 +21,7 @@ def test_the_list_round_trips_and_damage_is_dropped():
     assert decode_loras(text) == [("/l/ink.safetensors", 0.7), (r"C:\l\detail.safetensors", -0.5)]
     assert decode_loras('[["/a.safetensors", 5], ["b", "x"], 3, "junk"]') == [("/a.safetensors", 2.0)]
     assert decode_loras("not json") == [] and decode_loras("") == []
-    assert PanelValues.from_mapping({"loras": "[[1, 2]]"}).loras == "[]"
+    assert PanelValues.from_mapping({"loras": "[[1, 2]]"}).loras == ""
 
 
 def test_prompt_tags_find_loras_in_the_list_then_the_folder(tmp_path: Path):

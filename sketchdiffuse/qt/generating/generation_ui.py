@@ -38,6 +38,7 @@ from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
 from sketchdiffuse.session.image_layers import apply_result, result_layer
+from sketchdiffuse.session.loras import encode_loras
 from sketchdiffuse.session.model_overrides import ModelOverrides
 from sketchdiffuse.session.references import decode_references, encode_references
 from sketchdiffuse.session.requests import document_request, model_ref, refine_request
@@ -328,6 +329,7 @@ class GenerationUi(QObject):
                 "seed_locked": True,
                 "scheduler": r.scheduler,
                 "model": r.model.source,
+                "loras": encode_loras([(lora.path, lora.weight) for lora in r.loras]),
             }
         )
 
