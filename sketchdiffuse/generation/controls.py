@@ -114,6 +114,7 @@ class Reference:
 
     image: np.ndarray = field(compare=False, repr=False)  # H x W x 3 uint8, any size
     weight: float = 0.6
+    style_only: bool = False  # its colours and strokes, not its subject or layout (InstantStyle's layer)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= REFERENCE_WEIGHT[1]:

@@ -152,7 +152,21 @@ def apply_references(model: LoadedModel, source: str | None, references: tuple[R
             model.ip_adapter = wanted
         model.forget_derived_pipelines()
     if references:
-        model.pipe.set_ip_adapter_scale([r.weight for r in references])
+        model.pipe.set_ip_adapter_scale(
+            [style_scale(model, r.weight) if r.style_only else r.weight for r in references]
+        )
+
+
+def style_scale(model: LoadedModel, weight: float) -> dict[str, Any]:
+    """Per-layer scales that keep a reference's style and leave its subject (InstantStyle): only the second
+    attention of the first up block that has attentions reads the reference (SDXL: up block 0, SD 1.x: 1)."""
+    for i, block in enumerate(model.pipe.unet.up_blocks):
+        attentions = getattr(block, "attentions", None)
+        if attentions:
+            layers = [0.0] * len(attentions)
+            layers[min(1, len(layers) - 1)] = weight
+            return {"up": {f"block_{i}": layers}}
+    raise InvalidRequestError("This model's UNet has no attention to take a style from; untick Style only.")
 
 
 def reference_arguments(references: tuple[Reference, ...]) -> dict[str, Any]:

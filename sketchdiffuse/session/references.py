@@ -23,6 +23,7 @@ DEFAULT_WEIGHT = 0.6
 class ReferencePicture:
     image: np.ndarray = field(repr=False)  # H x W x 3 uint8, at most MAX_SIDE on the longer side
     weight: float = DEFAULT_WEIGHT
+    style_only: bool = False  # its colours and strokes, not its subject (steering.style_scale)
 
 
 def reference_from(pixels: np.ndarray, weight: float = DEFAULT_WEIGHT) -> ReferencePicture:
@@ -43,7 +44,7 @@ def encode_references(references: list[ReferencePicture]) -> dict[str, bytes]:
     for i, ref in enumerate(references):
         name = f"references/{i:03d}.png"
         out[name] = encode_png(Image.fromarray(ref.image))
-        records.append({"file": name, "weight": ref.weight})
+        records.append({"file": name, "weight": ref.weight, "style_only": ref.style_only})
     out[INDEX] = json.dumps({"version": 1, "references": records}).encode()
     return out
 
@@ -60,7 +61,9 @@ def decode_references(extras: dict[str, bytes]) -> tuple[list[ReferencePicture],
     for record in records if isinstance(records, list) else []:
         try:
             image = open_image(extras[str(record["file"])]).pixels
-            out.append(reference_from(image, float(record.get("weight", DEFAULT_WEIGHT))))
+            ref = reference_from(image, float(record.get("weight", DEFAULT_WEIGHT)))
+            ref.style_only = record.get("style_only") is True
+            out.append(ref)
         except Exception:  # a missing or undecodable picture, a bad weight: that reference only
             warnings.append("A damaged reference picture was skipped.")
     return out, warnings

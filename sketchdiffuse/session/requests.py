@@ -122,7 +122,7 @@ def document_request(
     project's reference pictures (through the IP-Adapter of the settings)."""
     composite = drawing_composite(doc)
     controls = layer_controls(doc)
-    looks = tuple(Reference(r.image, r.weight) for r in references)
+    looks = tuple(Reference(r.image, r.weight, r.style_only) for r in references)
     ip_adapter = run.ip_adapter or None
     if doc.selection is None:
         request = build_request(panel, run, drawing_of(composite), seed)

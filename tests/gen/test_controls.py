@@ -290,3 +290,58 @@ def test_references_without_an_adapter_or_with_a_broken_one_are_refused(
             ),
         )
     run(lora_engine, img2img_request(tiny_sd, precision="fp32"))  # still works
+
+
+def test_sdxl_text_to_image_with_a_control_equals_diffusers(tiny_sdxl: Path, tmp_path: Path):
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    unet = UNet2DConditionModel.from_pretrained(tiny_sdxl / "unet")
+    torch.manual_seed(4)
+    net = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+    with torch.no_grad():
+        for conv in [*net.controlnet_down_blocks, net.controlnet_mid_block, net.controlnet_cond_embedding.conv_out]:
+            conv.weight.normal_(0.0, 0.3)
+    net.save_pretrained(tmp_path / "xl-net")
+    engine = Engine()
+    req = img2img_request(
+        tiny_sdxl,
+        precision="fp32",
+        init_image=None,
+        width=64,
+        height=64,
+        controls=(control(tmp_path / "xl-net", 0.9),),
+    )
+    result = run(engine, req)
+    plain = plain_euler(
+        "StableDiffusionXLControlNetPipeline",
+        tiny_sdxl,
+        controlnet=ControlNetModel.from_pretrained(tmp_path / "xl-net"),
+    )
+    expected = plain_picture(
+        plain, image=Image.fromarray(LINES), height=64, width=64, controlnet_conditioning_scale=0.9
+    )
+    assert max_diff(result.image, expected) <= 1
+
+
+def test_a_style_only_reference_equals_diffusers_per_layer_scales(
+    lora_engine: Engine, tiny_sd: Path, tiny_ip_adapter: Path
+):
+    from sketchdiffuse.generation.controls import Reference
+
+    req = img2img_request(
+        tiny_sd,
+        precision="fp32",
+        strength=0.9,
+        references=(Reference(REFERENCE, 0.8, style_only=True),),
+        ip_adapter=str(tiny_ip_adapter),
+    )
+    result = run(lora_engine, req)
+    full = run(lora_engine, replace(req, references=(Reference(REFERENCE, 0.8),)))
+    assert max_diff(result.image, full.image) > 0  # fewer layers read the reference
+    plain = plain_euler("StableDiffusionImg2ImgPipeline", tiny_sd)
+    plain.load_ip_adapter(str(tiny_ip_adapter.parent), "", tiny_ip_adapter.name)
+    plain.set_ip_adapter_scale({"up": {"block_0": [0.0, 0.8, 0.0]}})  # the tiny UNet's first up block attends
+    expected = plain_picture(
+        plain, image=Image.fromarray(req.init_image), ip_adapter_image=Image.fromarray(REFERENCE), strength=0.9
+    )
+    assert max_diff(result.image, expected) <= 1

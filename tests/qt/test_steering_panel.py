@@ -75,16 +75,19 @@ def test_references_by_drop_file_and_history_menu_reach_the_request_and_the_proj
     area.list.setCurrentRow(1)
     area.weight.setValue(1.2)
     assert area.references[1].weight == 1.2 and area.list.item(1).text() == "1.2"
+    qtbot.mouseClick(area.style_only, Qt.MouseButton.LeftButton)
+    assert area.references[1].style_only and area.list.item(1).text() == "1.2 style"
 
     assert ui.build_request() is None and "IP-Adapter" in ui.panel.status.text()  # none set yet
     write_run(ui.storage, replace_ip_adapter(ui.run_settings(), "h94/IP-Adapter:models/ip-adapter_sd15.safetensors"))
     request = ui.build_request()
     assert request is not None and [r.weight for r in request.references] == [0.6, 1.2]
+    assert [r.style_only for r in request.references] == [False, True]
 
     extras = ui.project_extras()
     area.set_references([])
     ui.restore(extras)
-    assert [r.weight for r in area.references] == [0.6, 1.2]
+    assert [(r.weight, r.style_only) for r in area.references] == [(0.6, False), (1.2, True)]
 
 
 def replace_ip_adapter(run, source: str):  # type: ignore[no-untyped-def]

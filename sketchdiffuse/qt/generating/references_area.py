@@ -5,9 +5,10 @@ a layer's or a history entry's menu ("Use as reference")."""
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
@@ -55,10 +56,14 @@ class ReferencesArea(QWidget):
         self.weight.setSingleStep(0.05)
         self.weight.setToolTip("How strongly the selected picture's look steers (0: not at all)")
         self.weight.valueChanged.connect(self._weight_changed)
+        self.style_only = QCheckBox("Style only")
+        self.style_only.setToolTip("Take the selected picture's colours and strokes, not its subject or layout")
+        self.style_only.toggled.connect(self._style_changed)
         self.list.currentRowChanged.connect(self._selected)
         buttons = QHBoxLayout()
         buttons.addWidget(self.add)
         buttons.addWidget(self.remove)
+        buttons.addWidget(self.style_only)
         buttons.addStretch(1)
         buttons.addWidget(QLabel("Weight"))
         buttons.addWidget(self.weight)
@@ -105,16 +110,29 @@ class ReferencesArea(QWidget):
         row = self.list.currentRow()
         if 0 <= row < len(self.references) and self.references[row].weight != value:
             self.references[row].weight = value
-            self.list.item(row).setText(f"{value:g}")
+            self.list.item(row).setText(self._label(self.references[row]))
+            self.changed.emit()
+
+    def _style_changed(self, on: bool) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.references) and self.references[row].style_only != on:
+            self.references[row].style_only = on
+            self.list.item(row).setText(self._label(self.references[row]))
             self.changed.emit()
 
     def _selected(self, row: int) -> None:
         if 0 <= row < len(self.references):
-            self.weight.blockSignals(True)
-            self.weight.setValue(self.references[row].weight)
-            self.weight.blockSignals(False)
-        self.remove.setEnabled(row >= 0)
-        self.weight.setEnabled(row >= 0)
+            with QSignalBlocker(self.weight), QSignalBlocker(self.style_only):
+                self.weight.setValue(self.references[row].weight)
+                self.style_only.setChecked(self.references[row].style_only)
+        enabled = row >= 0
+        self.remove.setEnabled(enabled)
+        self.weight.setEnabled(enabled)
+        self.style_only.setEnabled(enabled)
+
+    @staticmethod
+    def _label(ref: ReferencePicture) -> str:
+        return f"{ref.weight:g} style" if ref.style_only else f"{ref.weight:g}"
 
     def _show(self, current: int = -1) -> None:
         self.list.clear()
@@ -122,7 +140,7 @@ class ReferencesArea(QWidget):
             pixmap = QPixmap.fromImage(rgb_to_qimage(ref.image)).scaled(
                 ICON, ICON, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
             )
-            self.list.addItem(QListWidgetItem(QIcon(pixmap), f"{ref.weight:g}"))
+            self.list.addItem(QListWidgetItem(QIcon(pixmap), self._label(ref)))
         self.list.setCurrentRow(current)
         self._selected(current)
 
