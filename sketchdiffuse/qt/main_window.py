@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self.canvas.setAcceptDrops(True)
         self.canvas.filesDropped.connect(self.drop.import_paths)
         self.canvas.imageDropped.connect(self.drop.import_image_data)
+        self.canvas.referenceDropped.connect(self.generation.references.add_drop)
         self.canvas.urlsDropped.connect(self.drop.import_urls)
         self._update_title()
         self._update_size_label()

@@ -103,3 +103,24 @@ def test_a_layer_becomes_a_reference_from_the_layer_menu(window: MainWindow):
     assert (
         len(refs) == 1 and tuple(refs[0].image[20, 20]) == (0, 0, 200) and tuple(refs[0].image[100, 100]) == (255,) * 3
     )
+
+
+def test_a_shift_drop_on_the_canvas_makes_a_reference_not_a_layer(window: MainWindow, tmp_path: Path):
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    from tests.qt.test_drop_events import png_bytes
+
+    path = tmp_path / "look.png"
+    path.write_bytes(png_bytes((10, 200, 10)))
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    actions, buttons = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    shift = Qt.KeyboardModifier.ShiftModifier
+    layers = len(window.doc.layers)
+    QApplication.sendEvent(window.canvas, QDragEnterEvent(QPoint(50, 50), actions, mime, buttons, shift))
+    QApplication.sendEvent(window.canvas, QDropEvent(QPointF(50, 50), actions, mime, buttons, shift))
+    assert len(window.doc.layers) == layers
+    refs = window.generation.references.references
+    assert len(refs) == 1 and tuple(refs[0].image[2, 2]) == (10, 200, 10)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from sketchdiffuse.io.errors import ImageImportError
 from sketchdiffuse.io.images import open_image
 from sketchdiffuse.qt.convert import rgb_to_qimage
-from sketchdiffuse.qt.drops import offers_images, read_drop
+from sketchdiffuse.qt.drops import Drop, offers_images, read_drop
 from sketchdiffuse.session.references import ReferencePicture, reference_from
 
 ICON = 52
@@ -44,7 +44,10 @@ class ReferencesArea(QWidget):
         self.list.setFlow(QListView.Flow.LeftToRight)
         self.list.setWrapping(False)
         self.list.setAcceptDrops(False)  # drops land on the area itself
-        self.list.setToolTip("Drop pictures here: their look steers the results (an IP-Adapter in the settings)")
+        self.list.setToolTip(
+            "Drop pictures here (or Shift+drop them on the canvas): their look steers the results "
+            "through the IP-Adapter named in Generation settings"
+        )
         self.add = QToolButton()
         self.add.setText("Add…")
         self.add.clicked.connect(self._choose)
@@ -150,11 +153,14 @@ class ReferencesArea(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        drop = read_drop(event.mimeData())
+        self.add_drop(read_drop(event.mimeData()))
+        event.acceptProposedAction()
+
+    def add_drop(self, drop: Drop) -> None:
+        """What a drop carries as references (the canvas sends Shift+drops here too)."""
         for path in drop.files:
             self.add_file(path)
         if drop.image is not None:
             self.add_file(drop.image)
         if drop.urls:
             self.message.emit("Drop a picture from a file or a web page; web addresses are not fetched here.")
-        event.acceptProposedAction()

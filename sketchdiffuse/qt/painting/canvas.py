@@ -98,6 +98,7 @@ class CanvasView(QWidget):
     filesDropped = Signal(list)  # local paths
     urlsDropped = Signal(list)  # web addresses of images
     imageDropped = Signal(bytes)  # encoded image data, e.g. dragged from a web browser
+    referenceDropped = Signal(object)  # a drops.Drop made with Shift held: for the References area
     transformingChanged = Signal(bool)  # a free transform began (True) or ended
 
     def __init__(self, doc: Document, history: History, parent: QWidget | None = None) -> None:
@@ -728,7 +729,9 @@ class CanvasView(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         drop = read_drop(event.mimeData())
-        if drop.files:
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and (drop.files or drop.image is not None):
+            self.referenceDropped.emit(drop)  # Shift: the picture steers the look instead of becoming a layer
+        elif drop.files:
             self.filesDropped.emit(drop.files)
         elif drop.image is not None:
             self.imageDropped.emit(drop.image)
