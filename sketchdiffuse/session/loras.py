@@ -42,22 +42,25 @@ def folder_loras(folder: str) -> dict[str, str]:
 
 
 def request_loras(prompt: str, listed: str, folder: str) -> tuple[str, tuple[Lora, ...]]:
-    """The prompt without its LoRA tags, and the LoRAs to apply: the panel's list, then the tags' (found by
-    name in the list, then in the folder). A tag naming a LoRA that is nowhere is refused with a sentence."""
+    """The prompt without its LoRA tags, and the LoRAs to apply: the panel's list, with a tag's weight for
+    a listed LoRA it names (a PNG's prompt repeats the list's LoRAs as tags: they must not apply twice),
+    then the other tags' LoRAs, found in the LoRA folder. A tag naming a LoRA that is nowhere is refused."""
     cleaned, tags = prompt_loras(prompt)
-    chosen = decode_loras(listed)
-    by_name = {Path(path).stem: path for path, _ in chosen}
+    chosen = dict(decode_loras(listed))  # path -> weight, in the list's order
+    by_name = {Path(path).stem: path for path in chosen}
     found = folder_loras(folder) if tags else {}
-    loras = [Lora(path, weight) for path, weight in chosen]
+    extra: dict[str, float] = {}
     for name, weight in tags:
-        path = by_name.get(name) or found.get(name)
-        if path is None:
+        if name in by_name:
+            chosen[by_name[name]] = weight
+        elif name in found:
+            extra[found[name]] = weight
+        else:
             raise InvalidRequestError(
                 f"The prompt names the LoRA '{name}', which is neither in the LoRA list nor in the LoRA folder; "
                 "add it to the list or remove the tag."
             )
-        loras.append(Lora(path, weight))
-    return cleaned, tuple(loras)
+    return cleaned, tuple(Lora(path, weight) for path, weight in (chosen | extra).items())
 
 
 def is_lcm(lora: Lora) -> bool:

@@ -28,9 +28,8 @@ def test_the_lora_list_adds_weights_and_removes_and_reaches_the_request(qtbot, w
     request = ui.build_request()
     assert request is not None and request.prompt == "a boat"
     assert [(Path(x.path).name, x.weight) for x in request.loras] == [
-        ("ink.safetensors", 0.8),
-        ("detail.safetensors", 0.3),
         ("ink.safetensors", 0.5),
+        ("detail.safetensors", 0.3),
     ]
     qtbot.mouseClick(panel.lora_remove, Qt.MouseButton.LeftButton)
     assert panel.lora_list.count() == 1

@@ -30,8 +30,7 @@ def test_prompt_tags_find_loras_in_the_list_then_the_folder(tmp_path: Path):
     listed = encode_loras([("/mine/ink.safetensors", 0.6)])
     prompt, loras = request_loras("a boat <lora:ink:0.9>, <lora:watercolour>", listed, str(tmp_path))
     assert prompt == "a boat"
-    assert loras == (
-        Lora("/mine/ink.safetensors", 0.6),
+    assert loras == (  # the tag's weight for the listed LoRA it names: not applied twice
         Lora("/mine/ink.safetensors", 0.9),
         Lora(str(tmp_path / "styles" / "watercolour.safetensors"), 1.0),
     )
@@ -42,7 +41,7 @@ def test_prompt_tags_find_loras_in_the_list_then_the_folder(tmp_path: Path):
 def test_the_request_carries_the_loras_and_an_lcm_lora_brings_its_sampler():
     panel = replace(PANEL, loras=encode_loras([("/l/ink.safetensors", 0.5)]), prompt="a house <lora:ink:0.25>")
     request = build_request(panel, RunSettings(), None)
-    assert request.prompt == "a house" and [x.weight for x in request.loras] == [0.5, 0.25]
+    assert request.prompt == "a house" and [x.weight for x in request.loras] == [0.25]
     assert (request.steps, request.guidance_scale, request.scheduler) == (20, 7.0, "Euler a")
     lcm = build_request(
         replace(PANEL, loras=encode_loras([("/l/lcm-lora-sdv1-5.safetensors", 1.0)])), RunSettings(), None
