@@ -202,17 +202,41 @@ def _controls(args: argparse.Namespace, sketch: np.ndarray) -> tuple[Control, ..
                 f"{sketch.shape[1]} x {sketch.shape[0]}. They must be the same size."
             )
         controls.append(Control(ControlKind(kind), models[kind], control_image(ControlKind(kind), layer), weight))
+    unused = sorted(set(models) - {item.partition("=")[0].strip().lower() for item in args.control})
+    if unused:
+        raise DocumentError(f"--control-model {unused[0]}=… names a ControlNet for no --control {unused[0]}=IMAGE.")
     return tuple(controls)
 
 
-def _load_sketch(path: str) -> np.ndarray:
+def _steering(args: argparse.Namespace, sketch: np.ndarray, project_controls: tuple[Control, ...]) -> dict[str, object]:
+    """The request's controls (the project's control layers, then --control), LoRAs and references, checked
+    before any model loads: a typo costs no download."""
+    from sketchdiffuse.document.errors import DocumentError
+
+    if args.reference and not args.ip_adapter:
+        raise DocumentError("--reference pictures steer through an IP-Adapter: add --ip-adapter MODEL.")
+    if args.ip_adapter and not args.reference:
+        raise DocumentError("--ip-adapter reads reference pictures: add --reference IMAGE[@WEIGHT].")
+    return {
+        "controls": project_controls + _controls(args, sketch),
+        "loras": tuple(Lora(str(Path(p).expanduser()), w) for p, w in map(_weighted, args.lora)),
+        "references": tuple(Reference(_load_sketch(p)[0], w) for p, w in (_weighted(r, 0.6) for r in args.reference)),
+        "ip_adapter": args.ip_adapter,
+    }
+
+
+def _load_sketch(path: str) -> tuple[np.ndarray, tuple[Control, ...]]:
+    """The drawing over white, and for an .ora project the controls of its control layers (left out of the
+    drawing, as in the window)."""
     if path.lower().endswith(".ora"):
         from sketchdiffuse.io.ora import read_ora
+        from sketchdiffuse.session.requests import drawing_composite, layer_controls
 
-        return flatten_on(read_ora(path).document.composite())
+        doc = read_ora(path).document
+        return flatten_on(drawing_composite(doc)), layer_controls(doc)
     from sketchdiffuse.io.images import open_image
 
-    return flatten_on(open_image(path).pixels)
+    return flatten_on(open_image(path).pixels), ()
 
 
 def _load_mask(path: str, sketch: np.ndarray, blur: float) -> np.ndarray:
@@ -270,7 +294,8 @@ def generate_command(args: argparse.Namespace) -> int:
         print(f"sketchdiffuse: {problem}.", file=sys.stderr)
         return 2
     try:
-        sketch = _load_sketch(args.sketch)
+        sketch, project_controls = _load_sketch(args.sketch)
+        steering = _steering(args, sketch, project_controls)
         ref = ModelRef.parse(args.model, args.device, args.precision)
         if args.config:
             ref = replace(ref, config_dir=str(Path(args.config).resolve()))
@@ -304,10 +329,7 @@ def generate_command(args: argparse.Namespace) -> int:
             size_policy=SizePolicy(args.size),
             refiner=refiner,
             refiner_switch=args.refiner_switch,
-            controls=_controls(args, sketch),
-            loras=tuple(Lora(str(Path(p).expanduser()), w) for p, w in map(_weighted, args.lora)),
-            references=tuple(Reference(_load_sketch(p), w) for p, w in (_weighted(r, 0.6) for r in args.reference)),
-            ip_adapter=args.ip_adapter,
+            **steering,  # type: ignore[arg-type]
         )
         if mask is not None:  # only the masked part and the context around it go to the model
             region = region_of(

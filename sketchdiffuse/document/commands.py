@@ -244,7 +244,7 @@ def set_layer_property(doc: Document, index: int, prop: str, value: Any) -> SetL
 
 
 def merge_down(doc: Document, index: int) -> StackChange:
-    """Merge a layer into the one below; the lower layer keeps its name, blend mode and visibility."""
+    """Merge a layer into the one below; the lower layer keeps its name, blend mode, visibility and control role."""
     require_index(doc, index)
     if index == 0:
         raise DocumentError("The bottom layer has nothing below it to merge into.")
@@ -258,6 +258,7 @@ def merge_down(doc: Document, index: int) -> StackChange:
         pixels=composite([below, upper], doc.rect),
         blend_mode=lower.blend_mode,
         visible=lower.visible,
+        control=lower.control,  # a control layer stays one; lines merged onto a colour layer become colour
     )
     after = [*doc.layers[: index - 1], merged, *doc.layers[index + 1 :]]
     return StackChange(f"Merge '{upper.name}' down", list(doc.layers), doc.active_index, after, index - 1)

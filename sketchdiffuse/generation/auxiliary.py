@@ -29,6 +29,11 @@ class AuxiliaryModels:
         self.budget_bytes = budget_bytes
         self.on_release = on_release
         self._kept: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+        self._job: set[tuple[Any, ...]] = set()  # asked for by the job in progress: never released for another
+
+    def begin_job(self) -> None:
+        """A new job: what the last one used may be released again."""
+        self._job.clear()
 
     @property
     def nbytes(self) -> int:
@@ -38,23 +43,29 @@ class AuxiliaryModels:
         return list(self._kept)
 
     def get(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+        self._job.add(key)
         if key in self._kept:
             self._kept.move_to_end(key)
             return self._kept[key][0]
         module = load()
         self._kept[key] = (module, module_bytes(module))
-        self._trim(keep=key)
+        self._trim()
         return module
 
-    def _trim(self, keep: tuple[Any, ...]) -> None:
-        while self.nbytes > self.budget_bytes and len(self._kept) > 1:
-            oldest = next(k for k in self._kept if k != keep)
+    def _trim(self) -> None:
+        """Release the least recently used models the job in progress does not use, while over the budget
+        (a job that needs more than the budget keeps all it needs: releasing them would reload every job)."""
+        while self.nbytes > self.budget_bytes:
+            oldest = next((k for k in self._kept if k not in self._job), None)
+            if oldest is None:
+                return
             del self._kept[oldest]
             if self.on_release is not None:
                 self.on_release(f"Released {oldest[1]} to stay within the memory budget for extra models.")
 
     def clear(self) -> None:
         self._kept.clear()
+        self._job.clear()
 
 
 def load_controlnet(source: str, device: str, dtype: Any) -> Any:

@@ -128,7 +128,14 @@ LORA_TAG = re.compile(r"<lora:([^:>]+)(?::(-?[0-9.]+))?>")
 def prompt_loras(prompt: str) -> tuple[str, list[tuple[str, float]]]:
     """AUTOMATIC1111's ``<lora:name:weight>`` tags taken out of a prompt: the prompt without them, and the
     names with their weights (1 when none is given)."""
-    found = [(m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0) for m in LORA_TAG.finditer(prompt)]
+    found = []
+    for m in LORA_TAG.finditer(prompt):
+        try:
+            found.append((m.group(1).strip(), float(m.group(2)) if m.group(2) else 1.0))
+        except ValueError:
+            raise InvalidRequestError(
+                f"The LoRA tag '{m.group(0)}' has no usable weight; write e.g. <lora:name:0.8>."
+            ) from None
     cleaned = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", LORA_TAG.sub("", prompt))).strip(" ,")
     return cleaned, found
 

@@ -157,6 +157,7 @@ class Engine:
         return net
 
     def unload(self) -> None:
+        self.auxiliary.clear()  # ControlNets on the old model's device and dtype, maybe for another family
         self._prompts.clear()
         self._drawings.clear()
         self.tiny = None
@@ -188,6 +189,7 @@ class Engine:
         on_load: LoadProgress | None,
     ) -> GenerationResult | Cancelled:
         started = time.perf_counter()
+        self.notices.clear()  # what a failed job noted is not this job's news
         seed = resolve_seed(request.seed)
         timings: dict[str, float] = {}
         init = request.init_image
@@ -262,6 +264,7 @@ class Engine:
         apply_references(model, request.ip_adapter, request.references)  # before the pipelines are made
         target = model.inpaint() if inpaint else pipe if img2img else model.txt2img()
         self.auxiliary.budget_bytes = int(request.auxiliary_budget_mb * (1 << 20))
+        self.auxiliary.begin_job()
         if request.controls:
             mode = "inpaint" if inpaint else "img2img" if img2img else "txt2img"
             target = controlled_pipeline(model, mode, [self._controlnet(c, model) for c in request.controls])

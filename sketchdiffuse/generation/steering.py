@@ -137,6 +137,7 @@ def apply_references(model: LoadedModel, source: str | None, references: tuple[R
         if model.ip_adapter is not None:
             model.pipe.unload_ip_adapter()
             model.ip_adapter = None
+            model.forget_derived_pipelines()  # they hold the image encoder, also when loading the next one fails
         if wanted is not None:
             folder, subfolder, name = ip_adapter_location(str(source))
             count = len(references)

@@ -52,7 +52,7 @@ def build_request(
     refiner = model_ref(run.refiner, run) if run.refiner else None
     prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder)
     steps, guidance, scheduler = panel.steps, panel.guidance_scale, panel.scheduler
-    if any(is_lcm(lora) for lora in loras) and scheduler != "LCM":
+    if any(is_lcm(lora) and lora.weight != 0 for lora in loras) and scheduler != "LCM":
         steps, guidance, scheduler = LCM_STEPS, LCM_GUIDANCE, "LCM"  # an LCM-LoRA brings its sampler
     return GenerationRequest(
         prompt=prompt,
@@ -166,6 +166,12 @@ def refine_request(request: GenerationRequest, image: np.ndarray, refiner: Model
         seed=seed,
         work_side=None,
         tiny_autoencoder=None,  # a refined picture is decoded by the full VAE, even from a live result
+        # The refiner is another model: the base model's LoRAs, ControlNets and IP-Adapter do not fit it, and
+        # the picture it refines already shows what they steered.
+        controls=(),
+        loras=(),
+        references=(),
+        ip_adapter=None,
     )
 
 

@@ -231,4 +231,31 @@ def test_generate_with_a_reference_through_an_ip_adapter(tiny_sd: Path, tiny_ip_
     _, _, settings = parse_parameters(read_image(out).text["parameters"])
     assert settings["IP Adapter"] == "ip-adapter.safetensors, weights 0.8"
     refused = run_cli(*common, "--reference", str(reference), "-o", str(tmp_path / "x.png"))
-    assert refused.returncode == 1 and "through an IP-Adapter" in refused.stderr
+    assert refused.returncode == 1 and "through an IP-Adapter: add --ip-adapter" in refused.stderr
+    assert "loading" not in refused.stderr  # refused before any model loads
+
+
+def test_an_ora_with_a_control_layer_steers_and_odd_arguments_are_refused_before_loading(
+    tiny_sd: Path, tiny_controlnet: Path, tmp_path: Path
+):
+    from sketchdiffuse.document.control_role import ControlRole
+    from sketchdiffuse.document.layer import Layer
+
+    doc = Document(64, 64)
+    doc.layers[0].pixels[:] = (200, 200, 200, 255)
+    lines = np.zeros((64, 64, 4), np.uint8)
+    lines[10:54, 30:33] = (0, 0, 0, 255)
+    doc.layers.append(Layer("Lines", lines, control=ControlRole("scribble", str(tiny_controlnet), 0.8)))
+    write_ora(doc, tmp_path / "lines.ora")
+    common = ["--prompt", "a cat", "--steps", "4", "--seed", "1", "--model", str(tiny_sd)]
+    done = run_cli(str(tmp_path / "lines.ora"), *common, "-o", str(tmp_path / "out.png"))
+    assert done.returncode == 0, done.stderr
+    _, _, settings = parse_parameters(read_image(tmp_path / "out.png").text["parameters"])
+    assert settings["ControlNet 0"].startswith("Module: scribble")
+    for extra, says in (
+        (["--control-model", f"canny={tiny_controlnet}"], "names a ControlNet for no --control canny"),
+        (["--ip-adapter", "somewhere.safetensors"], "add --reference"),
+        (["--control", "depth=x.png"], "KIND one of scribble, lineart, canny"),
+    ):
+        refused = run_cli(str(tmp_path / "lines.ora"), *common, *extra, "-o", str(tmp_path / "x.png"))
+        assert refused.returncode == 1 and says in refused.stderr and "loading" not in refused.stderr

@@ -95,3 +95,13 @@ def test_the_role_is_saved_in_the_ora_and_others_see_a_normal_layer(tmp_path: Pa
     damaged = read_ora(tmp_path / "bad.ora")
     assert damaged.document.layers[1].control is None
     assert any("damaged control role" in w for w in damaged.warnings)
+
+
+def test_merging_down_keeps_the_lower_layers_role():
+    doc = doc_with_lines()
+    doc.layers.append(Layer("More lines", np.zeros((48, 64, 4), np.uint8)))
+    history = History(doc)
+    history.push(cmd.merge_down(doc, 2))
+    assert doc.layers[1].control == ROLE and len(doc.layers) == 2
+    history.push(cmd.merge_down(doc, 1))  # lines merged onto a colour layer become colour
+    assert doc.layers[0].control is None

@@ -77,3 +77,32 @@ def test_parameters_and_history_keep_loras_and_controls(tmp_path):
     assert 'Lora hashes: "ink: ' in text
     entries, _, warnings = decode_history(encode_history([StoredEntry(result, False, 1.0)]))
     assert not warnings and entries[0].result.request.loras == (Lora(str(style), 0.6),)
+
+
+def test_a_malformed_lora_weight_is_a_sentence_not_a_crash():
+    with pytest.raises(InvalidRequestError, match="no usable weight"):
+        prompt_loras("a boat <lora:ink:1..5>")
+
+
+def test_a_job_keeps_every_controlnet_it_needs_even_over_the_budget():
+    import torch
+
+    from sketchdiffuse.generation.auxiliary import AuxiliaryModels, module_bytes
+
+    loads: list[str] = []
+
+    def make(name: str) -> torch.nn.Module:
+        loads.append(name)
+        return torch.nn.Linear(64, 64)
+
+    cache = AuxiliaryModels(budget_bytes=module_bytes(torch.nn.Linear(64, 64)))  # room for one
+    for _ in range(3):  # three jobs, each with the same two ControlNets
+        cache.begin_job()
+        for name in ("a", "b"):
+            cache.get(("net", name), lambda n=name: make(n))
+    assert loads == ["a", "b"]  # loaded once, not evicting each other every job
+    cache.begin_job()
+    cache.get(("net", "c"), lambda: make("c"))  # a later job without them: they go
+    assert [k[1] for k in cache.kept()] == ["c"]
+    cache.clear()
+    assert cache.kept() == []

@@ -47,3 +47,28 @@ def test_the_request_carries_the_loras_and_an_lcm_lora_brings_its_sampler():
         replace(PANEL, loras=encode_loras([("/l/lcm-lora-sdv1-5.safetensors", 1.0)])), RunSettings(), None
     )
     assert (lcm.steps, lcm.guidance_scale, lcm.scheduler) == (4, 1.0, "LCM")
+
+
+def test_an_lcm_lora_at_weight_zero_leaves_the_sampler_alone():
+    panel = replace(PANEL, loras=encode_loras([("/l/lcm-lora-sdv1-5.safetensors", 0.0)]))
+    request = build_request(panel, RunSettings(), None)
+    assert (request.steps, request.scheduler) == (20, "Euler a")
+
+
+def test_refining_leaves_the_base_models_steering_behind():
+    import numpy as np
+
+    from sketchdiffuse.generation import ModelRef
+    from sketchdiffuse.generation.controls import Control, ControlKind, Reference
+    from sketchdiffuse.session.requests import refine_request
+
+    picture = np.zeros((8, 8, 3), np.uint8)
+    request = replace(
+        build_request(replace(PANEL, loras=encode_loras([("/l/ink.safetensors", 0.5)])), RunSettings(), picture),
+        controls=(Control(ControlKind.CANNY, "some/net", picture),),
+        references=(Reference(picture),),
+        ip_adapter="h94/IP-Adapter:models/x.safetensors",
+    )
+    refined = refine_request(request, picture, ModelRef.parse("some/refiner"), 3)
+    assert (refined.controls, refined.loras, refined.references, refined.ip_adapter) == ((), (), (), None)
+    assert refined.prompt == request.prompt and refined.model.source == "some/refiner"
