@@ -345,3 +345,23 @@ def test_a_style_only_reference_equals_diffusers_per_layer_scales(
         plain, image=Image.fromarray(req.init_image), ip_adapter_image=Image.fromarray(REFERENCE), strength=0.9
     )
     assert max_diff(result.image, expected) <= 1
+
+
+def test_sdxl_references_equal_diffusers_ip_adapter(tiny_sdxl: Path, tmp_path: Path):
+    from sketchdiffuse.generation.controls import Reference
+    from tests.gen.tiny import build_tiny_ip_adapter
+
+    adapter = build_tiny_ip_adapter(tiny_sdxl, tmp_path / "xl-ip")
+    engine = Engine()
+    req = img2img_request(
+        tiny_sdxl, precision="fp32", strength=0.9, references=(Reference(REFERENCE, 0.7),), ip_adapter=str(adapter)
+    )
+    result = run(engine, req)
+    plain = plain_euler("StableDiffusionXLImg2ImgPipeline", tiny_sdxl)
+    plain.load_ip_adapter(str(adapter.parent), "", adapter.name)
+    plain.set_ip_adapter_scale(0.7)
+    expected = plain_picture(
+        plain, image=Image.fromarray(req.init_image), ip_adapter_image=Image.fromarray(REFERENCE), strength=0.9
+    )
+    assert max_diff(result.image, expected) <= 1
+    assert max_diff(result.image, run(engine, replace(req, references=(), ip_adapter=None)).image) > 0
