@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,7 @@ from sketchdiffuse.document.compose import composite
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.generation.caches import OneEntryCache
 from sketchdiffuse.generation.controls import Control, ControlKind, Reference, control_image
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
@@ -133,11 +135,29 @@ def document_request(
     return replace(request, controls=cut, references=looks, ip_adapter=ip_adapter)
 
 
+# Live mode asks for a request at every pause in painting: with control layers the drawing is composed
+# without them and their control images made, kept here while the layers' pixels stay the same.
+_drawings: OneEntryCache[tuple[Any, ...], np.ndarray] = OneEntryCache()
+_control_images: dict[tuple[Any, ...], np.ndarray] = {}
+
+
 def drawing_composite(doc: Document) -> np.ndarray:
     """The composite img2img starts from: every layer but those with a control role (guidance, not colour)."""
     if not any(layer.control is not None for layer in doc.layers):
         return doc.composite_view()  # the cached composite: nothing to leave out
-    return composite([layer for layer in doc.layers if layer.control is None], doc.rect)
+    colour = [layer for layer in doc.layers if layer.control is None]
+    key = (
+        id(doc),
+        doc.width,
+        doc.height,
+        *((x.uid, doc.pixels_version(x), x.opacity, x.visible, x.blend_mode) for x in colour),
+    )
+    pixels = _drawings.get(key)
+    if pixels is None:
+        pixels = composite(colour, doc.rect)
+        pixels.setflags(write=False)
+        _drawings.put(key, pixels)
+    return pixels
 
 
 def layer_controls(doc: Document) -> tuple[Control, ...]:
@@ -148,7 +168,13 @@ def layer_controls(doc: Document) -> tuple[Control, ...]:
         if role is None or not layer.visible:
             continue
         kind = ControlKind(role.kind)
-        image = control_image(kind, layer.pixels)
+        key = (id(doc), layer.uid, doc.pixels_version(layer), layer.pixels.shape, kind)
+        image = _control_images.get(key)
+        if image is None:
+            if len(_control_images) >= 8:
+                _control_images.clear()
+            image = _control_images[key] = control_image(kind, layer.pixels)
+            image.setflags(write=False)  # shared by the requests made while the layer stays the same
         controls.append(Control(kind, role.model, image, role.strength, role.start, role.end))
     return tuple(controls)
 

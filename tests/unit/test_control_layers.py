@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sketchdiffuse.document import Document, History, Layer
+from sketchdiffuse.document import Document, History, Layer, Rect
 from sketchdiffuse.document import commands as cmd
 from sketchdiffuse.document import selection as sel
 from sketchdiffuse.document.control_role import ControlRole
@@ -76,6 +76,7 @@ def test_live_mode_sees_a_stroke_on_a_control_layer():
     doc = doc_with_lines()
     before = document_request(PANEL, RunSettings(), doc)
     doc.layers[1].pixels[5:8, 5:20] = (0, 0, 0, 255)
+    doc.notify_dirty(Rect(5, 5, 15, 3), doc.layers[1])  # as every stroke reports itself
     after = document_request(PANEL, RunSettings(), doc)
     assert before == after and before.drawing_digest == after.drawing_digest  # the drawing is the same
     assert before.controls_digest != after.controls_digest
@@ -105,3 +106,15 @@ def test_merging_down_keeps_the_lower_layers_role():
     assert doc.layers[1].control == ROLE and len(doc.layers) == 2
     history.push(cmd.merge_down(doc, 1))  # lines merged onto a colour layer become colour
     assert doc.layers[0].control is None
+
+
+def test_the_drawing_and_control_images_are_made_once_while_nothing_changes():
+    doc = doc_with_lines()
+    first = document_request(PANEL, RunSettings(), doc)
+    again = document_request(PANEL, RunSettings(), doc)
+    assert again.controls[0].image is first.controls[0].image  # not made again for live mode's next look
+    doc.layers[0].pixels[0:4, 0:4] = (10, 10, 10, 255)
+    doc.notify_dirty(Rect(0, 0, 4, 4), doc.layers[0])
+    changed = document_request(PANEL, RunSettings(), doc)
+    assert changed.init_image is not None and changed.init_image[1, 1].tolist() == [10, 10, 10]
+    assert changed.controls[0].image is first.controls[0].image  # the control layer did not change
