@@ -123,3 +123,20 @@ def test_a_shift_drop_on_the_canvas_makes_a_reference_not_a_layer(window: MainWi
     assert len(window.doc.layers) == layers
     refs = window.generation.references.references
     assert len(refs) == 1 and tuple(refs[0].image[2, 2]) == (10, 200, 10)
+
+
+def test_a_dropped_pictures_controlnet_settings_reach_the_control_layer(window: MainWindow):
+    from sketchdiffuse.document.control_role import ControlRole
+
+    window.layers.set_control_role(ControlRole("lineart", "/nets/lineart", 1.0))
+    ui = window.generation
+    ui.load_parameters_text(
+        'a boat <lora:ink:0.5>\nSteps: 12, ControlNet 0: "Module: lineart, Model: lineart, Weight: 0.4, '
+        'Guidance Start: 0.2, Guidance End: 0.8", ControlNet 1: "Module: canny, Model: c, Weight: 1"'
+    )
+    role = window.doc.active_layer.control
+    assert role == ControlRole("lineart", "/nets/lineart", 0.4, 0.2, 0.8)
+    assert ui.panel.values()["prompt"] == "a boat <lora:ink:0.5>" and ui.panel.values()["steps"] == 12
+    assert "1 of the picture's ControlNet settings found no control layer" in ui.panel.status.text()
+    window.history.undo()
+    assert window.doc.active_layer.control == ControlRole("lineart", "/nets/lineart", 1.0)

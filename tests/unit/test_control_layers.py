@@ -118,3 +118,40 @@ def test_the_drawing_and_control_images_are_made_once_while_nothing_changes():
     changed = document_request(PANEL, RunSettings(), doc)
     assert changed.init_image is not None and changed.init_image[1, 1].tolist() == [10, 10, 10]
     assert changed.controls[0].image is first.controls[0].image  # the control layer did not change
+
+
+def test_a_pictures_controlnet_settings_go_to_the_control_layers_of_their_kind():
+    from sketchdiffuse.generation import GenerationResult
+    from sketchdiffuse.generation.controls import Control
+    from sketchdiffuse.generation.metadata import parameters_text
+    from sketchdiffuse.generation.request import ModelIdentity
+    from sketchdiffuse.io.png_meta import parse_parameters
+    from sketchdiffuse.session.control_parameters import parsed_controls, restore_controls
+
+    lines = np.zeros((8, 8, 3), np.uint8)
+    made = replace_controls(
+        document_request(PANEL, RunSettings(), Document(8, 8)),
+        (
+            Control(ControlKind.SCRIBBLE, "/nets/control_v11p_sd15_scribble.safetensors", lines, 0.55, 0.1, 0.7),
+            Control(ControlKind.CANNY, "/nets/canny", lines, 1.2),
+        ),
+    )
+    text = parameters_text(GenerationResult(lines, made, 1, 1, 1, {}, ModelIdentity("m", "", ""), 8, 8))
+    units = parsed_controls(parse_parameters(text)[2])
+    assert [u["kind"] for u in units] == ["scribble", "canny"] and units[0]["model"] == "control_v11p_sd15_scribble.safetensors"
+    doc = doc_with_lines()  # one scribble layer, no canny layer
+    history = History(doc)
+    changes, missing = restore_controls(doc, units)
+    for change in changes:
+        history.push(change)
+    role = doc.layers[1].control
+    assert role is not None and (role.strength, role.start, role.end, role.model) == (0.55, 0.1, 0.7, ROLE.model)
+    assert missing == 1
+    history.undo()
+    assert doc.layers[1].control == ROLE
+
+
+def replace_controls(request, controls):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(request, controls=controls)

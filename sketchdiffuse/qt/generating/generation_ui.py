@@ -37,6 +37,7 @@ from sketchdiffuse.qt.painting.canvas import CanvasView
 from sketchdiffuse.qt.prompter import Prompter
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
 from sketchdiffuse.qt.window_menus import make_action
+from sketchdiffuse.session.control_parameters import parsed_controls, restore_controls
 from sketchdiffuse.session.image_layers import apply_result, result_layer
 from sketchdiffuse.session.loras import encode_loras
 from sketchdiffuse.session.model_overrides import ModelOverrides
@@ -365,6 +366,26 @@ class GenerationUi(QObject):
             self.panel.set_values(values)
         except (TypeError, ValueError):
             self._status("Some of the image's generation settings could not be read.", error=True)
+        self._restore_controls(parsed_controls(settings))
+
+    def _restore_controls(self, units: list[dict[str, str]]) -> None:
+        """A picture's ControlNet settings go to the control layers of the same kind: one undo step."""
+        if not units:
+            return
+        changes, missing = restore_controls(self.document(), units)
+        if changes:
+            self.history.begin_macro("Control settings from a picture")
+            try:
+                for change in changes:
+                    self.history.push(change)
+            finally:
+                self.history.end_macro()
+        if missing:
+            self._status(
+                f"{missing} of the picture's ControlNet settings found no control layer of their kind; give a "
+                "layer the role (Layer > Control Role…) and drop the picture again.",
+                error=True,
+            )
 
     def save_entry(self, entry: HistoryEntry) -> None:
         """The result's PNG as the strip keeps it: A1111 ``parameters`` plus the record Import Results reads."""
