@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -83,6 +84,25 @@ def plain_step_seconds(model: Path, controlnet: Path | None, size: int, steps: i
     return float(statistics.median(gaps))
 
 
+def lora_timings(engine: Any, lora: Path) -> list[tuple[str, float]]:
+    """Seconds to add, re-weight and remove ``lora`` in the engine's loaded model (no base model reload)."""
+    from sketchdiffuse.generation.controls import Lora
+    from sketchdiffuse.generation.steering import apply_loras
+
+    loaded = engine.model
+    assert loaded is not None
+    timings = []
+    for name, loras in (
+        ("add a LoRA (rank 16)", (Lora(str(lora), 1.0),)),
+        ("re-weight it", (Lora(str(lora), 0.5),)),
+        ("remove it", ()),
+    ):
+        started = time.perf_counter()
+        apply_loras(loaded, loras)
+        timings.append((name, time.perf_counter() - started))
+    return timings
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=256)
@@ -91,8 +111,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from sketchdiffuse.generation import Engine, GenerationRequest, GenerationResult, ModelRef, SizePolicy
-    from sketchdiffuse.generation.controls import Control, ControlKind, Lora
-    from sketchdiffuse.generation.steering import apply_loras
+    from sketchdiffuse.generation.controls import Control, ControlKind
 
     cache = bench_cache()
     model = build_random_model("sd15", cache / "sd15-random")
@@ -121,33 +140,25 @@ def main() -> int:
         steps = [result.timings[f"step_{i}"] for i in range(2, result.steps_run + 1)]
         return float(statistics.median(steps))
 
-    # One full-size model in memory at a time (three fp32 copies would swap on a 24 GB machine): the plain
-    # pipelines first, each freed, then the engine.
+    # One full-size model in memory at a time (three fp32 copies would swap on a 24 GB machine, and the
+    # engine's memory-mapped weights would be read from disk again): the engine first, then the plain calls.
+    engine_step(())  # loads the model
+    rows = [("engine, no control", engine_step(())), ("engine, one ControlNet", engine_step((control,)))]
+    lora_rows = lora_timings(engine, lora)
+    engine.unload()
+    gc.collect()
     rows = [
         ("plain diffusers, no control", plain_step_seconds(model, None, args.size, args.steps, lines)),
         ("plain diffusers, one ControlNet", plain_step_seconds(model, controlnet, args.size, args.steps, lines)),
+        *rows,
     ]
-    gc.collect()
-    engine_step(())  # loads the model
-    rows += [("engine, no control", engine_step(())), ("engine, one ControlNet", engine_step((control,)))]
     print(f"SD 1.5 architecture, random weights, {args.size} x {args.size}, fp32, {args.device}: s per step")
     for name, seconds in rows:
         print(f"{name:<36}| {seconds:7.3f}")
     print(f"ControlNet overhead: plain {rows[1][1] / rows[0][1] - 1:+.0%}, engine {rows[3][1] / rows[2][1] - 1:+.0%}")
 
-    loaded = engine.model
-    assert loaded is not None
-    timings = []
-    for name, loras in (
-        ("add a LoRA (rank 16)", (Lora(str(lora), 1.0),)),
-        ("re-weight it", (Lora(str(lora), 0.5),)),
-        ("remove it", ()),
-    ):
-        started = time.perf_counter()
-        apply_loras(loaded, loras)
-        timings.append((name, time.perf_counter() - started))
     print("\nLoRA in the engine (the base model stays loaded): s")
-    for name, seconds in timings:
+    for name, seconds in lora_rows:
         print(f"{name:<36}| {seconds:7.3f}" + ("   (target < 1)" if name.startswith("re-weight") else ""))
     return 0
 
