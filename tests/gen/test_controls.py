@@ -153,7 +153,8 @@ def test_the_auxiliary_cache_keeps_what_fits_and_reuses_it():
 
     released: list[str] = []
     cache = AuxiliaryModels(budget_bytes=3 * module_bytes(torch.nn.Linear(64, 64)), on_release=released.append)
-    for name in ["a", "b", "a", "c", "d"]:
+    for name in ["a", "b", "a", "c", "d"]:  # one job each
+        cache.begin_job()
         cache.get(("net", name), lambda n=name: make(n))
     assert loads == ["a", "b", "c", "d"]  # "a" came from the cache the second time
     assert [k[1] for k in cache.kept()] == ["a", "c", "d"] and len(released) == 1 and "b" in released[0]
