@@ -1,0 +1,272 @@
+"""A client of a ComfyUI server's core API: model lists from ``GET /object_info``, pictures sent with
+``POST /upload/image``, jobs queued with ``POST /prompt`` under a prompt id of our own, progress, previews and
+the result (SaveImageWebsocket's binary frames) from the ``/ws?clientId=`` websocket, and cancelling one job
+with ``POST /interrupt {prompt_id}`` plus ``POST /queue {delete}`` — never a global interrupt, which would
+stop other people's jobs on a shared server. httpx for HTTP, websockets' synchronous client for the socket:
+no Qt, so the command line uses it too."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import struct
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE
+from sketchdiffuse.generation.errors import GenerationError
+
+REQUIRED_NODES = (
+    "CheckpointLoaderSimple",
+    "CLIPTextEncode",
+    "EmptyLatentImage",
+    "VAEEncode",
+    "VAEDecode",
+    "KSampler",
+    "LoadImage",
+    "ImageScale",
+    "SetLatentNoiseMask",
+    "SaveImageWebsocket",
+)
+PREVIEW_IMAGE = 1  # websocket binary event type (ComfyUI's BinaryEventTypes.PREVIEW_IMAGE)
+RECONNECTS = 5  # tries to get the socket back while a job runs
+
+
+class ServerError(GenerationError):
+    """The server cannot be reached, is not ComfyUI, lacks something, or reported a failed job."""
+
+
+@dataclass
+class ServerModels:
+    checkpoints: list[str]
+    loras: list[str]
+    controlnets: list[str]
+
+
+@dataclass
+class JobOutcome:
+    image: bytes | None  # the PNG SaveImageWebsocket sent; None when the job was cancelled
+    steps: int  # sampler steps reported
+
+
+ProgressFn = Callable[[int, int], None]
+PreviewFn = Callable[[bytes], None]
+
+
+class ComfyClient:
+    def __init__(self, url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        if not self.url.startswith(("http://", "https://")):
+            raise ServerError(f"'{url}' is not a server address; write it as http://HOST:8188 or https://HOST.")
+        self.client_id = uuid.uuid4().hex
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = httpx.Client(base_url=self.url, headers=self.headers, timeout=timeout)
+
+    def close(self) -> None:
+        self.http.close()
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        import httpx
+
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
+        if response.status_code == 401 or response.status_code == 403:
+            raise ServerError(f"The server at {self.url} refused the access token ({response.status_code}).")
+        if response.status_code >= 400:
+            raise ServerError(
+                f"The server at {self.url} answered {path} with {response.status_code}: {response.text[:300]}"
+            )
+        return response
+
+    def object_info(self) -> dict[str, Any]:
+        response = self._request("GET", "/object_info")
+        try:
+            info = response.json()
+        except ValueError:
+            info = None
+        if not isinstance(info, dict) or "CheckpointLoaderSimple" not in info:
+            raise ServerError(f"{self.url} answers, but it is not a ComfyUI server (no node list at /object_info).")
+        return info
+
+    def models(self, info: dict[str, Any] | None = None) -> ServerModels:
+        info = info if info is not None else self.object_info()
+
+        def choices(node: str, field: str) -> list[str]:
+            try:
+                values = info[node]["input"]["required"][field][0]
+            except (KeyError, IndexError, TypeError):
+                return []
+            return [str(v) for v in values] if isinstance(values, list) else []
+
+        return ServerModels(
+            choices("CheckpointLoaderSimple", "ckpt_name"),
+            choices("LoraLoader", "lora_name"),
+            choices("ControlNetLoader", "control_net_name"),
+        )
+
+    def check(self) -> tuple[ServerModels, list[str]]:
+        """The Test connection report: the models, and the problems (missing nodes, no checkpoints); a server
+        that cannot be reached or is not ComfyUI raises ServerError with its sentence."""
+        info = self.object_info()
+        problems = [f"the node {node} is missing" for node in REQUIRED_NODES if node not in info]
+        models = self.models(info)
+        if not models.checkpoints:
+            problems.append("it has no checkpoints (put one in its models/checkpoints folder)")
+        return models, problems
+
+    def upload(self, png: bytes, name: str) -> str:
+        """Send a picture to the server's input folder; returns the name to use in LoadImage."""
+        files = {"image": (name, png, "image/png")}
+        response = self._request("POST", "/upload/image", files=files, data={"overwrite": "true", "type": "input"})
+        data = response.json()
+        sub = data.get("subfolder") or ""
+        return f"{sub}/{data['name']}" if sub else str(data["name"])
+
+    def cancel(self, prompt_id: str) -> None:
+        """Stop this job only: interrupt it if it runs, take it off the queue if it waits."""
+        self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+        self._request("POST", "/queue", json={"delete": [prompt_id]})
+
+    # -- a job ------------------------------------------------------------------------------
+    def _socket(self) -> Any:
+        from websockets.sync.client import connect
+
+        ws_url = "ws" + self.url[len("http") :] + f"/ws?clientId={self.client_id}"
+        try:
+            return connect(ws_url, additional_headers=self.headers, max_size=None, open_timeout=10)
+        except Exception as exc:  # refused, timed out, TLS, an HTTP error instead of an upgrade
+            raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
+
+    def run(
+        self,
+        workflow: dict[str, Any],
+        on_progress: ProgressFn | None = None,
+        on_preview: PreviewFn | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+        timeout: float = 3600.0,
+    ) -> JobOutcome:
+        """Queue ``workflow`` and follow it to its end: the PNG it sent, or None when cancelled."""
+        socket = self._socket()  # before queueing, so no message of the job is missed
+        prompt_id = uuid.uuid4().hex
+        try:
+            body = {
+                "prompt": workflow,
+                "client_id": self.client_id,
+                "prompt_id": prompt_id,
+                "extra_data": {"preview_method": "latent2rgb"},
+            }
+            self._post_prompt(body)
+            return self._follow(socket, prompt_id, on_progress, on_preview, cancelled, timeout)
+        finally:
+            socket.close()
+
+    def _post_prompt(self, body: dict[str, Any]) -> Any:
+        import httpx
+
+        try:
+            response = self.http.post("/prompt", json=body)
+        except httpx.HTTPError as exc:
+            raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
+        if response.status_code == 400:
+            try:
+                detail = response.json()
+            except ValueError:
+                detail = {}
+            error = detail.get("error", {})
+            nodes = detail.get("node_errors", {})
+            reasons = [
+                f"{node}: {e.get('message', '')} {e.get('details', '')}".strip()
+                for node, entry in nodes.items()
+                for e in entry.get("errors", [])
+            ]
+            raise ServerError(
+                f"The server refused the job: {error.get('message', 'invalid workflow')}"
+                + (f" ({'; '.join(reasons)})" if reasons else "")
+            )
+        if response.status_code >= 400:
+            raise ServerError(f"The server answered the job with {response.status_code}: {response.text[:300]}")
+        return response
+
+    def _follow(
+        self,
+        socket: Any,
+        prompt_id: str,
+        on_progress: ProgressFn | None,
+        on_preview: PreviewFn | None,
+        cancelled: Callable[[], bool],
+        timeout: float,
+    ) -> JobOutcome:
+        deadline = time.monotonic() + timeout
+        node: str | None = None  # the node of our job that runs now
+        image: bytes | None = None
+        steps, asked_to_stop, reconnects = 0, False, 0
+        while time.monotonic() < deadline:
+            if cancelled() and not asked_to_stop:
+                asked_to_stop = True
+                self.cancel(prompt_id)
+            try:
+                message = socket.recv(timeout=0.25)
+            except TimeoutError:
+                continue
+            except Exception as exc:  # the connection dropped: get it back while the job runs
+                reconnects += 1
+                if reconnects > RECONNECTS:
+                    raise ServerError(
+                        f"The connection to {self.url} dropped during the job and did not come back ({exc}); "
+                        "nothing on the canvas changed. Generate again when the server is back."
+                    ) from exc
+                time.sleep(min(2.0, 0.25 * reconnects))
+                socket = self._reconnect(socket)
+                continue
+            if isinstance(message, bytes):
+                if len(message) > 8 and struct.unpack(">I", message[:4])[0] == PREVIEW_IMAGE:
+                    picture = message[8:]
+                    if node == OUTPUT_NODE:
+                        image = picture
+                    elif node is not None and on_preview is not None:
+                        on_preview(picture)
+                continue
+            event = json.loads(message)
+            kind, data = event.get("type"), event.get("data") or {}
+            if data.get("prompt_id") not in (None, prompt_id):
+                continue  # another client's job on a shared server
+            if kind == "executing" and data.get("prompt_id") == prompt_id:
+                node = data.get("node")
+                if node is None:  # the job is over
+                    if image is None and not asked_to_stop:
+                        raise ServerError(
+                            f"The job on {self.url} ended without sending its picture (the connection may have "
+                            "dropped while it was sent); nothing on the canvas changed. Generate again."
+                        )
+                    return JobOutcome(image, steps)
+            elif kind == "progress" and data.get("prompt_id") == prompt_id:
+                steps = int(data.get("value", 0))
+                if on_progress is not None:
+                    on_progress(steps, int(data.get("max", 0)))
+            elif kind == "execution_interrupted" and data.get("prompt_id") == prompt_id:
+                return JobOutcome(None, steps)
+            elif kind == "execution_error" and data.get("prompt_id") == prompt_id:
+                raise ServerError(
+                    f"The job failed on the server in {data.get('node_type', 'a node')}: "
+                    f"{data.get('exception_message', '').strip() or 'no reason given'}"
+                )
+            elif kind == "execution_success" and data.get("prompt_id") == prompt_id and image is not None:
+                return JobOutcome(image, steps)
+        self.cancel(prompt_id)
+        raise ServerError(f"The job on {self.url} took longer than {timeout:.0f} s and was cancelled.")
+
+    def _reconnect(self, old: Any) -> Any:
+        with contextlib.suppress(Exception):
+            old.close()
+        try:
+            return self._socket()
+        except ServerError:
+            return old  # tried again on the next round

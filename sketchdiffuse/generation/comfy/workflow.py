@@ -1,0 +1,121 @@
+"""A ComfyUI workflow (API format: node id -> class_type and inputs) made from a GenerationRequest with core
+nodes only, so any ComfyUI server runs it without custom nodes beyond its own SaveImageWebsocket.
+
+Text-to-image starts from EmptyLatentImage; img2img encodes the uploaded drawing with VAEEncode and samples
+with ``denoise`` = strength; a masked request keeps the unmasked latents with SetLatentNoiseMask (an
+inpainting checkpoint, which wants the mask in its input, gets VAEEncodeForInpaint instead); LoRAs are a
+chain of LoraLoader nodes; controls are ControlNetLoader + ControlNetApplyAdvanced per control. The picture
+comes back through SaveImageWebsocket (no file is written on the server).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sketchdiffuse.generation.errors import InvalidRequestError
+from sketchdiffuse.generation.request import GenerationRequest
+
+# Our sampler names -> ComfyUI's (sampler_name, scheduler).
+SAMPLERS: dict[str, tuple[str, str]] = {
+    "Euler": ("euler", "normal"),
+    "Euler a": ("euler_ancestral", "normal"),
+    "DPM++ 2M": ("dpmpp_2m", "normal"),
+    "DPM++ 2M Karras": ("dpmpp_2m", "karras"),
+    "DDIM": ("ddim", "ddim_uniform"),
+    "LMS": ("lms", "normal"),
+    "UniPC": ("uni_pc", "normal"),
+    "LCM": ("lcm", "sgm_uniform"),
+}
+OUTPUT_NODE = "save"  # the SaveImageWebsocket node: binary frames while it runs are the result
+
+
+@dataclass
+class Uploads:
+    """Names the server gave the uploaded pictures (POST /upload/image)."""
+
+    drawing: str | None = None
+    mask: str | None = None  # a grey picture, white repaints
+    controls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Workflow:
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def add(self, node_id: str, class_type: str, **inputs: Any) -> list[Any]:
+        """Add a node; returns a link to its first output, [node_id, 0]."""
+        self.nodes[node_id] = {"class_type": class_type, "inputs": inputs}
+        return [node_id, 0]
+
+
+def sampler_for(name: str) -> tuple[str, str]:
+    try:
+        return SAMPLERS[name]
+    except KeyError:
+        raise InvalidRequestError(f"The sampler '{name}' has no ComfyUI equivalent here; choose another.") from None
+
+
+def build_workflow(
+    request: GenerationRequest,
+    checkpoint: str,
+    seed: int,
+    width: int,
+    height: int,
+    uploads: Uploads,
+    inpainting_checkpoint: bool = False,
+) -> dict[str, dict[str, Any]]:
+    """The API-format graph for ``request`` on the server's ``checkpoint``, at ``width`` x ``height`` (the
+    working size, multiples of 8) with ``seed``."""
+    sampler, scheduler = sampler_for(request.scheduler)
+    w = Workflow()
+    loaded = w.add("checkpoint", "CheckpointLoaderSimple", ckpt_name=checkpoint)
+    model, clip, vae = loaded, ["checkpoint", 1], ["checkpoint", 2]
+    for i, lora in enumerate(request.loras):
+        name = lora.path  # on a server, the LoRA's name in its loras folder
+        model = w.add(
+            f"lora{i}", "LoraLoader", model=model, clip=clip, lora_name=name,
+            strength_model=lora.weight, strength_clip=lora.weight,
+        )  # fmt: skip
+        clip = [f"lora{i}", 1]
+    positive = w.add("positive", "CLIPTextEncode", text=request.prompt, clip=clip)
+    negative = w.add("negative", "CLIPTextEncode", text=request.negative_prompt, clip=clip)
+    for i, control in enumerate(request.controls):
+        net = w.add(f"controlnet{i}", "ControlNetLoader", control_net_name=control.model)
+        picture = w.add(f"control_image{i}", "LoadImage", image=uploads.controls[i])
+        positive = w.add(
+            f"control{i}", "ControlNetApplyAdvanced", positive=positive, negative=negative, control_net=net,
+            image=picture, strength=control.strength, start_percent=control.start, end_percent=control.end,
+            vae=vae,
+        )  # fmt: skip
+        negative = [f"control{i}", 1]
+    denoise = 1.0
+    if uploads.drawing is None:
+        latent = w.add("latent", "EmptyLatentImage", width=width, height=height, batch_size=1)
+    else:
+        drawing = w.add("drawing", "LoadImage", image=uploads.drawing)
+        drawing = w.add("scaled", "ImageScale", image=drawing, upscale_method="lanczos", width=width,
+                        height=height, crop="disabled")  # fmt: skip
+        if uploads.mask is not None:
+            mask_image = w.add("mask_image", "LoadImage", image=uploads.mask)
+            mask = w.add("mask", "ImageToMask", image=mask_image, channel="red")
+            mask = w.add("mask_scaled", "ImageScale", image=w.add("mask_rgb", "MaskToImage", mask=mask),
+                         upscale_method="bilinear", width=width, height=height, crop="disabled")  # fmt: skip
+            mask = w.add("mask_final", "ImageToMask", image=mask, channel="red")
+            if inpainting_checkpoint:
+                latent = w.add("encode", "VAEEncodeForInpaint", pixels=drawing, vae=vae, mask=mask, grow_mask_by=6)
+            else:
+                encoded = w.add("encode", "VAEEncode", pixels=drawing, vae=vae)
+                latent = w.add("masked", "SetLatentNoiseMask", samples=encoded, mask=mask)
+                denoise = request.strength
+        else:
+            latent = w.add("encode", "VAEEncode", pixels=drawing, vae=vae)
+            denoise = request.strength
+    sampled = w.add(
+        "sampler", "KSampler", model=model, seed=seed, steps=request.steps, cfg=request.guidance_scale,
+        sampler_name=sampler, scheduler=scheduler, positive=positive, negative=negative, latent_image=latent,
+        denoise=denoise,
+    )  # fmt: skip
+    image = w.add("decode", "VAEDecode", samples=sampled, vae=vae)
+    w.add(OUTPUT_NODE, "SaveImageWebsocket", images=image)
+    return w.nodes

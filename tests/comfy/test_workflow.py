@@ -1,0 +1,79 @@
+"""The ComfyUI workflow made from a request: core nodes wired as ComfyUI's API format expects, without a
+server (the client's tests run against a real one)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sketchdiffuse.generation import GenerationRequest, ModelRef
+from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE, Uploads, build_workflow, sampler_for
+from sketchdiffuse.generation.controls import Control, ControlKind, Lora
+from sketchdiffuse.generation.errors import InvalidRequestError
+
+DRAWING = np.zeros((64, 64, 3), np.uint8)
+
+
+def request(**kw: object) -> GenerationRequest:
+    base: dict[str, object] = {"prompt": "a boat", "model": ModelRef.parse("some/model"), "steps": 12}
+    base.update(kw)
+    return GenerationRequest(**base)  # type: ignore[arg-type]
+
+
+def linked(graph: dict, node: str, field: str) -> str:
+    """The id of the node whose output feeds ``node``'s ``field``."""
+    return graph[node]["inputs"][field][0]
+
+
+def test_text_to_image_starts_from_an_empty_latent_and_saves_to_the_socket():
+    graph = build_workflow(request(negative_prompt="blur"), "sd15.safetensors", 7, 512, 384, Uploads())
+    assert graph["checkpoint"]["inputs"] == {"ckpt_name": "sd15.safetensors"}
+    assert graph["latent"]["inputs"] == {"width": 512, "height": 384, "batch_size": 1}
+    sampler = graph["sampler"]["inputs"]
+    assert (sampler["seed"], sampler["steps"], sampler["denoise"]) == (7, 12, 1.0)
+    assert linked(graph, "sampler", "latent_image") == "latent"
+    assert graph["negative"]["inputs"]["text"] == "blur"
+    assert graph[OUTPUT_NODE]["class_type"] == "SaveImageWebsocket" and linked(graph, OUTPUT_NODE, "images") == "decode"
+
+
+def test_img2img_encodes_the_uploaded_drawing_and_denoises_by_the_strength():
+    graph = build_workflow(request(init_image=DRAWING, strength=0.45), "m.safetensors", 1, 512, 512, Uploads("d.png"))
+    assert graph["drawing"]["inputs"] == {"image": "d.png"}
+    assert linked(graph, "encode", "pixels") == "scaled" and linked(graph, "sampler", "latent_image") == "encode"
+    assert graph["sampler"]["inputs"]["denoise"] == 0.45
+
+
+@pytest.mark.parametrize("inpainting", [False, True])
+def test_a_mask_keeps_the_rest_with_a_noise_mask_or_the_inpainting_encoder(inpainting: bool):
+    mask = np.full((64, 64), 255, np.uint8)
+    req = request(init_image=DRAWING, mask=mask, strength=0.8)
+    graph = build_workflow(req, "m", 1, 512, 512, Uploads("d.png", "m.png"), inpainting_checkpoint=inpainting)
+    if inpainting:
+        assert graph["encode"]["class_type"] == "VAEEncodeForInpaint" and graph["sampler"]["inputs"]["denoise"] == 1.0
+    else:
+        assert graph["masked"]["class_type"] == "SetLatentNoiseMask" and graph["sampler"]["inputs"]["denoise"] == 0.8
+        assert linked(graph, "sampler", "latent_image") == "masked"
+
+
+def test_loras_chain_and_controls_apply_to_both_conditionings():
+    lines = np.zeros((64, 64, 3), np.uint8)
+    req = request(
+        loras=(Lora("ink.safetensors", 0.7), Lora("detail.safetensors", -0.5)),
+        controls=(Control(ControlKind.SCRIBBLE, "control_scribble.safetensors", lines, 0.8, 0.0, 0.6),),
+    )
+    graph = build_workflow(req, "m", 1, 512, 512, Uploads(controls=["lines.png"]))
+    assert linked(graph, "lora1", "model") == "lora0" and graph["lora1"]["inputs"]["strength_model"] == -0.5
+    assert linked(graph, "sampler", "model") == "lora1" and graph["positive"]["inputs"]["clip"] == ["lora1", 1]
+    control = graph["control0"]["inputs"]
+    assert (control["strength"], control["start_percent"], control["end_percent"]) == (0.8, 0.0, 0.6)
+    assert graph["sampler"]["inputs"]["positive"] == ["control0", 0] and graph["sampler"]["inputs"]["negative"] == [
+        "control0",
+        1,
+    ]
+
+
+def test_samplers_map_to_comfyuis_names():
+    assert sampler_for("Euler a") == ("euler_ancestral", "normal")
+    assert sampler_for("DPM++ 2M Karras") == ("dpmpp_2m", "karras")
+    with pytest.raises(InvalidRequestError, match="no ComfyUI equivalent"):
+        sampler_for("Heun++")
