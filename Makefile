@@ -3,8 +3,10 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.sketchdiffuse-installed
+COMFY_VENV ?= .comfy-venv
+COMFY_STAMP := $(COMFY_VENV)/.installed
 
-.PHONY: install run test lint bench clean
+.PHONY: install run test test-quick comfy-env lint bench clean
 
 # Reinstalls only when the project's dependencies change (pyproject.toml is newer than the stamp).
 $(STAMP): pyproject.toml
@@ -15,11 +17,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The ComfyUI test peer's environment for tests/comfy (a real server; see tests/comfy/conftest.py).
+$(COMFY_STAMP): tools/comfy_env.sh
+	PYTHON=$(PYTHON) bash tools/comfy_env.sh $(COMFY_VENV) ../shared/comfyui
+
+comfy-env: $(COMFY_STAMP)
+
 run: $(STAMP)
 	$(PY) -m sketchdiffuse
 
-test: $(STAMP)
+test: $(STAMP) $(COMFY_STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# Everything but the tests against a real ComfyUI server (no peer environment needed).
+test-quick: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not comfy"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sketchdiffuse tests benchmarks
@@ -35,4 +47,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_ui_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) $(COMFY_VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

@@ -157,6 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="MODEL",
         help="the IP-Adapter for --reference: a .safetensors file with image_encoder/ beside it, or HUB_ID:SUB/FILE",
     )
+    gen.add_argument(
+        "--server",
+        default=None,
+        metavar="URL",
+        help="generate on a ComfyUI server (http://HOST:8188 or https://...); --model names a checkpoint it lists",
+    )
+    gen.add_argument("--token", default=None, help="a bearer token for a server that asks for one")
     gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
     return parser
 
@@ -283,8 +290,10 @@ def generate_command(args: argparse.Namespace) -> int:
 
     from sketchdiffuse.document.errors import DocumentError
     from sketchdiffuse.generation import Engine, GenerationError, GenerationRequest, ModelRef, Progress, SizePolicy
+    from sketchdiffuse.generation.backend import Backend, describe
+    from sketchdiffuse.generation.comfy.backend import ComfyBackend
     from sketchdiffuse.generation.errors import UnrecognisedModelError
-    from sketchdiffuse.generation.family import Family
+    from sketchdiffuse.generation.family import Family, family_from_name
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
     from sketchdiffuse.session.region import region_of
@@ -296,13 +305,14 @@ def generate_command(args: argparse.Namespace) -> int:
     try:
         sketch, project_controls = _load_sketch(args.sketch)
         steering = _steering(args, sketch, project_controls)
-        ref = ModelRef.parse(args.model, args.device, args.precision)
+        remote = args.server is not None
+        ref = ModelRef.on_server(args.model) if remote else ModelRef.parse(args.model, args.device, args.precision)
         if args.config:
             ref = replace(ref, config_dir=str(Path(args.config).resolve()))
         if args.family or args.prediction:
             ref = replace(ref, override=FamilyOverride(base=args.family or "", prediction=args.prediction or ""))
         refiner = ModelRef.parse(args.refiner, args.device, args.precision) if args.refiner else None
-        engine = Engine()
+        backend: Backend = ComfyBackend(args.server, args.token) if remote else Engine()
 
         def on_load(stage: str, done: int, total: int) -> None:
             if stage == "download" and total:
@@ -314,7 +324,11 @@ def generate_command(args: argparse.Namespace) -> int:
             elif stage == "load" and done == 0:
                 print(f"\nloading {ref.name} ...", file=sys.stderr)
 
-        family: Family = engine.ensure_model(ref, on_load).family
+        if isinstance(backend, Engine):
+            family: Family = backend.ensure_model(ref, on_load).family
+        else:  # the server loads its model itself; the name tells the family's defaults
+            family = family_from_name(args.model)
+            print(f"generating on {describe(backend)} with {args.model}", file=sys.stderr)
         mask = _load_mask(args.mask, sketch, args.mask_blur) if args.mask else None
         request = GenerationRequest(
             prompt=args.prompt,
@@ -355,7 +369,7 @@ def generate_command(args: argparse.Namespace) -> int:
                 f"\rstep {p.step}/{p.total} {_bar(p.step, p.total)} {p.remaining:5.1f}s left ", end="", file=sys.stderr
             )
 
-        result = engine.generate(request, on_progress=on_progress)
+        result = backend.generate(request, on_progress=on_progress)
         print(file=sys.stderr)
         from sketchdiffuse.generation.request import GenerationResult
 

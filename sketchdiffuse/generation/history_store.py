@@ -97,6 +97,7 @@ def _record(entry: StoredEntry, name: str) -> dict[str, Any]:
                 "family": res.model.family,
             },
             "work_size": [res.width, res.height],
+            "server": res.server,
             "pinned": entry.pinned,
             "created": entry.created,
         }
@@ -253,5 +254,6 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
         int(w),
         int(h),
         refiner=ModelIdentity(refiner["name"], refiner["hash"], refiner["family"]) if refiner else None,
+        server=str(record["server"]) if record.get("server") else None,
     )
     return StoredEntry(result, bool(record.get("pinned")), float(record.get("created", 0.0)), data)

@@ -37,6 +37,8 @@ def parameters_text(result: GenerationResult) -> str:
         )
     if r.loras:
         settings["Lora hashes"] = ", ".join(f"{lora.name}: {_lora_hash(lora.path)}" for lora in r.loras)
+    if result.server:
+        settings["Server"] = result.server
     settings["Version"] = "sketchdiffuse"
     # AUTOMATIC1111 keeps LoRAs as tags in the prompt; a reader that knows them applies them again.
     tags = "".join(f" <lora:{lora.name}:{lora.weight:g}>" for lora in r.loras)

@@ -17,6 +17,7 @@ class SourceKind(str, Enum):
     HUB = "hub"
     FOLDER = "folder"
     FILE = "file"
+    SERVER = "server"  # a checkpoint's name on a ComfyUI server (generation/comfy)
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,14 @@ class ModelRef:
     vae_tiling: bool = False  # decode big images in tiles (less memory)
     override: FamilyOverride | None = None  # what the artist said the model is (detection wrong or unsure)
 
+    @staticmethod
+    def on_server(name: str) -> ModelRef:
+        """A checkpoint a ComfyUI server lists (its file name in models/checkpoints); nothing local is checked."""
+        return ModelRef(name.strip(), SourceKind.SERVER)
+
     @property
     def name(self) -> str:
-        if self.kind is SourceKind.HUB:
+        if self.kind in (SourceKind.HUB, SourceKind.SERVER):
             return self.source
         path = Path(self.source)
         return path.stem if self.kind is SourceKind.FILE else path.name

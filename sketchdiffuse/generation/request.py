@@ -174,6 +174,7 @@ class GenerationResult:
     saved_path: str | None = None  # where the worker wrote it as soon as it arrived (the results folder)
     saved_png: bytes | None = field(default=None, repr=False, compare=False)  # those bytes, reused by saves
     refiner: ModelIdentity | None = None  # the refiner that finished it, when one did
+    server: str | None = None  # the ComfyUI server that made it; None: this computer
 
 
 @dataclass(frozen=True)

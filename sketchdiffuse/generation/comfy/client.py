@@ -70,6 +70,18 @@ class ComfyClient:
     def close(self) -> None:
         self.http.close()
 
+    def __enter__(self) -> ComfyClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:  # a client dropped without close() must not leave its connections open
+        http = getattr(self, "http", None)
+        if http is not None:
+            with contextlib.suppress(Exception):
+                http.close()
+
     # -- HTTP -------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         import httpx
@@ -141,7 +153,8 @@ class ComfyClient:
 
         ws_url = "ws" + self.url[len("http") :] + f"/ws?clientId={self.client_id}"
         try:
-            return connect(ws_url, additional_headers=self.headers, max_size=None, open_timeout=10)
+            connection = connect(ws_url, additional_headers=self.headers, max_size=None, open_timeout=10)
+            return connection.__enter__()  # entered: closed by run's finally (or a reconnect), never leaked
         except Exception as exc:  # refused, timed out, TLS, an HTTP error instead of an upgrade
             raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
 
@@ -247,7 +260,7 @@ class ComfyClient:
                             "dropped while it was sent); nothing on the canvas changed. Generate again."
                         )
                     return JobOutcome(image, steps)
-            elif kind == "progress" and data.get("prompt_id") == prompt_id:
+            elif kind == "progress" and data.get("prompt_id") == prompt_id and node != OUTPUT_NODE:
                 steps = int(data.get("value", 0))
                 if on_progress is not None:
                     on_progress(steps, int(data.get("max", 0)))

@@ -1,0 +1,138 @@
+"""The ComfyUI backend against a real server (conftest.py): img2img, text-to-image, a masked region, a LoRA,
+cancel mid-run, the server killed mid-job and restarted, a wrong address, the model lists and the CLI."""
+
+from __future__ import annotations
+
+import http.server
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sketchdiffuse.generation import GenerationRequest, GenerationResult, ModelRef, SizePolicy
+from sketchdiffuse.generation.comfy.backend import ComfyBackend
+from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
+from sketchdiffuse.generation.controls import Lora
+from sketchdiffuse.generation.engine import CancelToken, Progress
+from sketchdiffuse.generation.request import Cancelled
+from tests.comfy.conftest import CHECKPOINT, LORA, Server
+
+pytestmark = pytest.mark.comfy
+
+DRAWING = np.random.default_rng(5).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+
+
+def request(**kw: object) -> GenerationRequest:
+    base: dict[str, object] = {
+        "prompt": "a cat",
+        "model": ModelRef.on_server(CHECKPOINT),
+        "init_image": DRAWING,
+        "strength": 0.6,
+        "steps": 4,
+        "seed": 11,
+        "scheduler": "Euler",
+        "size_policy": SizePolicy.CANVAS,  # 64 x 48 on the server: quick on the CPU
+    }
+    base.update(kw)
+    return GenerationRequest(**base)  # type: ignore[arg-type]
+
+
+def generated(backend: ComfyBackend, req: GenerationRequest, **kw: object) -> GenerationResult:
+    result = backend.generate(req, **kw)  # type: ignore[arg-type]
+    assert isinstance(result, GenerationResult)
+    return result
+
+
+def test_the_server_lists_its_models_and_passes_the_check(comfy_server: Server):
+    with ComfyClient(comfy_server.url) as client:
+        models, problems = client.check()
+    assert models.checkpoints == [CHECKPOINT] and LORA in models.loras and problems == []
+
+
+def test_img2img_and_text_to_image_with_progress_previews_and_the_server_named(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    steps: list[Progress] = []
+    previews: list[np.ndarray] = []
+    result = generated(backend, request(), on_progress=steps.append, on_preview=previews.append)
+    assert result.image.shape == DRAWING.shape and not np.array_equal(result.image, DRAWING)
+    assert result.image.std() > 5  # a picture, not a flat colour from overflowing weights
+    assert [p.step for p in steps] == [1, 2, 3, 4] and previews and previews[0].ndim == 3
+    assert result.server == comfy_server.url and "Made on ComfyUI" in result.warnings[0]
+    again = generated(backend, request())
+    assert np.array_equal(again.image, result.image)  # the same seed: the same picture from the server
+    text = generated(backend, request(init_image=None, width=64, height=64, strength=1.0))
+    assert text.image.shape == (64, 64, 3)
+
+
+def test_a_masked_region_and_a_lora_change_the_picture(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    mask = np.zeros((48, 64), np.uint8)
+    mask[8:40, 16:48] = 255
+    masked = generated(backend, request(mask=mask, region=(0, 0, 64, 48), strength=1.0))
+    assert masked.image.shape == DRAWING.shape
+    plain = generated(backend, request())
+    styled = generated(backend, request(loras=(Lora(LORA, 1.0),)))
+    assert np.abs(styled.image.astype(int) - plain.image.astype(int)).max() > 10
+
+
+def test_cancel_stops_this_job_only_and_the_next_runs(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    cancel = CancelToken()
+    outcome = backend.generate(request(steps=40), on_progress=lambda p: cancel.cancel(), cancel=cancel)
+    assert isinstance(outcome, Cancelled) and outcome.steps_run < 40
+    assert generated(backend, request()).image.shape == DRAWING.shape
+
+
+def test_a_server_killed_mid_job_is_a_clear_error_and_a_restarted_one_works(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+
+    def kill_on_first_step(p: Progress) -> None:
+        if p.step == 1:
+            comfy_server.stop()
+
+    with pytest.raises(ServerError, match=r"dropped during the job|cannot be reached"):
+        backend.generate(request(steps=40), on_progress=kill_on_first_step)
+    with pytest.raises(ServerError, match="cannot be reached"):
+        backend.generate(request())
+    comfy_server.start()
+    assert generated(backend, request()).image.shape == DRAWING.shape
+
+
+def test_a_wrong_address_or_a_server_that_is_not_comfyui_is_said_plainly():
+    with pytest.raises(ServerError, match="cannot be reached"):
+        ComfyBackend("http://127.0.0.1:9").generate(request())
+    with pytest.raises(ServerError, match="not a server address"):
+        ComfyClient("127.0.0.1:8188")
+    quiet = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    threading.Thread(target=quiet.serve_forever, daemon=True).start()
+    try:
+        with (
+            ComfyClient(f"http://127.0.0.1:{quiet.server_address[1]}") as client,
+            pytest.raises(ServerError, match=r"not a ComfyUI server|answered /object_info"),
+        ):
+            client.check()
+    finally:
+        quiet.shutdown()
+        quiet.server_close()
+
+
+def test_the_command_line_generates_on_the_server(comfy_server: Server, tmp_path: Path):
+    from PIL import Image
+
+    from sketchdiffuse.io.png_meta import parse_parameters
+
+    Image.fromarray(DRAWING).save(tmp_path / "sketch.png")
+    done = subprocess.run(
+        [sys.executable, "-m", "sketchdiffuse", "generate", str(tmp_path / "sketch.png"), "--prompt", "a cat",
+         "--steps", "4", "--seed", "2", "--size", "canvas", "--server", comfy_server.url, "--model", CHECKPOINT,
+         "-o", str(tmp_path / "out.png")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with Image.open(tmp_path / "out.png") as image:
+        assert image.size == (64, 48)
+        _, _, settings = parse_parameters(image.text["parameters"])
+    assert settings["Server"] == comfy_server.url and settings["Model"] == CHECKPOINT
