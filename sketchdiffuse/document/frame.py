@@ -30,7 +30,5 @@ class Frame(NamedTuple):
         kx, ky = to.sx / self.sx, to.sy / self.sy
         x0 = (rect.x - self.tx) * kx + to.tx
         y0 = (rect.y - self.ty) * ky + to.ty
-        x1 = (rect.right - self.tx) * kx + to.tx
-        y1 = (rect.bottom - self.ty) * ky + to.ty
-        x, y = round(x0), round(y0)
-        return Rect(x, y, max(1, round(x1) - x), max(1, round(y1) - y))
+        # The size from the scale alone: with no scaling it stays exactly the same (no needless resampling).
+        return Rect(round(x0), round(y0), max(1, round(rect.w * kx)), max(1, round(rect.h * ky)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,10 +205,24 @@ def decode_history(extras: dict[str, bytes]) -> tuple[list[StoredEntry], dict[st
     for record in records:
         try:
             entries.append(_entry(record, extras[record["file"]], extras.get(str(record.get("mask")))))
-        except (KeyError, TypeError, ValueError, ImageImportError) as exc:
+        except (KeyError, IndexError, TypeError, ValueError, ImageImportError) as exc:
             log.warning("skipping a damaged history entry: %s", exc)
             warnings.append("A damaged history entry was skipped.")
     return entries, settings, warnings
+
+
+def _frame_of(raw: object) -> tuple[float, float, float, float] | None:
+    """A stored region frame: four finite numbers with positive scales, else none (the entry then applies
+    at the coordinates it was made at)."""
+    if not isinstance(raw, list) or len(raw) != 4:
+        return None
+    try:
+        sx, sy, tx, ty = (float(v) for v in raw)
+    except (TypeError, ValueError):
+        return None
+    if not all(math.isfinite(v) for v in (sx, sy, tx, ty)) or sx <= 0 or sy <= 0:
+        return None
+    return sx, sy, tx, ty
 
 
 def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -> StoredEntry:
@@ -218,8 +233,7 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
         with Image.open(io.BytesIO(mask_png)) as grey:
             mask = np.asarray(grey.convert("L")).copy()
         region = (int(area[0]), int(area[1]), int(area[2]), int(area[3]))
-    frame = record.get("region_frame")
-    region_frame = (float(frame[0]), float(frame[1]), float(frame[2]), float(frame[3])) if frame else None
+    region_frame = _frame_of(record.get("region_frame"))
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
     refiner = record.get("refiner")

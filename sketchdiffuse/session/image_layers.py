@@ -57,7 +57,10 @@ def apply_result(doc: Document, result: GenerationResult) -> cmd.StackChange:
     selection, at the top of the stack: it was made from the whole composite, so layers above the active
     one (a multiply layer, say) would otherwise apply twice inside the selection."""
     name = layer_name_for(result)
-    top = len(doc.layers) if result.request.region is not None else None
+    top = None
+    if result.request.region is not None:  # above the topmost colour layer: control layers were not in it
+        colour = [i for i, layer in enumerate(doc.layers) if layer.control is None]
+        top = colour[-1] + 1 if colour else len(doc.layers)
     return cmd.add_layer(doc, result_layer(doc, result, name), index=top, text=f"Apply '{name}'")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sketchdiffuse.document.compose import premultiplied_into
+from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.layer import Layer, blank_pixels
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.document.selection import bounds
@@ -96,6 +97,8 @@ def region_layer(width: int, height: int, rgb: np.ndarray, area: Rect, mask: np.
         rgb = np.asarray(Image.fromarray(rgb).resize((area.w, area.h), Image.Resampling.LANCZOS))
     pixels = blank_pixels(width, height)
     shown = area.intersected(Rect(0, 0, width, height))  # the canvas may have shrunk since
+    if shown.is_empty():
+        raise DocumentError("The part of the picture this result was made for has been cropped away.")
     inside = (slice(shown.y - area.y, shown.bottom - area.y), slice(shown.x - area.x, shown.right - area.x))
     premultiplied_into(rgb[inside], mask[inside], pixels[shown.slices()])
     return Layer(name=name, pixels=pixels, painted_within=shown)

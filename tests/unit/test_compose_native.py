@@ -62,3 +62,10 @@ def test_premultiplying_compiled_equals_numpy_and_exact_rounding(monkeypatch: py
     plain = np.zeros((37, 53, 4), np.uint8)
     compose.premultiplied_into(rgb, alpha, plain)
     assert np.array_equal(plain, compiled)
+
+
+def test_premultiplying_refuses_arrays_of_other_sizes():
+    with pytest.raises(ValueError, match="differ"):
+        compose.premultiplied_into(
+            np.zeros((4, 5, 3), np.uint8), np.zeros((4, 4), np.uint8), np.zeros((4, 4, 4), np.uint8)
+        )

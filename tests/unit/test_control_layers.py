@@ -138,7 +138,9 @@ def test_a_pictures_controlnet_settings_go_to_the_control_layers_of_their_kind()
     )
     text = parameters_text(GenerationResult(lines, made, 1, 1, 1, {}, ModelIdentity("m", "", ""), 8, 8))
     units = parsed_controls(parse_parameters(text)[2])
-    assert [u["kind"] for u in units] == ["scribble", "canny"] and units[0]["model"] == "control_v11p_sd15_scribble.safetensors"
+    assert [u["kind"] for u in units] == ["scribble", "canny"] and units[0][
+        "model"
+    ] == "control_v11p_sd15_scribble.safetensors"
     doc = doc_with_lines()  # one scribble layer, no canny layer
     history = History(doc)
     changes, missing = restore_controls(doc, units)

@@ -172,3 +172,26 @@ def test_a_known_painted_box_is_trusted_until_the_layer_is_painted():
     doc.notify_dirty(Rect(20, 20, 4, 4), layer)
     history.push(cmd.delete_layer(doc, 1))
     assert reports[-1] == Rect(2, 2, 22, 22)  # the box is scanned again, not trusted any more
+
+
+def test_a_region_result_goes_below_control_layers_and_a_cropped_away_one_is_refused():
+    from sketchdiffuse.document.control_role import ControlRole
+    from sketchdiffuse.document.errors import DocumentError
+
+    doc = Document(64, 48)
+    doc.layers.append(Layer("lines", np.zeros((48, 64, 4), np.uint8), control=ControlRole("scribble", "net")))
+    history = History(doc)
+    history.push(apply_result(doc, region_result()))
+    assert [layer.name for layer in doc.layers][1].startswith("a red box") and doc.layers[2].name == "lines"
+    history.push(canvas.resize_canvas(doc, 10, 10, (0.0, 0.0)))  # keeps only the top-left corner
+    with pytest.raises(DocumentError, match="cropped away"):
+        apply_result(doc, region_result())
+
+
+def test_unscaled_frames_keep_the_size_and_damaged_stored_frames_are_ignored():
+    from sketchdiffuse.generation.history_store import _frame_of
+
+    odd = Frame(1.0, 1.0, 0.5, 0.5)
+    assert Frame().carried(Rect(3, 4, 7, 9), odd).w == 7 and Frame().carried(Rect(3, 4, 7, 9), odd).h == 9
+    assert _frame_of([1, 1, 2]) is None and _frame_of([0, 1, 0, 0]) is None and _frame_of([1, 1, "nan", 0]) is None
+    assert _frame_of([2, 2, 5, -1]) == (2.0, 2.0, 5.0, -1.0)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 import sketchdiffuse.generation.tuning as tuning
 from sketchdiffuse.document.document import Document
+from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.generation.engine import Progress
@@ -300,7 +301,11 @@ class GenerationUi(QObject):
 
     def apply_result(self, result: GenerationResult) -> None:
         """The result as a new layer (image_layers.apply_result): one undoable command."""
-        self.history.push(apply_result(self.document(), result))
+        try:
+            self.history.push(apply_result(self.document(), result))
+        except DocumentError as exc:  # e.g. its part of the picture was cropped away
+            self._status(str(exc), error=True)
+            return
         self.applied()  # an applied result is worth an autosave at once
 
     def compare(self, entry: HistoryEntry | None) -> None:
@@ -312,7 +317,11 @@ class GenerationUi(QObject):
             self._compare = entry
             result = entry.result
             if result.request.region is not None:  # made in a selection: shown in its place, its edge soft
-                self.canvas.show_overlay(to_qimage(result_layer(self.document(), result, "").pixels), None)
+                try:
+                    self.canvas.show_overlay(to_qimage(result_layer(self.document(), result, "").pixels), None)
+                except DocumentError as exc:
+                    self._compare = None
+                    self._status(str(exc), error=True)
             else:
                 self.canvas.show_overlay(rgb_to_qimage(result.image), None)
         self.canvas.update()
