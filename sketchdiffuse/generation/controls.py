@@ -34,7 +34,7 @@ class ControlKind(str, Enum):
         return {"scribble": "Scribble", "lineart": "Line art", "canny": "Canny edges"}[self.value]
 
 
-def _frozen_rgb(image: np.ndarray, what: str) -> np.ndarray:
+def frozen_rgb(image: np.ndarray, what: str) -> np.ndarray:
     """``image`` checked to be RGB bytes and made read-only (copied once), so a request cannot change."""
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise InvalidRequestError(f"{what} must be an RGB image (H x W x 3, 8 bits).")
@@ -65,7 +65,7 @@ class Control:
             raise InvalidRequestError(
                 f"A control acts from a start to a later end between 0 and 1, not {self.start} to {self.end}."
             )
-        object.__setattr__(self, "image", _frozen_rgb(self.image, "A control image"))
+        object.__setattr__(self, "image", frozen_rgb(self.image, "A control image"))
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ class Reference:
     def __post_init__(self) -> None:
         if not 0.0 <= self.weight <= REFERENCE_WEIGHT[1]:
             raise InvalidRequestError(f"A reference's weight is between 0 and 2, not {self.weight}.")
-        object.__setattr__(self, "image", _frozen_rgb(self.image, "A reference"))
+        object.__setattr__(self, "image", frozen_rgb(self.image, "A reference"))
 
 
 LORA_TAG = re.compile(r"<lora:([^:>]+)(?::(-?[0-9.]+))?>")
@@ -138,6 +138,16 @@ def prompt_loras(prompt: str) -> tuple[str, list[tuple[str, float]]]:
             ) from None
     cleaned = re.sub(r"\s+,", ",", re.sub(r"\s{2,}", " ", LORA_TAG.sub("", prompt))).strip(" ,")
     return cleaned, found
+
+
+TEXT_WIDTHS = {768: "SD 1.x", 1024: "SD 2.x", 2048: "SDXL"}  # cross-attention width -> the family it serves
+
+
+def made_for(width: int | None) -> str:
+    """The family a LoRA of text-feature ``width`` (lora_text_width) was made for, in words."""
+    if width is None:
+        return "a model this file does not say"
+    return TEXT_WIDTHS.get(width, f"a model with {width}-wide text features")
 
 
 def lora_text_width(file: Path) -> int | None:

@@ -89,6 +89,16 @@ def work_size(width: int, height: int, policy: SizePolicy, native: int, longest:
     return max(8, round(w / 8) * 8), max(8, round(h / 8) * 8)
 
 
+def request_sizes(request: GenerationRequest, native: int) -> tuple[int, int, int, int]:
+    """(canvas width, height, working width, height): the drawing's size (without one, the size asked for or
+    the model's native size) and the size the model works at for it."""
+    if request.init_image is not None:
+        canvas_h, canvas_w = request.init_image.shape[:2]
+    else:
+        canvas_w, canvas_h = request.width or native, request.height or native
+    return (canvas_w, canvas_h, *work_size(canvas_w, canvas_h, request.size_policy, native, request.work_side))
+
+
 def plan_steps(steps: int, strength: float) -> tuple[int, int]:
     """(schedule length, steps run) for img2img, as diffusers counts them.
 
@@ -243,12 +253,7 @@ class Engine:
         # A refiner finishes a region's whole area by img2img (its result is laid back through the mask).
         inpaint = (request.mask is not None and not model.family.refiner) or model.inpainting_unet
         img2img = init is not None and request.strength < 1.0 and not inpaint
-        if init is not None:
-            canvas_h, canvas_w = init.shape[:2]
-        else:
-            canvas_w = request.width or model.family.native_size
-            canvas_h = request.height or model.family.native_size
-        width, height = work_size(canvas_w, canvas_h, request.size_policy, model.family.native_size, request.work_side)
+        canvas_w, canvas_h, width, height = request_sizes(request, model.family.native_size)
         if img2img or (inpaint and request.strength < 1.0):
             total, run_steps = plan_steps(request.steps, request.strength)
         else:
@@ -383,8 +388,7 @@ class Engine:
             if "VAE tiling" in used and not model.ref.vae_tiling:
                 for vae in {id(pipe.vae): pipe.vae, id(decoder.vae): decoder.vae}.values():
                     vae.disable_tiling()  # cheap to turn on again; the next job starts as configured
-        warnings = list(emb.warnings) + refiner_notes + self.notices
-        self.notices.clear()
+        warnings = list(emb.warnings) + refiner_notes + self.notices  # cleared when the next job starts
         if model.device_warning:
             warnings.append(model.device_warning)
         if used:

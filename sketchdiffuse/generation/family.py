@@ -39,6 +39,9 @@ def distillation_of(name: str, scheduler_class: str = "") -> str:
     return ""
 
 
+LCM_DEFAULTS = (4, 1.0, "LCM")  # steps, guidance, sampler: an LCM model's, or any model's with an LCM-LoRA
+
+
 def with_distillation(family: Family, distilled: str) -> Family:
     """Few-step models need few steps and little or no guidance."""
     if distilled == "turbo":
@@ -52,7 +55,10 @@ def with_distillation(family: Family, distilled: str) -> Family:
             default_scheduler="Euler a",
         )
     if distilled == "lcm":
-        return replace(family, distilled="lcm", default_steps=4, default_guidance=1.0, default_scheduler="LCM")
+        steps, guidance, sampler = LCM_DEFAULTS
+        return replace(
+            family, distilled="lcm", default_steps=steps, default_guidance=guidance, default_scheduler=sampler
+        )
     if distilled == "lightning":
         return replace(family, distilled="lightning", default_steps=4, default_guidance=0.0, default_scheduler="Euler")
     return family

@@ -8,7 +8,7 @@ from functools import cached_property
 
 import numpy as np
 
-from sketchdiffuse.generation.controls import Control, Lora, Reference
+from sketchdiffuse.generation.controls import Control, Lora, Reference, frozen_rgb
 from sketchdiffuse.generation.digest import image_digest
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.limits import (
@@ -37,15 +37,6 @@ __all__ = [
 class SizePolicy(str, Enum):
     NATIVE = "native"  # scale so the longer side is the model's native size
     CANVAS = "canvas"  # keep the canvas size (rounded to multiples of 8)
-
-
-def frozen_image(rgb: np.ndarray) -> np.ndarray:
-    """A read-only H x W x 3 uint8 copy, so a request cannot change after it is made."""
-    if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
-        raise InvalidRequestError("The drawing must be an RGB image (H x W x 3, 8 bits).")
-    out = np.array(rgb, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 @dataclass(frozen=True)
@@ -114,7 +105,7 @@ class GenerationRequest:
                 "image_encoder folder beside it) in Generation settings."
             )
         if self.init_image is not None and self.init_image.flags.writeable:
-            object.__setattr__(self, "init_image", frozen_image(self.init_image))
+            object.__setattr__(self, "init_image", frozen_rgb(self.init_image, "The drawing"))
         if self.mask is not None:
             # A request restored from a project keeps its mask and region, not its drawing.
             region = self.region

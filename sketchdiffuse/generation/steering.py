@@ -11,7 +11,7 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from sketchdiffuse.generation.controls import Control, Lora, Reference, lora_text_width
+from sketchdiffuse.generation.controls import Control, Lora, Reference, lora_text_width, made_for
 from sketchdiffuse.generation.errors import InvalidRequestError, ModelError
 from sketchdiffuse.generation.models import LoadedModel
 
@@ -99,9 +99,8 @@ def _load_lora(model: LoadedModel, path: str, name: str) -> None:
     width = lora_text_width(file)
     ours = int(model.pipe.unet.config.cross_attention_dim)
     if width is not None and width != ours:
-        made_for = {768: "SD 1.x", 1024: "SD 2.x", 2048: "SDXL"}.get(width, f"a model with {width}-wide text features")
         raise InvalidRequestError(
-            f"The LoRA '{file.stem}' was made for {made_for}; the loaded model is {model.family.label}. "
+            f"The LoRA '{file.stem}' was made for {made_for(width)}; the loaded model is {model.family.label}. "
             "Choose a LoRA made for it, or load a model it was made for."
         )
     try:

@@ -54,11 +54,11 @@ def result_layer(doc: Document, result: GenerationResult, name: str) -> Layer:
 
 def apply_result(doc: Document, result: GenerationResult) -> cmd.StackChange:
     """The command that applies ``result`` as a new layer: above the active layer, or, for one made in a
-    selection, at the top of the stack: it was made from the whole composite, so layers above the active
-    one (a multiply layer, say) would otherwise apply twice inside the selection."""
+    selection, above the topmost colour layer: it was made from all of them, so a layer above the active one
+    (a multiply layer, say) would otherwise apply twice inside the selection; control layers stay above."""
     name = layer_name_for(result)
     top = None
-    if result.request.region is not None:  # above the topmost colour layer: control layers were not in it
+    if result.request.region is not None:
         colour = [i for i, layer in enumerate(doc.layers) if layer.control is None]
         top = colour[-1] + 1 if colour else len(doc.layers)
     return cmd.add_layer(doc, result_layer(doc, result, name), index=top, text=f"Apply '{name}'")

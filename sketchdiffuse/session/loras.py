@@ -9,8 +9,6 @@ from pathlib import Path
 from sketchdiffuse.generation.controls import LORA_WEIGHT, Lora, prompt_loras
 from sketchdiffuse.generation.errors import InvalidRequestError
 
-LCM_STEPS, LCM_GUIDANCE = 4, 1.0  # LCM-LoRA's usual settings (its sampler takes few steps, little guidance)
-
 
 def encode_loras(loras: list[tuple[str, float]]) -> str:
     """JSON [[file, weight], ...]; "" for none (the panel's default)."""

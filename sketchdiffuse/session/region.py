@@ -95,10 +95,10 @@ def region_layer(width: int, height: int, rgb: np.ndarray, area: Rect, mask: np.
 
     if rgb.shape[:2] != (area.h, area.w):
         rgb = np.asarray(Image.fromarray(rgb).resize((area.w, area.h), Image.Resampling.LANCZOS))
-    pixels = blank_pixels(width, height)
     shown = area.intersected(Rect(0, 0, width, height))  # the canvas may have shrunk since
     if shown.is_empty():
         raise DocumentError("The part of the picture this result was made for has been cropped away.")
+    pixels = blank_pixels(width, height)
     inside = (slice(shown.y - area.y, shown.bottom - area.y), slice(shown.x - area.x, shown.right - area.x))
     premultiplied_into(rgb[inside], mask[inside], pixels[shown.slices()])
     return Layer(name=name, pixels=pixels, painted_within=shown)

@@ -15,11 +15,12 @@ from sketchdiffuse.document.frame import Frame
 from sketchdiffuse.document.rect import Rect
 from sketchdiffuse.generation.caches import OneEntryCache
 from sketchdiffuse.generation.controls import Control, ControlKind, Reference, control_image
+from sketchdiffuse.generation.family import LCM_DEFAULTS
 from sketchdiffuse.generation.limits import RANDOM_SEED
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
-from sketchdiffuse.session.loras import LCM_GUIDANCE, LCM_STEPS, is_lcm, request_loras
+from sketchdiffuse.session.loras import is_lcm, request_loras
 from sketchdiffuse.session.references import ReferencePicture
 from sketchdiffuse.session.region import region_of
 from sketchdiffuse.session.settings import PanelValues, RunSettings
@@ -54,8 +55,8 @@ def build_request(
     refiner = model_ref(run.refiner, run) if run.refiner else None
     prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder)
     steps, guidance, scheduler = panel.steps, panel.guidance_scale, panel.scheduler
-    if any(is_lcm(lora) and lora.weight != 0 for lora in loras) and scheduler != "LCM":
-        steps, guidance, scheduler = LCM_STEPS, LCM_GUIDANCE, "LCM"  # an LCM-LoRA brings its sampler
+    if any(is_lcm(lora) and lora.weight != 0 for lora in loras) and scheduler != LCM_DEFAULTS[2]:
+        steps, guidance, scheduler = LCM_DEFAULTS  # an LCM-LoRA brings its sampler, as an LCM model would
     return GenerationRequest(
         prompt=prompt,
         loras=loras,

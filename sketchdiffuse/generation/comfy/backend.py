@@ -13,7 +13,7 @@ from PIL import Image
 
 from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
 from sketchdiffuse.generation.comfy.workflow import Uploads, build_workflow
-from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, Progress, ProgressCallback, work_size
+from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, Progress, ProgressCallback, request_sizes
 from sketchdiffuse.generation.family import family_from_name
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.models import LoadProgress
@@ -53,12 +53,7 @@ class ComfyBackend:
         checkpoint = request.model.source
         family = family_from_name(checkpoint)
         init = request.init_image
-        if init is not None:
-            canvas_h, canvas_w = init.shape[:2]
-        else:
-            canvas_w = request.width or family.native_size
-            canvas_h = request.height or family.native_size
-        width, height = work_size(canvas_w, canvas_h, request.size_policy, family.native_size, request.work_side)
+        canvas_w, canvas_h, width, height = request_sizes(request, family.native_size)
         if request.references:
             raise ServerError(
                 "Reference pictures work with the local engine only for now; remove them to use the server."

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sketchdiffuse.generation.controls import lora_text_width
+from sketchdiffuse.generation.controls import lora_text_width, made_for
 from sketchdiffuse.generation.family import Family
 from sketchdiffuse.generation.request import MAX_SEED, RANDOM_SEED
 from sketchdiffuse.generation.schedulers import SCHEDULER_NAMES
@@ -277,9 +277,8 @@ class PromptPanel(QWidget):
         self.lora_list.clear()
         for row, (path, _) in enumerate(self._loras):
             item = QListWidgetItem(self._lora_text(row))
-            width = lora_text_width(Path(path))
-            made_for = {768: "SD 1.x", 1024: "SD 2.x", 2048: "SDXL"}.get(width or 0, "a model this file does not say")
-            item.setToolTip(f"{path}\nMade for {made_for}" if Path(path).is_file() else f"{path}\nThe file is missing")
+            family = made_for(lora_text_width(Path(path)))
+            item.setToolTip(f"{path}\nMade for {family}" if Path(path).is_file() else f"{path}\nThe file is missing")
             self.lora_list.addItem(item)
         self.lora_list.setCurrentRow(current)
         self._lora_selected(current)

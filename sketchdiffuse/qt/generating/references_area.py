@@ -110,16 +110,16 @@ class ReferencesArea(QWidget):
             self.changed.emit()
 
     def _weight_changed(self, value: float) -> None:
-        row = self.list.currentRow()
-        if 0 <= row < len(self.references) and self.references[row].weight != value:
-            self.references[row].weight = value
-            self.list.item(row).setText(self._label(self.references[row]))
-            self.changed.emit()
+        self._edit_selected("weight", value)
 
     def _style_changed(self, on: bool) -> None:
+        self._edit_selected("style_only", on)
+
+    def _edit_selected(self, field: str, value: object) -> None:
+        """The selected reference's weight or style box from its control; its label follows."""
         row = self.list.currentRow()
-        if 0 <= row < len(self.references) and self.references[row].style_only != on:
-            self.references[row].style_only = on
+        if 0 <= row < len(self.references) and getattr(self.references[row], field) != value:
+            setattr(self.references[row], field, value)
             self.list.item(row).setText(self._label(self.references[row]))
             self.changed.emit()
 
