@@ -27,14 +27,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.comfy.conftest import (  # noqa: E402  (the tests' server set-up, reused)
-    CHECKPOINT,
-    COMFY,
-    Server,
-    convert_on_server,
-    free_port,
-    write_random_sd15,
-)
+from tests.comfy.conftest import CHECKPOINT, start_test_server  # noqa: E402  (the tests' server set-up, reused)
 
 
 def server_span(url: str, prompt_id: str) -> float:
@@ -73,18 +66,8 @@ def main() -> int:
     from sketchdiffuse.generation.comfy.backend import ComfyBackend
     from sketchdiffuse.generation.comfy.workflow import Uploads, build_workflow
 
-    base = Path(tempfile.mkdtemp(prefix="sketchdiffuse-bench-comfy-"))
-    for folder in ("models/checkpoints", "models/loras", "models/diffusers", "custom_nodes", "output", "input"):
-        (base / folder).mkdir(parents=True)
-    (base / "custom_nodes" / "websocket_image_save.py").write_bytes(
-        (COMFY / "custom_nodes" / "websocket_image_save.py").read_bytes()
-    )
-    write_random_sd15(base / "models" / "diffusers" / "sd15")
-    port = free_port()
-    server = Server(f"http://127.0.0.1:{port}", base, None, port, base / "server.log")  # type: ignore[arg-type]
-    server.start()
+    server = start_test_server(Path(tempfile.mkdtemp(prefix="sketchdiffuse-bench-comfy-")), extras=False)
     try:
-        convert_on_server(server.url, base)
         drawing = np.random.default_rng(0).integers(0, 256, (512, 512, 3), dtype=np.uint8)
         buffer = io.BytesIO()
         Image.fromarray(drawing).save(buffer, "PNG", compress_level=1)

@@ -306,7 +306,11 @@ def generate_command(args: argparse.Namespace) -> int:
         sketch, project_controls = _load_sketch(args.sketch)
         steering = _steering(args, sketch, project_controls)
         remote = args.server is not None
-        ref = ModelRef.on_server(args.model) if remote else ModelRef.parse(args.model, args.device, args.precision)
+        ref = (
+            ModelRef.on_server(args.model, args.server)
+            if remote
+            else ModelRef.parse(args.model, args.device, args.precision)
+        )
         if args.config:
             ref = replace(ref, config_dir=str(Path(args.config).resolve()))
         if args.family or args.prediction:

@@ -1,11 +1,15 @@
 """Where pictures are made: the local diffusers engine or a ComfyUI server. The session, the worker and the
-command line hold a Backend and do not know which one runs."""
+command line hold a Backend and do not know which one runs; the Router they hold sends each request where
+its model is (a checkpoint on a server carries the server's address), so a job queued before the artist
+switched servers still runs where it was asked."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
-from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, ProgressCallback
+from sketchdiffuse.generation.engine import CancelToken, Engine, PreviewCallback, ProgressCallback
+from sketchdiffuse.generation.errors import InvalidRequestError
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.models import LoadProgress
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult
 
@@ -27,3 +31,44 @@ def describe(backend: object) -> str:
     """Where this backend makes pictures, for the status bar and the results' records."""
     where = getattr(backend, "where", None)
     return str(where) if where else "this computer"
+
+
+class Router:
+    """The local engine and one client per server used, each request to its own."""
+
+    def __init__(self, local: Engine | None = None) -> None:
+        self.local = local or Engine()
+        self.tokens: dict[str, str] = {}  # server address -> access token; replaced whole by the window
+        self._servers: dict[tuple[str, str], Any] = {}  # (address, token) -> ComfyBackend, made on first use
+
+    @property
+    def model(self) -> Any:
+        """The local engine's loaded model (None on a server: nothing is loaded here)."""
+        return self.local.model
+
+    def backend_for(self, model: ModelRef) -> Backend:
+        if model.kind is not SourceKind.SERVER:
+            return self.local
+        if not model.server:
+            raise InvalidRequestError(f"'{model.source}' is a checkpoint on a server, but no server was named.")
+        key = (model.server, self.tokens.get(model.server, ""))
+        backend = self._servers.get(key)
+        if backend is None:
+            from sketchdiffuse.generation.comfy.backend import ComfyBackend
+
+            backend = self._servers[key] = ComfyBackend(*key)
+        return backend
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_progress: ProgressCallback | None = None,
+        on_preview: PreviewCallback | None = None,
+        cancel: CancelToken | None = None,
+        on_load: LoadProgress | None = None,
+    ) -> GenerationResult | Cancelled:
+        return self.backend_for(request.model).generate(request, on_progress, on_preview, cancel, on_load)
+
+    def unload(self) -> None:
+        """Free the local model's memory (servers keep theirs as they see fit)."""
+        self.local.unload()

@@ -10,7 +10,7 @@ import io
 import json
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -236,6 +236,8 @@ def _entry(record: dict[str, Any], data: bytes, mask_png: bytes | None = None) -
     region_frame = _frame_of(record.get("region_frame"))
     m = record["model"]
     ref = ModelRef(m["source"], SourceKind(m["kind"]), m.get("device", "auto"), m.get("precision", "auto"))
+    if ref.kind is SourceKind.SERVER:  # Reuse on this entry asks the same server again
+        ref = replace(ref, server=str(record.get("server") or ""))
     refiner = record.get("refiner")
     refiner_ref = (
         ModelRef(refiner["source"], SourceKind(refiner["kind"]), ref.device, ref.precision) if refiner else None

@@ -30,11 +30,12 @@ class ModelRef:
     cpu_offload: bool = False  # keep only the running part of the model on the GPU (less memory, slower)
     vae_tiling: bool = False  # decode big images in tiles (less memory)
     override: FamilyOverride | None = None  # what the artist said the model is (detection wrong or unsure)
+    server: str = ""  # SourceKind.SERVER: the ComfyUI server's address ("" where the caller holds one server)
 
     @staticmethod
-    def on_server(name: str) -> ModelRef:
+    def on_server(name: str, server: str = "") -> ModelRef:
         """A checkpoint a ComfyUI server lists (its file name in models/checkpoints); nothing local is checked."""
-        return ModelRef(name.strip(), SourceKind.SERVER)
+        return ModelRef(name.strip(), SourceKind.SERVER, server=server)
 
     @property
     def name(self) -> str:

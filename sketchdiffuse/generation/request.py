@@ -21,7 +21,7 @@ from sketchdiffuse.generation.limits import (
     STRENGTH,
     WORK_SIDE,
 )
-from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 
 __all__ = [
     "MAX_SEED",
@@ -99,7 +99,8 @@ class GenerationRequest:
                 raise InvalidRequestError(f"An aesthetic score is between 0 and 10, not {score}.")
         if self.seed != RANDOM_SEED and not 0 <= self.seed <= MAX_SEED:
             raise InvalidRequestError(f"A seed is a whole number from 0 to {MAX_SEED}, or random.")
-        if self.references and not (self.ip_adapter or "").strip():
+        on_server = self.model.kind is SourceKind.SERVER  # the server reads references with its own models
+        if self.references and not on_server and not (self.ip_adapter or "").strip():
             raise InvalidRequestError(
                 "Reference images steer through an IP-Adapter; choose one (a .safetensors file with its "
                 "image_encoder folder beside it) in Generation settings."

@@ -1,17 +1,18 @@
-"""The job queue driving a local engine on the calling thread: for the command line, scripts and tests.
+"""The job queue driving a backend (the local engine or a server) on the calling thread: for the command line, scripts and tests.
 The window drives the same queue from a worker thread (qt/generating/worker.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from sketchdiffuse.generation.engine import CancelToken, Engine
+from sketchdiffuse.generation.backend import Backend
+from sketchdiffuse.generation.engine import CancelToken
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.session.jobs import Job, JobQueue
 
 
 class LocalJobs:
-    def __init__(self, engine: Engine, delivered: Callable[[Job, GenerationResult], None]) -> None:
+    def __init__(self, engine: Backend, delivered: Callable[[Job, GenerationResult], None]) -> None:
         self.engine = engine
         self.delivered = delivered
         self._tokens: dict[int, CancelToken] = {}

@@ -7,6 +7,8 @@ session, in CPU mode, with a writable base folder holding:
   written first, then the server itself turns it into a single-file checkpoint (DiffusersLoader into
   CheckpointSave), which is moved to models/checkpoints;
 - a small random LoRA for it in kohya's key layout, in models/loras;
+- a random T2I style adapter and CLIP ViT-L image encoder for reference pictures (style_models.py), in
+  models/style_models and models/clip_vision;
 - SaveImageWebsocket (custom_nodes/websocket_image_save.py, shipped with ComfyUI).
 """
 
@@ -31,6 +33,8 @@ COMFY = ROOT.parent / "shared" / "comfyui"
 COMFY_PYTHON = Path(os.environ.get("SKETCHDIFFUSE_COMFY_PYTHON", ROOT / ".comfy-venv" / "bin" / "python"))
 CHECKPOINT = "sd15-random.safetensors"
 LORA = "random-style.safetensors"
+STYLE_MODEL = "t2iadapter_style_random.safetensors"
+CLIP_VISION = "clip-vit-large-random.safetensors"
 
 
 @dataclass
@@ -160,18 +164,38 @@ def convert_on_server(url: str, base: Path) -> None:
 def comfy_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     if not COMFY_PYTHON.is_file():
         pytest.fail(f"ComfyUI's environment is missing ({COMFY_PYTHON}); run `make comfy-env` (make test does).")
-    base = tmp_path_factory.mktemp("comfyui")
-    for folder in ("models/checkpoints", "models/loras", "models/diffusers", "custom_nodes", "output", "input"):
-        (base / folder).mkdir(parents=True)
+    server = start_test_server(tmp_path_factory.mktemp("comfyui"))
+    try:
+        yield server
+    finally:
+        server.stop()
+        print(f"ComfyUI test server log: {server.log}", file=sys.stderr)
+
+
+def start_test_server(base: Path, extras: bool = True) -> Server:
+    """The test peer in ``base`` (an empty folder) with its random checkpoint (and with ``extras`` the LoRA and
+    the reference models), answering; the caller stops it. Shared by the fixture and the benchmark."""
+    models = base / "models"
+    for folder in ("checkpoints", "loras", "diffusers", "style_models", "clip_vision"):
+        (models / folder).mkdir(parents=True)
+    for folder in ("custom_nodes", "output", "input"):
+        (base / folder).mkdir()
     shutil.copy(COMFY / "custom_nodes" / "websocket_image_save.py", base / "custom_nodes")
-    write_random_sd15(base / "models" / "diffusers" / "sd15")
-    write_random_lora(base / "models" / "diffusers" / "sd15" / "unet", base / "models" / "loras" / LORA)
+    write_random_sd15(models / "diffusers" / "sd15")
+    if extras:
+        write_random_lora(models / "diffusers" / "sd15" / "unet", models / "loras" / LORA)
+        script = Path(__file__).with_name("style_models.py")
+        subprocess.run(
+            [str(COMFY_PYTHON), str(script), str(models / "style_models" / STYLE_MODEL),
+             str(models / "clip_vision" / CLIP_VISION)],
+            cwd=COMFY, check=True,
+        )  # fmt: skip
     port = free_port()
     server = Server(f"http://127.0.0.1:{port}", base, None, port, base / "server.log")  # type: ignore[arg-type]
     server.start()
     try:
         convert_on_server(server.url, base)
-        yield server
-    finally:
+    except BaseException:
         server.stop()
-        print(f"ComfyUI test server log: {server.log}", file=sys.stderr)
+        raise
+    return server

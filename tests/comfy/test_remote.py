@@ -15,7 +15,7 @@ import pytest
 from sketchdiffuse.generation import GenerationRequest, GenerationResult, ModelRef, SizePolicy
 from sketchdiffuse.generation.comfy.backend import ComfyBackend
 from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
-from sketchdiffuse.generation.controls import Lora
+from sketchdiffuse.generation.controls import Lora, Reference
 from sketchdiffuse.generation.engine import CancelToken, Progress
 from sketchdiffuse.generation.request import Cancelled
 from tests.comfy.conftest import CHECKPOINT, LORA, Server
@@ -76,6 +76,27 @@ def test_a_masked_region_and_a_lora_change_the_picture(comfy_server: Server):
     plain = generated(backend, request())
     styled = generated(backend, request(loras=(Lora(LORA, 1.0),)))
     assert np.abs(styled.image.astype(int) - plain.image.astype(int)).max() > 10
+
+
+def test_reference_pictures_steer_through_the_servers_style_models(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    stripes = np.zeros((96, 96, 3), np.uint8)
+    stripes[:, ::12] = (40, 80, 220)
+    plain = generated(backend, request())
+    looked = generated(backend, request(references=(Reference(stripes, 1.0),)))
+    assert np.abs(looked.image.astype(int) - plain.image.astype(int)).max() > 10
+    assert looked.request.references[0].weight == 1.0  # the result keeps the request as asked
+    unweighted = generated(backend, request(references=(Reference(stripes, 0.0),)))
+    assert np.array_equal(unweighted.image, plain.image)  # weight 0: as if the reference were not there
+    with pytest.raises(ServerError, match=r"work with SD 1\.x checkpoints"):
+        backend.generate(request(model=ModelRef.on_server("sd_xl_base_1.0.safetensors"), references=(
+            Reference(stripes, 1.0),)))  # fmt: skip
+
+
+def test_a_lora_or_controlnet_the_server_lacks_is_named_before_anything_is_sent(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    with pytest.raises(ServerError, match=r"The LoRA 'not-there' is not on ComfyUI at .*models/loras folder"):
+        backend.generate(request(loras=(Lora("/home/artist/loras/not-there.safetensors", 1.0),)))
 
 
 def test_cancel_stops_this_job_only_and_the_next_runs(comfy_server: Server):

@@ -7,15 +7,17 @@ import numpy as np
 import pytest
 
 from sketchdiffuse.generation import GenerationRequest, ModelRef
-from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE, Uploads, build_workflow, sampler_for
-from sketchdiffuse.generation.controls import Control, ControlKind, Lora
+from sketchdiffuse.generation.comfy.backend import style_models
+from sketchdiffuse.generation.comfy.client import ServerError, ServerModels
+from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE, StyleModels, Uploads, build_workflow, sampler_for
+from sketchdiffuse.generation.controls import Control, ControlKind, Lora, Reference
 from sketchdiffuse.generation.errors import InvalidRequestError
 
 DRAWING = np.zeros((64, 64, 3), np.uint8)
 
 
 def request(**kw: object) -> GenerationRequest:
-    base: dict[str, object] = {"prompt": "a boat", "model": ModelRef.parse("some/model"), "steps": 12}
+    base: dict[str, object] = {"prompt": "a boat", "model": ModelRef.on_server("m.safetensors"), "steps": 12}
     base.update(kw)
     return GenerationRequest(**base)  # type: ignore[arg-type]
 
@@ -77,3 +79,31 @@ def test_samplers_map_to_comfyuis_names():
     assert sampler_for("DPM++ 2M Karras") == ("dpmpp_2m", "karras")
     with pytest.raises(InvalidRequestError, match="no ComfyUI equivalent"):
         sampler_for("Heun++")
+
+
+def test_reference_pictures_are_read_by_the_style_models_and_steer_the_positive_prompt():
+    looks = (Reference(DRAWING, 0.8), Reference(DRAWING, 0.0), Reference(DRAWING, 1.5))
+    uploads = Uploads(references=["a.png", "", "c.png"])
+    style = StyleModels("clip_vision_l.safetensors", "t2iadapter_style.safetensors")
+    graph = build_workflow(request(references=looks), "m.safetensors", 1, 512, 512, uploads, style=style)
+    assert graph["clip_vision"]["inputs"] == {"clip_name": "clip_vision_l.safetensors"}
+    assert graph["style_model"]["inputs"] == {"style_model_name": "t2iadapter_style.safetensors"}
+    assert "reference1" not in graph and "reference_image1" not in graph  # weight 0: left out
+    assert graph["reference_image2"]["inputs"]["image"] == "c.png"
+    assert graph["reference2"]["inputs"]["strength"] == 1.5 and linked(graph, "reference2", "conditioning") == (
+        "reference0"
+    )
+    assert linked(graph, "reference0", "conditioning") == "positive"
+    assert linked(graph, "sampler", "positive") == "reference2"
+    with pytest.raises(InvalidRequestError, match="style models"):
+        build_workflow(request(references=looks), "m.safetensors", 1, 512, 512, uploads)
+
+
+def test_the_servers_style_models_are_chosen_by_name_and_missing_ones_named():
+    models = ServerModels(
+        ["m.safetensors"], [], [], ["flux1-redux-dev.safetensors", "t2iadapter_style_sd14v1.pth"],
+        ["clip_g.safetensors", "CLIP-ViT-L-14.safetensors"],
+    )  # fmt: skip
+    assert style_models(models, "x") == StyleModels("CLIP-ViT-L-14.safetensors", "t2iadapter_style_sd14v1.pth")
+    with pytest.raises(ServerError, match="need a T2I style adapter in its models/style_models folder"):
+        style_models(ServerModels(["m"], [], [], ["flux1-redux-dev.safetensors"], ["clip_l.safetensors"]), "x")

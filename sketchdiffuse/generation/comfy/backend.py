@@ -6,13 +6,15 @@ local engine: the samplers' noise and the models' arithmetic differ."""
 from __future__ import annotations
 
 import io
+import re
 import time
+from dataclasses import replace
 
 import numpy as np
 from PIL import Image
 
-from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
-from sketchdiffuse.generation.comfy.workflow import Uploads, build_workflow
+from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError, ServerModels
+from sketchdiffuse.generation.comfy.workflow import StyleModels, Uploads, build_workflow
 from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, Progress, ProgressCallback, request_sizes
 from sketchdiffuse.generation.family import family_from_name
 from sketchdiffuse.generation.limits import resolve_seed
@@ -24,6 +26,39 @@ def _png(rgb: np.ndarray) -> bytes:
     out = io.BytesIO()
     Image.fromarray(rgb).save(out, "PNG", compress_level=1)
     return out.getvalue()
+
+
+def _stem(name: str) -> str:
+    return re.split(r"[\\/]", name.strip())[-1].rsplit(".", 1)[0].lower()
+
+
+def name_on_server(wanted: str, listed: list[str], what: str, folder: str, where: str) -> str:
+    """The server's name for a LoRA or ControlNet the artist chose here (a local file, a Hub id, or the
+    server's own name): the same name, else the same file name in any of its subfolders."""
+    if wanted in listed:
+        return wanted
+    stem = _stem(wanted)
+    for name in listed:
+        if _stem(name) == stem:
+            return name
+    raise ServerError(
+        f"The {what} '{_stem(wanted)}' is not on {where}; copy the file into its models/{folder} folder "
+        "(or choose one it has)."
+    )
+
+
+def style_models(models: ServerModels, where: str) -> StyleModels:
+    """The server's models for reference pictures: a T2I style adapter (not Flux's Redux) and a CLIP vision
+    encoder, ViT-L preferred (the one the SD 1.x style adapter was trained with)."""
+    adapters = [n for n in models.style_models if not any(w in n.lower() for w in ("redux", "flux"))]
+    if not adapters or not models.clip_vision:
+        raise ServerError(
+            f"Reference pictures on {where} need a T2I style adapter in its models/style_models folder (such as "
+            "t2iadapter_style_sd14v1) and a CLIP ViT-L image encoder in models/clip_vision; "
+            f"it has {len(adapters)} and {len(models.clip_vision)}. Add them, or remove the references."
+        )
+    large = [n for n in models.clip_vision if re.search(r"vit[-_]?l|large|clip_l\b", n.lower())]
+    return StyleModels((large or models.clip_vision)[0], adapters[0])
 
 
 def _rgb(data: bytes) -> np.ndarray:
@@ -38,6 +73,18 @@ class ComfyBackend:
 
     def unload(self) -> None:
         """Nothing is loaded here; the server keeps its models as it sees fit."""
+
+    def _named_on_server(self, request: GenerationRequest, models: ServerModels) -> GenerationRequest:
+        """LoRAs and ControlNets by the names the server lists them under."""
+        loras = tuple(
+            replace(lora, path=name_on_server(lora.path, models.loras, "LoRA", "loras", self.where))
+            for lora in request.loras
+        )
+        controls = tuple(
+            replace(c, model=name_on_server(c.model, models.controlnets, "ControlNet", "controlnet", self.where))
+            for c in request.controls
+        )
+        return replace(request, loras=loras, controls=controls)
 
     def generate(
         self,
@@ -54,10 +101,17 @@ class ComfyBackend:
         family = family_from_name(checkpoint)
         init = request.init_image
         canvas_w, canvas_h, width, height = request_sizes(request, family.native_size)
-        if request.references:
+        looks = any(r.weight > 0 for r in request.references)
+        if looks and family.kind == "sdxl":
             raise ServerError(
-                "Reference pictures work with the local engine only for now; remove them to use the server."
+                "Reference pictures on a server work with SD 1.x checkpoints (ComfyUI's own nodes read them "
+                "with a T2I style adapter, made for SD 1.x); remove them, or make this picture on this computer."
             )
+        named, style = request, None
+        if request.loras or request.controls or looks:  # one /object_info, only when a name must be found
+            models = self.client.models()
+            named = self._named_on_server(request, models)  # the result keeps the artist's own names
+            style = style_models(models, self.where) if looks else None
         uploads = Uploads()
         if init is not None and (request.strength < 1.0 or request.mask is not None):
             uploads.drawing = self.client.upload(_png(np.ascontiguousarray(init)), f"sketchdiffuse-{seed}.png")
@@ -68,7 +122,14 @@ class ComfyBackend:
             uploads.controls.append(
                 self.client.upload(_png(np.ascontiguousarray(control.image)), f"sketchdiffuse-{seed}-control{i}.png")
             )
-        workflow = build_workflow(request, checkpoint, seed, width, height, uploads)
+        for i, reference in enumerate(request.references):
+            uploads.references.append(
+                self.client.upload(_png(np.ascontiguousarray(reference.image)), f"sketchdiffuse-{seed}-look{i}.png")
+                if reference.weight > 0
+                else ""
+            )
+        inpainting = "inpaint" in checkpoint.lower()  # wants the mask in its input: VAEEncodeForInpaint
+        workflow = build_workflow(named, checkpoint, seed, width, height, uploads, inpainting, style)
         if cancel.cancelled:
             return Cancelled(request, 0)
 

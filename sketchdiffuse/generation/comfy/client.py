@@ -13,7 +13,7 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE
@@ -44,6 +44,8 @@ class ServerModels:
     checkpoints: list[str]
     loras: list[str]
     controlnets: list[str]
+    style_models: list[str] = field(default_factory=list)  # T2I style adapters (reference pictures)
+    clip_vision: list[str] = field(default_factory=list)  # image encoders for them
 
 
 @dataclass
@@ -83,7 +85,8 @@ class ComfyClient:
                 http.close()
 
     # -- HTTP -------------------------------------------------------------------------------
-    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _request(self, method: str, path: str, not_found: str = "", **kwargs: Any) -> Any:
+        """``not_found``: the sentence for a 404 (a web server that is something else)."""
         import httpx
 
         try:
@@ -92,6 +95,8 @@ class ComfyClient:
             raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
         if response.status_code == 401 or response.status_code == 403:
             raise ServerError(f"The server at {self.url} refused the access token ({response.status_code}).")
+        if response.status_code == 404 and not_found:
+            raise ServerError(not_found)
         if response.status_code >= 400:
             raise ServerError(
                 f"The server at {self.url} answered {path} with {response.status_code}: {response.text[:300]}"
@@ -99,14 +104,22 @@ class ComfyClient:
         return response
 
     def object_info(self) -> dict[str, Any]:
-        response = self._request("GET", "/object_info")
+        not_comfy = f"{self.url} answers, but it is not a ComfyUI server (no node list at /object_info)."
+        response = self._request("GET", "/object_info", not_found=not_comfy)
         try:
             info = response.json()
         except ValueError:
             info = None
         if not isinstance(info, dict) or "CheckpointLoaderSimple" not in info:
-            raise ServerError(f"{self.url} answers, but it is not a ComfyUI server (no node list at /object_info).")
+            raise ServerError(not_comfy)
         return info
+
+    def system_stats(self) -> Any:
+        """The server's version and devices (GET /system_stats)."""
+        try:
+            return self._request("GET", "/system_stats").json()
+        except ValueError as exc:
+            raise ServerError(f"{self.url} sent system information that is not JSON.") from exc
 
     def models(self, info: dict[str, Any] | None = None) -> ServerModels:
         info = info if info is not None else self.object_info()
@@ -122,6 +135,8 @@ class ComfyClient:
             choices("CheckpointLoaderSimple", "ckpt_name"),
             choices("LoraLoader", "lora_name"),
             choices("ControlNetLoader", "control_net_name"),
+            choices("StyleModelLoader", "style_model_name"),
+            choices("CLIPVisionLoader", "clip_name"),
         )
 
     def check(self) -> tuple[ServerModels, list[str]]:

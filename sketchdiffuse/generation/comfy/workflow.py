@@ -4,8 +4,10 @@ nodes only, so any ComfyUI server runs it without custom nodes beyond its own Sa
 Text-to-image starts from EmptyLatentImage; img2img encodes the uploaded drawing with VAEEncode and samples
 with ``denoise`` = strength; a masked request keeps the unmasked latents with SetLatentNoiseMask (an
 inpainting checkpoint, which wants the mask in its input, gets VAEEncodeForInpaint instead); LoRAs are a
-chain of LoraLoader nodes; controls are ControlNetLoader + ControlNetApplyAdvanced per control. The picture
-comes back through SaveImageWebsocket (no file is written on the server).
+chain of LoraLoader nodes; controls are ControlNetLoader + ControlNetApplyAdvanced per control; reference
+pictures are CLIPVisionEncode + StyleModelApply (a T2I style adapter: ComfyUI's own nodes have no
+IP-Adapter), their weight the style's strength. The picture comes back through SaveImageWebsocket (no file
+is written on the server).
 """
 
 from __future__ import annotations
@@ -37,6 +39,15 @@ class Uploads:
     drawing: str | None = None
     mask: str | None = None  # a grey picture, white repaints
     controls: list[str] = field(default_factory=list)
+    references: list[str] = field(default_factory=list)  # one per request.references entry
+
+
+@dataclass(frozen=True)
+class StyleModels:
+    """The server's models that read reference pictures: a CLIP vision encoder and a T2I style adapter."""
+
+    clip_vision: str
+    style_model: str
 
 
 @dataclass
@@ -64,9 +75,10 @@ def build_workflow(
     height: int,
     uploads: Uploads,
     inpainting_checkpoint: bool = False,
+    style: StyleModels | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The API-format graph for ``request`` on the server's ``checkpoint``, at ``width`` x ``height`` (the
-    working size, multiples of 8) with ``seed``."""
+    working size, multiples of 8) with ``seed``; ``style`` reads its reference pictures."""
     sampler, scheduler = sampler_for(request.scheduler)
     w = Workflow()
     loaded = w.add("checkpoint", "CheckpointLoaderSimple", ckpt_name=checkpoint)
@@ -80,6 +92,19 @@ def build_workflow(
         clip = [f"lora{i}", 1]
     positive = w.add("positive", "CLIPTextEncode", text=request.prompt, clip=clip)
     negative = w.add("negative", "CLIPTextEncode", text=request.negative_prompt, clip=clip)
+    looks = [(i, r) for i, r in enumerate(request.references) if r.weight > 0]  # weight 0: as if not there
+    if looks and style is None:
+        raise InvalidRequestError("Reference pictures on a server need its style models; none were given.")
+    if looks and style is not None:
+        vision = w.add("clip_vision", "CLIPVisionLoader", clip_name=style.clip_vision)
+        adapter = w.add("style_model", "StyleModelLoader", style_model_name=style.style_model)
+        for i, reference in looks:
+            picture = w.add(f"reference_image{i}", "LoadImage", image=uploads.references[i])
+            seen = w.add(f"reference_seen{i}", "CLIPVisionEncode", clip_vision=vision, image=picture, crop="center")
+            positive = w.add(
+                f"reference{i}", "StyleModelApply", conditioning=positive, style_model=adapter,
+                clip_vision_output=seen, strength=reference.weight, strength_type="multiply",
+            )  # fmt: skip
     for i, control in enumerate(request.controls):
         net = w.add(f"controlnet{i}", "ControlNetLoader", control_net_name=control.model)
         picture = w.add(f"control_image{i}", "LoadImage", image=uploads.controls[i])
