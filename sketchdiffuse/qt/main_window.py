@@ -100,6 +100,11 @@ class MainWindow(QMainWindow):
         live_dock.hide()
         self.generation.liveShown.connect(live_dock.show)
         self.menuBar().insertMenu(self.menuBar().actions()[-1], self.generation.menu)
+        self.where_label = QLabel()  # where pictures are made: this computer or a ComfyUI server
+        self.where_label.setToolTip("Generate > Where Pictures Are Made… switches it")
+        self.statusBar().insertPermanentWidget(0, self.where_label)
+        self.generation.whereChanged.connect(self._show_where)
+        self._show_where(self.generation.servers.where())
         self.autosaver = Autosaver(
             self.history,
             self.saver,
@@ -277,6 +282,9 @@ class MainWindow(QMainWindow):
         distance = self.prompter.number(f"{verb} selection", "Pixels:", 8.0, 0.5, 500.0)
         if distance is not None:
             self._select(change(self.doc.selection, distance), f"{verb} selection by {distance:g} px")
+
+    def _show_where(self, where: str) -> None:
+        self.where_label.setText(f"Generating on {where}")
 
     def show_message(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000)

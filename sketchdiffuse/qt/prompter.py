@@ -19,6 +19,9 @@ from sketchdiffuse.qt.dialogs import (
     NumbersDialog,
 )
 from sketchdiffuse.qt.files.recovery_dialog import RecoveryDialog
+from sketchdiffuse.qt.generating.server_probe import ServerProbe
+from sketchdiffuse.qt.generating.servers_dialog import ServersDialog
+from sketchdiffuse.session.servers import ServerList
 from sketchdiffuse.session.settings import RunSettings
 
 Unsaved = Literal["save", "discard", "cancel"]
@@ -38,6 +41,8 @@ class Prompter(Protocol):
     def load_parameters(self, name: str) -> bool: ...
     def recovery(self, entries: list[Recoverable]) -> tuple[str, Recoverable | None]: ...
     def run_settings(self, current: RunSettings) -> RunSettings | None: ...
+    def servers(self, current: ServerList, probe: ServerProbe) -> ServerList | None: ...
+    def server_checkpoint(self, anchor: QWidget, names: list[str], chosen: str) -> str | None: ...
     def error(self, title: str, text: str) -> None: ...
     def explain_models(self, problem: str) -> bool: ...
     def number(self, title: str, label: str, value: float, low: float, high: float) -> float | None: ...
@@ -121,6 +126,20 @@ class DialogPrompter:
         dialog = GenerationSettingsDialog(current, self.parent)
         return dialog.values() if dialog.exec() else None
 
+    def servers(self, current: ServerList, probe: ServerProbe) -> ServerList | None:
+        dialog = ServersDialog(current, probe, self.parent)
+        return dialog.chosen() if dialog.exec() else None
+
+    def server_checkpoint(self, anchor: QWidget, names: list[str], chosen: str) -> str | None:
+        """One of the server's checkpoints, from a menu below ``anchor`` (the chosen one ticked)."""
+        menu = QMenu(self.parent)
+        for name in names:
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(name == chosen)
+        picked = menu.exec(anchor.mapToGlobal(anchor.rect().bottomLeft()))
+        return picked.text() if picked is not None else None
+
     def error(self, title: str, text: str) -> None:
         QMessageBox.warning(self.parent, title, text)
 
@@ -172,6 +191,8 @@ class ScriptedPrompter:
         "load_parameters": False,
         "recovery": ("later", None),
         "run_settings": None,
+        "servers": None,
+        "server_checkpoint": None,
         "number": None,
         "pixels": None,
     }
@@ -221,6 +242,12 @@ class ScriptedPrompter:
 
     def run_settings(self, current: RunSettings) -> RunSettings | None:
         return self._answer("run_settings", current)
+
+    def servers(self, current: ServerList, probe: ServerProbe) -> ServerList | None:
+        return self._answer("servers", current, probe)
+
+    def server_checkpoint(self, anchor: QWidget, names: list[str], chosen: str) -> str | None:
+        return self._answer("server_checkpoint", names, chosen)
 
     def error(self, title: str, text: str) -> None:
         self.errors.append(text)

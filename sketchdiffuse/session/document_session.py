@@ -19,6 +19,7 @@ from sketchdiffuse.session.history_model import HistoryModel
 from sketchdiffuse.session.image_layers import apply_result
 from sketchdiffuse.session.references import ReferencePicture, decode_references, encode_references
 from sketchdiffuse.session.requests import document_request, drawing_composite, drawing_of
+from sketchdiffuse.session.servers import Server
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 
@@ -54,6 +55,7 @@ class DocumentSession:
         self.run = RunSettings()
         self.warnings: list[str] = []  # what opening the file reported
         self.references: list[ReferencePicture] = []  # pictures whose look steers results (IP-Adapter)
+        self.server: Server | None = None  # a ComfyUI server making the pictures; None: this computer
 
     # -- files -------------------------------------------------------------------------------
     @classmethod
@@ -95,7 +97,7 @@ class DocumentSession:
 
     def request(self, seed: int | None = None) -> GenerationRequest:
         """What Generate sends: the whole drawing, or with a selection the area around it."""
-        return document_request(self.panel, self.run, self.doc, seed, self.references)
+        return document_request(self.panel, self.run, self.doc, seed, self.references, self.server)
 
     def keep(self, result: GenerationResult) -> None:
         """A finished result joins the history of results (newest first)."""

@@ -17,12 +17,13 @@ from sketchdiffuse.generation.caches import OneEntryCache
 from sketchdiffuse.generation.controls import Control, ControlKind, Reference, control_image
 from sketchdiffuse.generation.family import LCM_DEFAULTS
 from sketchdiffuse.generation.limits import RANDOM_SEED
-from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import GenerationRequest
 from sketchdiffuse.io.pixels import flatten_on
 from sketchdiffuse.session.loras import is_lcm, request_loras
 from sketchdiffuse.session.references import ReferencePicture
 from sketchdiffuse.session.region import region_of
+from sketchdiffuse.session.servers import Server
 from sketchdiffuse.session.settings import PanelValues, RunSettings
 
 REFINE_STRENGTH = 0.3  # Refine on a history entry: enough to add detail, little enough to keep the picture
@@ -44,15 +45,25 @@ def model_ref(text: str, run: RunSettings) -> ModelRef:
     )
 
 
+def request_model(panel: PanelValues, run: RunSettings, server: Server | None) -> ModelRef:
+    """The panel's model on this computer, or the checkpoint chosen on the server pictures are made on."""
+    return server.model_ref() if server is not None else model_ref(panel.model, run)
+
+
 def build_request(
-    panel: PanelValues, run: RunSettings, drawing: np.ndarray | None, seed: int | None = None
+    panel: PanelValues,
+    run: RunSettings,
+    drawing: np.ndarray | None,
+    seed: int | None = None,
+    server: Server | None = None,
 ) -> GenerationRequest:
-    """``seed`` None: the panel's seed when locked, otherwise a random one. Raises GenerationError for
+    """``seed`` None: the panel's seed when locked, otherwise a random one. ``server``: made on that ComfyUI
+    server (no refiner there: the SDXL refiner setting names a local model). Raises GenerationError for
     values the request refuses, with the sentence the window shows."""
-    model = model_ref(panel.model, run)
+    model = request_model(panel, run, server)
     if seed is None:
         seed = panel.seed if panel.seed_locked else RANDOM_SEED
-    refiner = model_ref(run.refiner, run) if run.refiner else None
+    refiner = model_ref(run.refiner, run) if run.refiner and server is None else None
     prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder)
     steps, guidance, scheduler = panel.steps, panel.guidance_scale, panel.scheduler
     if any(is_lcm(lora) and lora.weight != 0 for lora in loras) and scheduler != LCM_DEFAULTS[2]:
@@ -84,7 +95,7 @@ def native_size(model: ModelRef) -> int:
     from sketchdiffuse.generation.family import family_from_name
     from sketchdiffuse.generation.models import detect_family
 
-    family = detect_family(model)  # with the artist's override applied
+    family = detect_family(model) if model.kind is not SourceKind.SERVER else None  # with the override applied
     if family is None:  # not readable yet (a Hub model not downloaded): the name's guess, overridden too
         family = family_from_name(model.name)
         family = model.override.apply(family) if model.override is not None else family
@@ -98,15 +109,15 @@ def region_request(
     selection: np.ndarray,
     seed: int | None = None,
     frame: Frame | None = None,
+    server: Server | None = None,
 ) -> GenerationRequest:
     """Generate in a selection: the context area around it (region.py) with the selection as the mask;
     the request remembers where the area lies, so the result goes back there. No refiner (it would
     repaint the whole area)."""
-    model = model_ref(panel.model, run)
-    native = native_size(model)
+    native = native_size(request_model(panel, run, server))
     region = region_of(composite, selection, run.inpaint_padding, native, run.size_policy, run.empty_fill)
     area = region.area
-    request = build_request(panel, run, region.drawing, seed)
+    request = build_request(panel, run, region.drawing, seed, server)
     region_frame = frame if frame is not None and frame != Frame() else None
     return replace(
         request, mask=region.mask, region=(area.x, area.y, area.w, area.h), region_frame=region_frame, refiner=None
@@ -119,18 +130,19 @@ def document_request(
     doc: Document,
     seed: int | None = None,
     references: Sequence[ReferencePicture] = (),
+    server: Server | None = None,
 ) -> GenerationRequest:
     """What Generate sends for ``doc``: its drawing (control layers left out), or with a selection the area
     around it, steered by the visible control layers (their control images cut to the same area) and the
-    project's reference pictures (through the IP-Adapter of the settings)."""
+    project's reference pictures (through the IP-Adapter of the settings); made on ``server`` when given."""
     composite = drawing_composite(doc)
     controls = layer_controls(doc)
     looks = tuple(Reference(r.image, r.weight, r.style_only) for r in references)
     ip_adapter = run.ip_adapter or None
     if doc.selection is None:
-        request = build_request(panel, run, drawing_of(composite), seed)
+        request = build_request(panel, run, drawing_of(composite), seed, server)
         return replace(request, controls=controls, references=looks, ip_adapter=ip_adapter)
-    request = region_request(panel, run, composite, doc.selection, seed, doc.frame)
+    request = region_request(panel, run, composite, doc.selection, seed, doc.frame, server)
     area = Rect(*request.region) if request.region is not None else doc.rect
     cut = tuple(replace(c, image=c.image[area.slices()]) for c in controls)
     return replace(request, controls=cut, references=looks, ip_adapter=ip_adapter)

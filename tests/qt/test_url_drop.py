@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from PIL import Image
 
 from sketchdiffuse.qt.main_window import MainWindow
+from tests.web import serving
 
 
 def _png() -> bytes:
@@ -22,30 +21,10 @@ def _png() -> bytes:
 ROUTES = {"/cat.png": ("image/png", _png()), "/page.html": ("text/html", b"<html></html>")}
 
 
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path not in ROUTES:
-            self.send_error(404)
-            return
-        kind, body = ROUTES[self.path]
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(ROUTES) as url:
+        yield url
 
 
 def test_dropped_image_links_become_layers_and_bad_links_explain(

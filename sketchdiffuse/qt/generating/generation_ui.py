@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, QUrl, Signal, SignalInstance
-from PySide6.QtGui import QAction, QDesktopServices
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices
 from PySide6.QtWidgets import QMenu, QWidget
 
 import sketchdiffuse.generation.tuning as tuning
@@ -16,12 +16,13 @@ from sketchdiffuse.document.document import Document
 from sketchdiffuse.document.errors import DocumentError
 from sketchdiffuse.document.history import History
 from sketchdiffuse.document.rect import Rect
+from sketchdiffuse.generation.comfy.connection import ConnectionReport
 from sketchdiffuse.generation.engine import Progress
 from sketchdiffuse.generation.errors import UNRECOGNISED, GenerationError
-from sketchdiffuse.generation.family import family_from_name
+from sketchdiffuse.generation.family import Family, family_from_name
 from sketchdiffuse.generation.history_store import decode_history, encode_history, entry_from_png
 from sketchdiffuse.generation.limits import RANDOM_SEED, resolve_seed
-from sketchdiffuse.generation.model_ref import ModelRef
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.models import detect_family
 from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.io.atomic import atomic_writer
@@ -33,6 +34,7 @@ from sketchdiffuse.qt.generating.history_strip import HistoryEntry, HistoryStrip
 from sketchdiffuse.qt.generating.live_mode import LiveMode
 from sketchdiffuse.qt.generating.prompt_panel import PromptPanel
 from sketchdiffuse.qt.generating.references_area import ReferencesArea
+from sketchdiffuse.qt.generating.server_probe import ServerProbe
 from sketchdiffuse.qt.generating.worker import GenerationController
 from sketchdiffuse.qt.painting.canvas import CanvasView
 from sketchdiffuse.qt.prompter import Prompter
@@ -44,6 +46,7 @@ from sketchdiffuse.session.loras import encode_loras
 from sketchdiffuse.session.model_overrides import ModelOverrides
 from sketchdiffuse.session.references import decode_references, encode_references
 from sketchdiffuse.session.requests import document_request, model_ref, refine_request
+from sketchdiffuse.session.servers import LOCAL, ServerList, read_servers, write_servers
 from sketchdiffuse.session.settings import PanelValues, RunSettings, read_panel, read_run, write_panel, write_run
 
 VARIATIONS = 4  # Generate Variations: this many pictures with consecutive seeds
@@ -59,6 +62,7 @@ class GenerationUi(QObject):
     are hooks the window sets (autosave reacts to both)."""
 
     liveShown = Signal()  # live mode was switched on: its pane should be visible
+    whereChanged = Signal(str)  # where pictures are made now, for the status bar
 
     def __init__(
         self,
@@ -88,6 +92,10 @@ class GenerationUi(QObject):
         self.references = ReferencesArea()
         self.panel.form.addRow("References", self.references)
         self.controller: GenerationController | None = None  # the worker thread starts on first use
+        self.servers = read_servers(self.storage)
+        self.probe = ServerProbe(self)
+        self.probe.reported.connect(self._server_reported)
+        self._menu_after_probe = False  # the Model button waits for the server's checkpoint list
         self.results_dir: Path | None = None  # where results are written as they arrive (default: app data)
         self.show_previews = True
         self._compare: HistoryEntry | None = None
@@ -135,9 +143,13 @@ class GenerationUi(QObject):
         preview.setChecked(True)
         preview.toggled.connect(self._toggle_previews)
         self.actions["preview"] = preview
+        self.actions["servers"] = self._action("&Where Pictures Are Made…", self.edit_servers, "")
         self.menu = QMenu("&Generate", owner)
         self.menu.addActions(list(self.actions.values()))
+        self.where_menu = self.menu.addMenu("Generate &On")
+        self.where_group = QActionGroup(self)
         self.last_result: GenerationResult | None = None
+        self._show_where()
 
     def _action(self, text: str, slot: Callable[[], object], shortcut: str) -> QAction:
         return make_action(self.owner, text, slot, shortcut or None)
@@ -166,6 +178,7 @@ class GenerationUi(QObject):
         if self.controller is None:
             c = self.controller = GenerationController(parent=self)
             c.worker.results_dir = self.results_folder()
+            c.worker.use_tokens({s.url: s.token for s in self.servers.servers})
             c.busyChanged.connect(self.panel.set_busy)
             c.busyChanged.connect(self._busy_changed)
             c.progress.connect(self._on_progress)
@@ -185,10 +198,14 @@ class GenerationUi(QObject):
         doc = self.document()
         panel, run = PanelValues.from_mapping(self.panel.values()), self.run_settings()
         try:
-            request = document_request(panel, run, doc, seed, self.references.references)  # selection: in it
+            request = document_request(
+                panel, run, doc, seed, self.references.references, self.servers.current
+            )  # with a selection: in it
         except GenerationError as exc:
             self._status(str(exc), error=True)
             return None
+        if request.model.kind is SourceKind.SERVER:  # the server tells its models apart itself
+            return request
         refiner = self.overrides.applied(request.refiner) if request.refiner is not None else None
         return request.with_(model=self.overrides.applied(request.model), refiner=refiner)
 
@@ -328,8 +345,16 @@ class GenerationUi(QObject):
 
     def reuse(self, entry: HistoryEntry) -> None:
         r = entry.result.request
+        model = {"model": r.model.source}
+        if r.model.kind is SourceKind.SERVER:  # made on a server: that server with that checkpoint, if saved
+            model = {}
+            if self.servers.find(r.model.server) is None:
+                self._status(f"That picture was made on {r.model.server}, which is not among the saved servers.")
+            else:
+                self.use_servers(self.servers.switched(r.model.server).with_model(r.model.source))
         self.panel.set_values(
-            {
+            model
+            | {
                 "prompt": r.prompt,
                 "negative_prompt": r.negative_prompt,
                 "strength": r.strength,
@@ -338,7 +363,6 @@ class GenerationUi(QObject):
                 "seed": entry.result.seed,
                 "seed_locked": True,
                 "scheduler": r.scheduler,
-                "model": r.model.source,
                 "loras": encode_loras([(lora.path, lora.weight) for lora in r.loras]),
             }
         )
@@ -439,13 +463,114 @@ class GenerationUi(QObject):
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def choose_model(self) -> None:
+        server = self.servers.current
+        if server is not None:
+            self._choose_server_checkpoint()
+            return
         text = self.prompter.model_location(self.panel.model_button)
         if text:
             self.set_model(text)
 
+    # -- where pictures are made ---------------------------------------------------------
+    def _choose_server_checkpoint(self) -> None:
+        """The server's checkpoints as a menu; asked for first when this session has not heard them yet."""
+        server = self.servers.current
+        if server is None:
+            return
+        models = self.probe.models.get(server.url)
+        if models is None:
+            self._menu_after_probe = True
+            self._status(f"Asking {server.label} for its checkpoints…")
+            self.probe.ask(server.url, server.token)
+            return
+        if not models.checkpoints:
+            self._status(f"{server.label} has no checkpoints; put one in its models/checkpoints folder.", error=True)
+            return
+        self.probe.ask(server.url, server.token)  # the next menu shows checkpoints added since
+        chosen = self.prompter.server_checkpoint(self.panel.model_button, models.checkpoints, server.model)
+        if chosen:
+            self.set_server_checkpoint(chosen)
+
+    def set_server_checkpoint(self, name: str) -> None:
+        """Use ``name`` on the current server; the defaults its name tells (Turbo, LCM...) are applied."""
+        changed = self.servers.current is not None and self.servers.current.model != name
+        self.use_servers(self.servers.with_model(name))
+        if changed:
+            family = family_from_name(name)
+            self.panel.apply_family_defaults(family)
+            self._status(f"{name} on the server: {family.label}{', ' + family.distilled if family.distilled else ''}.")
+
+    def _server_reported(self, report: ConnectionReport) -> None:
+        """A probe's answer about the current server: a problem is said at once (before the artist waits
+        for a job), and the Model button's menu opens if it waited for the list."""
+        server = self.servers.current
+        if server is None or report.url != server.url:
+            return
+        if not report.ok:
+            self._status(report.text, error=True)
+        if self._menu_after_probe:
+            self._menu_after_probe = False
+            if report.models is not None:
+                self._choose_server_checkpoint()
+
+    def edit_servers(self) -> None:
+        chosen = self.prompter.servers(self.servers, self.probe)
+        if chosen is not None:
+            self.use_servers(chosen)
+
+    def use_servers(self, servers: ServerList) -> None:
+        """Save the server list and make pictures where it says; jobs already queued run where they were asked."""
+        before = self.servers.where()
+        self.servers = servers
+        write_servers(self.storage, servers)
+        if self.controller is not None:
+            self.controller.worker.use_tokens({s.url: s.token for s in servers.servers})
+        self._show_where()
+        if servers.where() != before:  # another model now: its steps, guidance and sampler
+            server = servers.current
+            if server is None or server.model:
+                self.panel.apply_family_defaults(self._family_in_use())
+            self._status(f"Pictures are now made on {servers.where()}.")
+            if servers.current is not None:  # a server that cannot be used is said now, not after a job
+                self.probe.ask(servers.current.url, servers.current.token)
+            self.live.changed()
+
+    def _family_in_use(self) -> Family:
+        server = self.servers.current
+        if server is not None:
+            return family_from_name(server.model)
+        try:
+            ref = ModelRef.parse(self.panel.model)
+        except GenerationError:
+            return family_from_name(self.panel.model)
+        return detect_family(self.overrides.applied(ref)) or family_from_name(ref.name)
+
+    def _show_where(self) -> None:
+        server = self.servers.current
+        self.panel.show_server(server.label if server else "", server.model if server else "")
+        self.where_menu.clear()
+        for action in self.where_group.actions():
+            self.where_group.removeAction(action)
+        for url, label in [(LOCAL, "This Computer"), *((s.url, s.url) for s in self.servers.servers)]:
+            action = self.where_menu.addAction(label)
+            action.setCheckable(True)
+            action.setChecked(url == self.servers.active)
+            action.setData(url)
+            self.where_group.addAction(action)
+            action.triggered.connect(self._switch_from_menu)
+        self.whereChanged.emit(self.servers.where())
+
+    def _switch_from_menu(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.use_servers(self.servers.switched(str(action.data())))
+
     def edit_model_settings(self, problem: str = "") -> bool:
         """Say what the current model is when detection got it wrong or could not tell; remembered for
         that model's content. True when something was saved."""
+        if self.servers.current is not None:
+            self._status("A server tells its own checkpoints apart; Model Settings are for this computer's models.")
+            return False
         try:
             ref = ModelRef.parse(self.panel.model)
         except GenerationError as exc:

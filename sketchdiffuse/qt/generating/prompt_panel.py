@@ -163,6 +163,7 @@ class PromptPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addStretch(1)
+        self._server: tuple[str, str] | None = None  # (where, checkpoint) while a server makes the pictures
         self.model = DEFAULT_MODEL
         for text in (self.prompt, self.negative):
             text.textChanged.connect(self.changed)
@@ -179,9 +180,24 @@ class PromptPanel(QWidget):
     @model.setter
     def model(self, value: str) -> None:
         self._model = value
-        self.model_label.setText(value)
-        self.model_label.setToolTip(value)
+        self._show_model()
         self.changed.emit()
+
+    def show_server(self, where: str, checkpoint: str) -> None:
+        """Pictures are made on a server (``where`` "" : this computer): the model row shows the checkpoint
+        chosen there, while ``model`` keeps this computer's."""
+        self._server = (where, checkpoint) if where else None
+        self._show_model()
+
+    def _show_model(self) -> None:
+        if self._server is None:
+            text = tip = self._model
+        else:
+            where, checkpoint = self._server
+            text = f"{checkpoint or 'no checkpoint chosen'} (server)"
+            tip = f"{checkpoint or 'No checkpoint chosen yet'} on {where}"
+        self.model_label.setText(text)
+        self.model_label.setToolTip(tip)
 
     def apply_family_defaults(self, family: Family) -> None:
         """A distilled model (Turbo, LCM) starts at few steps and low guidance."""

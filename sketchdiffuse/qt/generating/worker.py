@@ -1,4 +1,5 @@
-"""The generation worker: one long-lived QObject on one QThread owns the engine.
+"""The generation worker: one long-lived QObject on one QThread owns the backends (the local engine and
+the ComfyUI servers used, generation/backend.Router).
 
 The window sends immutable requests tagged with a job id and gets messages back tagged
 with the same id; it ignores messages of jobs it no longer waits for. No widget is
@@ -15,6 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, SignalInstance, Slot
 
 import sketchdiffuse.generation.tuning as tuning
+from sketchdiffuse.generation.backend import Router
 from sketchdiffuse.generation.engine import CancelToken, Engine
 from sketchdiffuse.generation.errors import GenerationError, ModelError
 from sketchdiffuse.generation.models import preload_libraries
@@ -37,10 +39,19 @@ class GenerationWorker(QObject):
 
     def __init__(self, engine: Engine | None = None) -> None:
         super().__init__()
-        self.engine = engine or Engine()
+        self.backend = Router(engine)  # each request goes where its model is: this computer or a server
         self.tokens: dict[int, CancelToken] = {}
         self.results_dir: Path | None = None  # every kept result is written here as it arrives
         self._priority_set = False
+
+    @property
+    def engine(self) -> Engine:
+        return self.backend.local
+
+    def use_tokens(self, tokens: dict[str, str]) -> None:
+        """The saved servers' access tokens (address -> token); replaced whole, so the worker thread reads
+        either the old mapping or the new one."""
+        self.backend.tokens = dict(tokens)
 
     def token_for(self, job: int) -> CancelToken:
         """Created on the window's thread before the job is queued, so a cancel is never lost."""
@@ -60,7 +71,7 @@ class GenerationWorker(QObject):
     def run(self, job: int, request: GenerationRequest, keep: bool = True) -> None:
         token = self.token_for(job)
         try:
-            outcome = self.engine.generate(
+            outcome = self.backend.generate(
                 request,
                 on_progress=lambda p: self.progress.emit(job, p),
                 on_preview=lambda image: self.preview.emit(job, image),
@@ -84,7 +95,7 @@ class GenerationWorker(QObject):
     def _settle_priority(self) -> None:
         """A GPU machine kept this thread's priority at start; a model that runs on its CPU anyway should
         not compete with painting, so the thread is lowered once the device is known (from the next job on)."""
-        model = self.engine.model
+        model = self.backend.model
         if self._priority_set or model is None:
             return
         self._priority_set = True  # decided once: no device-node lookups after every job
