@@ -14,7 +14,9 @@ layers fitted to the window, a layer's opacity just lowered: the reduced view's 
 beside a painted square) or ``toy-inpaint`` ("a red circle" generated in that selection by the toy
 inpainting model and applied), ``transform`` (a free transform of the selected square in progress),
 ``quick-mask`` (a stroke painted in quick mask) or ``outpaint`` (the canvas expanded on the right and
-"a red circle" generated into the new area).
+"a red circle" generated into the new area), ``servers URL`` (pictures made on the ComfyUI server at URL,
+for instance tests/comfy's test peer: the status bar and model row say so; the servers dialog after
+Test connection is saved beside the target as ...-dialog.png).
 """
 
 from __future__ import annotations
@@ -306,12 +308,39 @@ def references_area(w: MainWindow, grab: Callable[[], None]) -> None:
     QTimer.singleShot(500, grab)
 
 
+def servers(w: MainWindow, grab: Callable[[], None]) -> None:
+    """A blob generated on the server given on the command line, then the servers dialog tested."""
+    from sketchdiffuse.qt.generating.servers_dialog import ServersDialog
+    from sketchdiffuse.session.servers import Server, ServerList
+
+    url, target = sys.argv[3], sys.argv[2]
+    ui = w.generation
+    listed = (Server("https://gpu.studio.example"), Server(url, model="sd15-random.safetensors"))
+    ui.use_servers(ServerList(listed, active=url))
+    ui.panel.set_values({"prompt": "a red circle", "steps": 3, "strength": 0.6, "scheduler": "Euler"})
+    paint_blob(w)
+
+    def test_connection(*_: object) -> None:
+        dialog = ServersDialog(ui.servers, ui.probe, w)
+        dialog.show()
+        dialog.test_button.click()
+
+        def reported(*_: object) -> None:
+            QTimer.singleShot(300, lambda: (dialog.grab().save(target.replace(".png", "-dialog.png")), grab()))
+
+        ui.probe.reported.connect(reported)
+
+    ui.ensure_controller().finished.connect(lambda *_: QTimer.singleShot(500, test_connection))
+    ui.generate()
+
+
 # Scenes that set the window up and call grab when the picture is ready.
 SCENES: dict[str, Callable[[MainWindow, Callable[[], None]], None]] = {
     "toy": toy_generation,
     "toy-live": toy_live,
     "toy-control": toy_control,
     "references": references_area,
+    "servers": servers,
     "transform": transform_preview,
     "quick-mask": quick_mask,
     "outpaint": outpaint,
