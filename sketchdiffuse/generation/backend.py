@@ -39,7 +39,7 @@ class Router:
     def __init__(self, local: Engine | None = None) -> None:
         self.local = local or Engine()
         self.tokens: dict[str, str] = {}  # server address -> access token; replaced whole by the window
-        self._servers: dict[tuple[str, str], Any] = {}  # (address, token) -> ComfyBackend, made on first use
+        self._servers: dict[str, tuple[str, Any]] = {}  # address -> (token, ComfyBackend), made on first use
 
     @property
     def model(self) -> Any:
@@ -51,12 +51,16 @@ class Router:
             return self.local
         if not model.server:
             raise InvalidRequestError(f"'{model.source}' is a checkpoint on a server, but no server was named.")
-        key = (model.server, self.tokens.get(model.server, ""))
-        backend = self._servers.get(key)
-        if backend is None:
-            from sketchdiffuse.generation.comfy.backend import ComfyBackend
+        token = self.tokens.get(model.server, "")
+        known = self._servers.get(model.server)
+        if known is not None and known[0] == token:
+            return known[1]
+        if known is not None:  # the token changed: the old client's connections go
+            known[1].client.close()
+        from sketchdiffuse.generation.comfy.backend import ComfyBackend
 
-            backend = self._servers[key] = ComfyBackend(*key)
+        backend = ComfyBackend(model.server, token)
+        self._servers[model.server] = (token, backend)
         return backend
 
     def generate(

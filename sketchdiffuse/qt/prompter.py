@@ -128,7 +128,10 @@ class DialogPrompter:
 
     def servers(self, current: ServerList, probe: ServerProbe) -> ServerList | None:
         dialog = ServersDialog(current, probe, self.parent)
-        return dialog.chosen() if dialog.exec() else None
+        try:
+            return dialog.chosen() if dialog.exec() else None
+        finally:
+            dialog.deleteLater()  # not kept as the window's child after each opening
 
     def server_checkpoint(self, anchor: QWidget, names: list[str], chosen: str) -> str | None:
         """One of the server's checkpoints, from a menu below ``anchor`` (the chosen one ticked)."""

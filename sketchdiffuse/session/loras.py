@@ -39,10 +39,11 @@ def folder_loras(folder: str) -> dict[str, str]:
     return {p.stem: str(p) for p in sorted(root.rglob("*.safetensors"))}
 
 
-def request_loras(prompt: str, listed: str, folder: str) -> tuple[str, tuple[Lora, ...]]:
+def request_loras(prompt: str, listed: str, folder: str, on_server: bool = False) -> tuple[str, tuple[Lora, ...]]:
     """The prompt without its LoRA tags, and the LoRAs to apply: the panel's list, with a tag's weight for
     a listed LoRA it names (a PNG's prompt repeats the list's LoRAs as tags: they must not apply twice),
-    then the other tags' LoRAs, found in the LoRA folder. A tag naming a LoRA that is nowhere is refused."""
+    then the other tags' LoRAs, found in the LoRA folder. A tag naming a LoRA that is nowhere is refused;
+    ``on_server``: it is left to the server, which looks for it in its own loras folder."""
     cleaned, tags = prompt_loras(prompt)
     chosen = dict(decode_loras(listed))  # path -> weight, in the list's order
     by_name = {Path(path).stem: path for path in chosen}
@@ -53,6 +54,8 @@ def request_loras(prompt: str, listed: str, folder: str) -> tuple[str, tuple[Lor
             chosen[by_name[name]] = weight
         elif name in found:
             extra[found[name]] = weight
+        elif on_server:
+            extra[name] = weight
         else:
             raise InvalidRequestError(
                 f"The prompt names the LoRA '{name}', which is neither in the LoRA list nor in the LoRA folder; "

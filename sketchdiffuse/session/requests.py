@@ -64,7 +64,7 @@ def build_request(
     if seed is None:
         seed = panel.seed if panel.seed_locked else RANDOM_SEED
     refiner = model_ref(run.refiner, run) if run.refiner and server is None else None
-    prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder)
+    prompt, loras = request_loras(panel.prompt, panel.loras, run.lora_folder, server is not None)
     steps, guidance, scheduler = panel.steps, panel.guidance_scale, panel.scheduler
     if any(is_lcm(lora) and lora.weight != 0 for lora in loras) and scheduler != LCM_DEFAULTS[2]:
         steps, guidance, scheduler = LCM_DEFAULTS  # an LCM-LoRA brings its sampler, as an LCM model would
@@ -138,7 +138,7 @@ def document_request(
     composite = drawing_composite(doc)
     controls = layer_controls(doc)
     looks = tuple(Reference(r.image, r.weight, r.style_only) for r in references)
-    ip_adapter = run.ip_adapter or None
+    ip_adapter = (run.ip_adapter or None) if server is None else None  # a server reads them with its own models
     if doc.selection is None:
         request = build_request(panel, run, drawing_of(composite), seed, server)
         return replace(request, controls=controls, references=looks, ip_adapter=ip_adapter)

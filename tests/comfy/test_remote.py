@@ -7,7 +7,9 @@ import http.server
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -59,7 +61,7 @@ def test_img2img_and_text_to_image_with_progress_previews_and_the_server_named(c
     result = generated(backend, request(), on_progress=steps.append, on_preview=previews.append)
     assert result.image.shape == DRAWING.shape and not np.array_equal(result.image, DRAWING)
     assert result.image.std() > 5  # a picture, not a flat colour from overflowing weights
-    assert [p.step for p in steps] == [1, 2, 3, 4] and previews and previews[0].ndim == 3
+    assert [p.step for p in steps] == [1, 2] and previews  # 4 x 0.6 run, as locally and previews[0].ndim == 3
     assert result.server == comfy_server.url and "Made on ComfyUI" in result.warnings[0]
     again = generated(backend, request())
     assert np.array_equal(again.image, result.image)  # the same seed: the same picture from the server
@@ -105,6 +107,76 @@ def test_cancel_stops_this_job_only_and_the_next_runs(comfy_server: Server):
     outcome = backend.generate(request(steps=40), on_progress=lambda p: cancel.cancel(), cancel=cancel)
     assert isinstance(outcome, Cancelled) and outcome.steps_run < 40
     assert generated(backend, request()).image.shape == DRAWING.shape
+
+
+def test_on_a_shared_server_queued_jobs_keep_their_own_drawings_and_a_waiting_job_cancels_at_once(
+    comfy_server: Server,
+):
+    alone = generated(ComfyBackend(comfy_server.url), request(seed=7))
+    other = np.ascontiguousarray(DRAWING[::-1])
+    busy = threading.Thread(target=lambda: ComfyBackend(comfy_server.url).generate(request(steps=30, strength=1.0)))
+    busy.start()  # someone else's long job: the next ones wait in the server's queue
+    time.sleep(1.5)
+    results: dict[str, object] = {}
+    artists = [
+        threading.Thread(target=lambda k=k, d=d: results.update({k: ComfyBackend(comfy_server.url).generate(
+            request(seed=7, init_image=d))}))
+        for k, d in (("a", DRAWING), ("b", other))
+    ]  # fmt: skip
+    for artist in artists:
+        artist.start()
+    cancel = CancelToken()
+    waiting = threading.Timer(2.0, cancel.cancel)
+    waiting.start()
+    started = time.monotonic()
+    outcome = ComfyBackend(comfy_server.url).generate(request(), cancel=cancel)
+    assert isinstance(outcome, Cancelled) and time.monotonic() - started < 10  # not the hour a lost job waits
+    for thread in (busy, *artists):
+        thread.join(240)
+    a, b = results["a"], results["b"]
+    assert isinstance(a, GenerationResult) and isinstance(b, GenerationResult)
+    assert np.array_equal(a.image, alone.image)  # the same seed from another artist did not swap drawings
+    assert not np.array_equal(a.image, b.image)
+
+
+class _DroppingClient(ComfyClient):
+    """Its first socket drops at the first progress message; it reconnects only once the job has ended."""
+
+    def _socket(self) -> Any:
+        real = super()._socket()
+        if getattr(self, "dropped", False):
+            return real
+        client = self
+
+        class Dropping:
+            def recv(self, timeout: float | None = None) -> Any:
+                message = real.recv(timeout=timeout)
+                if isinstance(message, str) and '"progress"' in message:
+                    client.dropped = True
+                    real.close()
+                    raise ConnectionError("dropped by the test")
+                return message
+
+            def close(self) -> None:
+                real.close()
+
+        return Dropping()
+
+    def _reconnect(self, old: Any) -> Any:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and any(self.http.get("/queue").json().values()):
+            time.sleep(0.2)
+        return super()._reconnect(old)
+
+
+def test_a_connection_back_after_the_job_ended_says_the_picture_was_lost_at_once(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    backend.client = _DroppingClient(comfy_server.url)
+    started = time.monotonic()
+    with pytest.raises(ServerError, match="ended without sending its picture"):
+        backend.generate(request(steps=8, strength=1.0))
+    assert time.monotonic() - started < 60
+    assert generated(ComfyBackend(comfy_server.url), request()).image.shape == DRAWING.shape
 
 
 def test_a_server_killed_mid_job_is_a_clear_error_and_a_restarted_one_works(comfy_server: Server):

@@ -43,6 +43,7 @@ def test_img2img_encodes_the_uploaded_drawing_and_denoises_by_the_strength():
     assert graph["drawing"]["inputs"] == {"image": "d.png"}
     assert linked(graph, "encode", "pixels") == "scaled" and linked(graph, "sampler", "latent_image") == "encode"
     assert graph["sampler"]["inputs"]["denoise"] == 0.45
+    assert graph["sampler"]["inputs"]["steps"] == 5  # 12 x 0.45 run, as the local engine counts them
 
 
 @pytest.mark.parametrize("inpainting", [False, True])

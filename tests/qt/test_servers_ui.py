@@ -3,10 +3,15 @@ Generate menu, the status bar, the model row, and a job for a server that is not
 
 from __future__ import annotations
 
+import socket
+from dataclasses import replace
+
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 
-from sketchdiffuse.generation.model_ref import SourceKind
+from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult, ModelIdentity
 from sketchdiffuse.qt.generating.servers_dialog import NEW_SERVER, PROBLEM_STYLE, ServersDialog
 from sketchdiffuse.qt.main_window import MainWindow
 from sketchdiffuse.qt.settings_storage import QSettingsStorage
@@ -111,3 +116,42 @@ def test_switching_applies_the_defaults_of_the_model_now_in_use(window: MainWind
     )
     ui.use_servers(ui.servers.switched(LOCAL))
     assert (ui.panel.steps.value(), ui.panel.guidance.value(), ui.panel.scheduler.currentText()) == turbo
+
+
+def test_a_test_left_unanswered_does_not_lock_the_button_and_duplicates_are_refused(qtbot, window: MainWindow):
+    silent = socket.socket()  # accepts connections (the backlog) and never answers
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    quiet = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    try:
+        saved = ServerList((Server("http://a:8188", "ta", "a.safetensors"), Server(quiet)))
+        dialog = ServersDialog(saved, window.generation.probe, window)
+        qtbot.addWidget(dialog)
+        dialog.rows.setCurrentRow(2)
+        dialog.test_button.click()
+        assert not dialog.test_button.isEnabled()
+        dialog.rows.setCurrentRow(1)
+        assert dialog.test_button.isEnabled() and dialog.address.text() == "http://a:8188"
+        dialog.rows.setCurrentRow(2)
+        dialog.address.setText("a:8188")  # row 1's address
+        dialog.address.editingFinished.emit()
+        assert dialog.address.text() == quiet and "is saved already" in dialog.report.text()
+        assert dialog.chosen().find("http://a:8188") == Server("http://a:8188", "ta", "a.safetensors")
+        assert len(dialog.chosen().servers) == 2
+    finally:
+        silent.close()
+
+
+def test_reuse_of_a_picture_made_here_comes_back_here(window: MainWindow, nowhere: str):
+    ui = window.generation
+    local = GenerationRequest(prompt="a cat", model=ModelRef.parse("stabilityai/sd-turbo"), steps=2)
+    made = GenerationResult(np.zeros((8, 8, 3), np.uint8), local, 4, 2, 2, {}, ModelIdentity("m", "", "SD"), 8, 8)
+    ui.strip.add(made)
+    ui.use_servers(ServerList((Server(nowhere, model="sd15.safetensors"),), active=nowhere))
+    ui.reuse(ui.strip.entries[0])
+    assert ui.servers.active == LOCAL and ui.panel.model == "stabilityai/sd-turbo"
+    assert window.where_label.text() == "Generating on this computer"
+    elsewhere = replace(made, request=replace(local, model=ModelRef.on_server("x.safetensors", "http://gone:1")))
+    ui.strip.add(elsewhere)
+    ui.reuse(ui.strip.entries[0])
+    assert "not among the saved servers" in ui.panel.status.text() and ui.servers.active == LOCAL

@@ -15,6 +15,7 @@ from sketchdiffuse.generation.backend import Router
 from sketchdiffuse.generation.comfy.backend import ComfyBackend, name_on_server
 from sketchdiffuse.generation.comfy.client import REQUIRED_NODES, ServerError
 from sketchdiffuse.generation.comfy.connection import check_connection
+from sketchdiffuse.generation.controls import Lora
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
 from sketchdiffuse.generation.request import GenerationRequest
@@ -161,3 +162,24 @@ def test_test_connection_reports_unreachable_not_comfyui_missing_nodes_and_no_ch
     assert report.text == (
         "Connected: ComfyUI 0.8.2 on cuda:0 NVIDIA GeForce RTX 4090, with 2 checkpoints, 1 LoRA, 0 ControlNets."
     )
+
+
+def test_on_a_server_lora_tags_are_left_to_it_and_no_local_ip_adapter_is_asked_for():
+    doc = Document(64, 48)
+    panel = PanelValues(prompt="a cat <lora:detail-tweaker:0.5>")
+    run = RunSettings(ip_adapter="h94/IP-Adapter:models/ip-adapter_sd15.safetensors")
+    request = document_request(panel, run, doc, 1, (), Server(A, model="sd15.safetensors"))
+    assert request.loras == (Lora("detail-tweaker", 0.5),) and request.prompt == "a cat"
+    assert request.ip_adapter is None
+    with pytest.raises(InvalidRequestError, match="neither in the LoRA list nor in the LoRA folder"):
+        document_request(panel, run, doc, 1)
+
+
+def test_a_new_token_closes_the_old_servers_connections():
+    router = Router()
+    router.tokens = {A: "old"}
+    old = router.backend_for(ModelRef.on_server("m", A))
+    router.tokens = {A: "new"}
+    new = router.backend_for(ModelRef.on_server("m", A))
+    assert isinstance(old, ComfyBackend) and isinstance(new, ComfyBackend)
+    assert old.client.http.is_closed and not new.client.http.is_closed

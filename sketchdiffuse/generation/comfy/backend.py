@@ -24,7 +24,7 @@ from sketchdiffuse.generation.request import Cancelled, GenerationRequest, Gener
 
 def _png(rgb: np.ndarray) -> bytes:
     out = io.BytesIO()
-    Image.fromarray(rgb).save(out, "PNG", compress_level=1)
+    Image.fromarray(np.ascontiguousarray(rgb)).save(out, "PNG", compress_level=1)
     return out.getvalue()
 
 
@@ -108,26 +108,18 @@ class ComfyBackend:
                 "with a T2I style adapter, made for SD 1.x); remove them, or make this picture on this computer."
             )
         named, style = request, None
-        if request.loras or request.controls or looks:  # one /object_info, only when a name must be found
+        if request.loras or request.controls or looks:  # the lists only when a name must be found
             models = self.client.models()
             named = self._named_on_server(request, models)  # the result keeps the artist's own names
             style = style_models(models, self.where) if looks else None
         uploads = Uploads()
         if init is not None and (request.strength < 1.0 or request.mask is not None):
-            uploads.drawing = self.client.upload(_png(np.ascontiguousarray(init)), f"sketchdiffuse-{seed}.png")
+            uploads.drawing = self.client.upload(_png(init))
         if request.mask is not None and uploads.drawing is not None:
-            mask = np.repeat(np.ascontiguousarray(request.mask)[..., None], 3, axis=2)
-            uploads.mask = self.client.upload(_png(mask), f"sketchdiffuse-{seed}-mask.png")
-        for i, control in enumerate(request.controls):
-            uploads.controls.append(
-                self.client.upload(_png(np.ascontiguousarray(control.image)), f"sketchdiffuse-{seed}-control{i}.png")
-            )
-        for i, reference in enumerate(request.references):
-            uploads.references.append(
-                self.client.upload(_png(np.ascontiguousarray(reference.image)), f"sketchdiffuse-{seed}-look{i}.png")
-                if reference.weight > 0
-                else ""
-            )
+            mask = np.repeat(request.mask[..., None], 3, axis=2)
+            uploads.mask = self.client.upload(_png(mask))
+        uploads.controls = [self.client.upload(_png(c.image)) for c in request.controls]
+        uploads.references = [self.client.upload(_png(r.image)) if r.weight > 0 else "" for r in request.references]
         inpainting = "inpaint" in checkpoint.lower()  # wants the mask in its input: VAEEncodeForInpaint
         workflow = build_workflow(named, checkpoint, seed, width, height, uploads, inpainting, style)
         if cancel.cancelled:

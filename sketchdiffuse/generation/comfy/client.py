@@ -8,6 +8,7 @@ no Qt, so the command line uses it too."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import struct
 import time
@@ -30,9 +31,17 @@ REQUIRED_NODES = (
     "ImageScale",
     "SetLatentNoiseMask",
     "SaveImageWebsocket",
+    "ImageToMask",
+    "MaskToImage",
+    "VAEEncodeForInpaint",
+    "LoraLoader",
+    "ControlNetLoader",
+    "ControlNetApplyAdvanced",
 )
+MODEL_LOADERS = ("CheckpointLoaderSimple", "LoraLoader", "ControlNetLoader", "StyleModelLoader", "CLIPVisionLoader")
 PREVIEW_IMAGE = 1  # websocket binary event type (ComfyUI's BinaryEventTypes.PREVIEW_IMAGE)
-RECONNECTS = 5  # tries to get the socket back while a job runs
+RECONNECTS = 10  # tries to get the socket back while a job runs (about 30 s)
+STOP_CHECK = 1.0  # seconds between asking where a cancelled job is
 
 
 class ServerError(GenerationError):
@@ -122,7 +131,16 @@ class ComfyClient:
             raise ServerError(f"{self.url} sent system information that is not JSON.") from exc
 
     def models(self, info: dict[str, Any] | None = None) -> ServerModels:
-        info = info if info is not None else self.object_info()
+        """The model lists, from ``info`` (all of /object_info) or from the loaders' own entries: a server
+        with many custom nodes sends megabytes for the whole list, a job needs five nodes of it."""
+        if info is None:
+            info = {}
+            for node in MODEL_LOADERS:
+                try:
+                    page = self._request("GET", f"/object_info/{node}").json()
+                except ValueError as exc:
+                    raise ServerError(f"{self.url} sent a node description that is not JSON.") from exc
+                info |= page if isinstance(page, dict) else {}
 
         def choices(node: str, field: str) -> list[str]:
             try:
@@ -149,8 +167,11 @@ class ComfyClient:
             problems.append("it has no checkpoints (put one in its models/checkpoints folder)")
         return models, problems
 
-    def upload(self, png: bytes, name: str) -> str:
-        """Send a picture to the server's input folder; returns the name to use in LoadImage."""
+    def upload(self, png: bytes) -> str:
+        """Send a picture to the server's input folder; returns the name to use in LoadImage. Named by its
+        content: two artists' jobs on a shared server never overwrite each other's pictures, and the same
+        picture sent again (a regenerate) takes no new file."""
+        name = f"sketchdiffuse-{hashlib.sha256(png).hexdigest()[:24]}.png"
         files = {"image": (name, png, "image/png")}
         response = self._request("POST", "/upload/image", files=files, data={"overwrite": "true", "type": "input"})
         data = response.json()
@@ -158,9 +179,19 @@ class ComfyClient:
         return f"{sub}/{data['name']}" if sub else str(data["name"])
 
     def cancel(self, prompt_id: str) -> None:
-        """Stop this job only: interrupt it if it runs, take it off the queue if it waits."""
-        self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+        """Stop this job only: take it off the queue if it waits, interrupt it if it runs. The delete goes
+        first, so a job that starts between the two requests is still interrupted."""
         self._request("POST", "/queue", json={"delete": [prompt_id]})
+        self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+
+    def job_state(self, prompt_id: str) -> str:
+        """ "running", "waiting", "done" (in the history) or "gone" (deleted before it ran, or unknown)."""
+        queue = self._request("GET", "/queue").json()
+        for state, key in (("running", "queue_running"), ("waiting", "queue_pending")):
+            if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
+                return state
+        history = self._request("GET", f"/history/{prompt_id}").json()
+        return "done" if isinstance(history, dict) and prompt_id in history else "gone"
 
     # -- a job ------------------------------------------------------------------------------
     def _socket(self) -> Any:
@@ -235,24 +266,29 @@ class ComfyClient:
         deadline = time.monotonic() + timeout
         node: str | None = None  # the node of our job that runs now
         image: bytes | None = None
-        steps, asked_to_stop, reconnects = 0, False, 0
+        steps, reconnects = 0, 0
+        stop_asked: float | None = None  # when the cancel was sent
+        resync = False  # after a reconnect: the server names the running node without a prompt id
         while time.monotonic() < deadline:
-            if cancelled() and not asked_to_stop:
-                asked_to_stop = True
-                self.cancel(prompt_id)
+            if cancelled() and stop_asked is None:
+                stop_asked = time.monotonic()
+                with contextlib.suppress(ServerError):  # a server that is gone has stopped the job too
+                    self.cancel(prompt_id)
+            if stop_asked is not None and time.monotonic() - stop_asked > STOP_CHECK:
+                # A job deleted while it waited sends nothing more: ask where it is.
+                stop_asked = time.monotonic()
+                with contextlib.suppress(ServerError):
+                    if self.job_state(prompt_id) in ("gone", "done"):
+                        return JobOutcome(None, steps)
             try:
                 message = socket.recv(timeout=0.25)
             except TimeoutError:
                 continue
             except Exception as exc:  # the connection dropped: get it back while the job runs
-                reconnects += 1
-                if reconnects > RECONNECTS:
-                    raise ServerError(
-                        f"The connection to {self.url} dropped during the job and did not come back ({exc}); "
-                        "nothing on the canvas changed. Generate again when the server is back."
-                    ) from exc
-                time.sleep(min(2.0, 0.25 * reconnects))
-                socket = self._reconnect(socket)
+                if stop_asked is not None:
+                    return JobOutcome(None, steps)  # cancelled anyway: nothing to wait for
+                socket, reconnects = self._back_after_drop(socket, prompt_id, reconnects, exc), reconnects + 1
+                resync = True
                 continue
             if isinstance(message, bytes):
                 if len(message) > 8 and struct.unpack(">I", message[:4])[0] == PREVIEW_IMAGE:
@@ -264,32 +300,67 @@ class ComfyClient:
                 continue
             event = json.loads(message)
             kind, data = event.get("type"), event.get("data") or {}
+            ours = data.get("prompt_id") == prompt_id
             if data.get("prompt_id") not in (None, prompt_id):
                 continue  # another client's job on a shared server
-            if kind == "executing" and data.get("prompt_id") == prompt_id:
+            if kind == "executing" and resync and "prompt_id" not in data and data.get("node") is not None:
+                node, resync = data.get("node"), False  # our job still runs (job_state said so)
+            elif kind == "executing" and ours:
                 node = data.get("node")
                 if node is None:  # the job is over
-                    if image is None and not asked_to_stop:
-                        raise ServerError(
-                            f"The job on {self.url} ended without sending its picture (the connection may have "
-                            "dropped while it was sent); nothing on the canvas changed. Generate again."
-                        )
+                    if image is None and stop_asked is None:
+                        raise self._no_picture()
                     return JobOutcome(image, steps)
-            elif kind == "progress" and data.get("prompt_id") == prompt_id and node != OUTPUT_NODE:
+            elif kind == "progress" and ours and node != OUTPUT_NODE:
                 steps = int(data.get("value", 0))
                 if on_progress is not None:
                     on_progress(steps, int(data.get("max", 0)))
-            elif kind == "execution_interrupted" and data.get("prompt_id") == prompt_id:
+            elif kind == "execution_interrupted" and ours:
+                if stop_asked is None:  # not by us: someone on the server stopped it
+                    raise ServerError(
+                        f"The job was interrupted on {self.url} (by someone using the server); nothing on the "
+                        "canvas changed. Generate again."
+                    )
                 return JobOutcome(None, steps)
-            elif kind == "execution_error" and data.get("prompt_id") == prompt_id:
+            elif kind == "execution_error" and ours:
                 raise ServerError(
                     f"The job failed on the server in {data.get('node_type', 'a node')}: "
                     f"{data.get('exception_message', '').strip() or 'no reason given'}"
                 )
-            elif kind == "execution_success" and data.get("prompt_id") == prompt_id and image is not None:
+            elif kind == "execution_success" and ours and image is not None:
                 return JobOutcome(image, steps)
-        self.cancel(prompt_id)
+        with contextlib.suppress(ServerError):
+            self.cancel(prompt_id)
         raise ServerError(f"The job on {self.url} took longer than {timeout:.0f} s and was cancelled.")
+
+    def _no_picture(self) -> ServerError:
+        return ServerError(
+            f"The job on {self.url} ended without sending its picture (the connection may have dropped while it "
+            "was sent); nothing on the canvas changed. Generate again."
+        )
+
+    def _back_after_drop(self, socket: Any, prompt_id: str, tries: int, exc: Exception) -> Any:
+        """A new socket after the old one dropped, once the job is known to be still queued or running.
+        Messages sent meanwhile are lost, so a job that ended meanwhile cannot deliver its picture."""
+        if tries >= RECONNECTS:
+            raise ServerError(
+                f"The connection to {self.url} dropped during the job and did not come back ({exc}); "
+                "nothing on the canvas changed. Generate again when the server is back."
+            ) from exc
+        time.sleep(min(5.0, 0.5 * (tries + 1)))  # about 30 s in all: a Wi-Fi blip, a proxy restarting
+        socket = self._reconnect(socket)
+        try:
+            state = self.job_state(prompt_id)
+        except ServerError:
+            return socket  # not back yet: the next receive fails and tries again
+        if state == "done":
+            raise self._no_picture()
+        if state == "gone":
+            raise ServerError(
+                f"The job disappeared from {self.url} while the connection was down (the server restarted?); "
+                "nothing on the canvas changed. Generate again."
+            )
+        return socket
 
     def _reconnect(self, old: Any) -> Any:
         with contextlib.suppress(Exception):

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sketchdiffuse.generation.engine import plan_steps
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.request import GenerationRequest
 
@@ -136,8 +137,11 @@ def build_workflow(
         else:
             latent = w.add("encode", "VAEEncode", pixels=drawing, vae=vae)
             denoise = request.strength
+    # KSampler runs all its steps on a schedule lengthened to steps / denoise; the local engine runs
+    # steps x strength of a schedule of steps (engine.plan_steps): the same count and noise levels here.
+    steps = request.steps if denoise >= 1.0 else plan_steps(request.steps, denoise)[1]
     sampled = w.add(
-        "sampler", "KSampler", model=model, seed=seed, steps=request.steps, cfg=request.guidance_scale,
+        "sampler", "KSampler", model=model, seed=seed, steps=steps, cfg=request.guidance_scale,
         sampler_name=sampler, scheduler=scheduler, positive=positive, negative=negative, latent_image=latent,
         denoise=denoise,
     )  # fmt: skip

@@ -346,10 +346,16 @@ class GenerationUi(QObject):
     def reuse(self, entry: HistoryEntry) -> None:
         r = entry.result.request
         model = {"model": r.model.source}
-        if r.model.kind is SourceKind.SERVER:  # made on a server: that server with that checkpoint, if saved
+        if r.model.kind is not SourceKind.SERVER:  # made here: here again, with that model
+            self.use_servers(self.servers.switched(LOCAL))
+        else:  # made on a server: that server with that checkpoint, if saved
             model = {}
             if self.servers.find(r.model.server) is None:
-                self._status(f"That picture was made on {r.model.server}, which is not among the saved servers.")
+                self._status(
+                    f"That picture was made on {r.model.server}, which is not among the saved servers; add it in "
+                    "Generate > Where Pictures Are Made… to make pictures there again.",
+                    error=True,
+                )
             else:
                 self.use_servers(self.servers.switched(r.model.server).with_model(r.model.source))
         self.panel.set_values(
@@ -521,6 +527,8 @@ class GenerationUi(QObject):
     def use_servers(self, servers: ServerList) -> None:
         """Save the server list and make pictures where it says; jobs already queued run where they were asked."""
         before = self.servers.where()
+        if servers.active != self.servers.active:
+            self._menu_after_probe = False  # a menu asked for on the server left behind
         self.servers = servers
         write_servers(self.storage, servers)
         if self.controller is not None:

@@ -110,6 +110,7 @@ class ServersDialog(QDialog):
         self.local_note.setVisible(server is None)
         self.form_box.setVisible(server is not None)
         self.remove_button.setEnabled(server is not None)
+        self.test_button.setEnabled(True)  # a test still asked about another row reports there no more
         self.report.setText("")
         if server is not None:
             self.address.setText(server.url)
@@ -131,6 +132,11 @@ class ServersDialog(QDialog):
         if not 0 <= index < len(self.entries):
             return
         url = normalised_url(self.address.text()) or self.entries[index].url
+        if any(s.url == url for i, s in enumerate(self.entries) if i != index):
+            self.address.setText(self.entries[index].url)  # two rows for one server would merge on OK
+            self.report.setStyleSheet(PROBLEM_STYLE)
+            self.report.setText(f"{url} is saved already; select its row to change it.")
+            url = self.entries[index].url
         self.entries[index] = Server(url, self.token.text().strip(), self.checkpoint.currentText().strip())
         self.rows.item(index + 1).setText(url)
 
