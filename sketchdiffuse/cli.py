@@ -165,7 +165,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--token", default=None, help="a bearer token for a server that asks for one")
     gen.add_argument("-o", "--output", required=True, help="PNG to write (with the generation parameters)")
+    models = sub.add_parser("models", help="list the models that can be named: downloaded here, or on a server")
+    models.add_argument("--server", default=None, metavar="URL", help="a ComfyUI server's address")
+    models.add_argument("--token", default=None, help="a bearer token for a server that asks for one")
     return parser
+
+
+def models_command(args: argparse.Namespace) -> int:
+    """The names --model, --lora and --control-model take, from the backend that would use them."""
+    from sketchdiffuse.generation import Engine, GenerationError
+    from sketchdiffuse.generation.backend import Backend
+    from sketchdiffuse.generation.comfy.backend import ComfyBackend
+
+    try:
+        backend: Backend = ComfyBackend(args.server, args.token) if args.server else Engine()
+        lists = backend.available_models()
+    except GenerationError as exc:
+        print(f"sketchdiffuse: {exc}", file=sys.stderr)
+        return 1
+    where = f"on {args.server}" if args.server else "downloaded from the Hub to this computer"
+    for title, names in (
+        ("checkpoints", lists.checkpoints),
+        ("LoRAs", lists.loras),
+        ("ControlNets", lists.controlnets),
+        ("style models (references)", lists.style_models),
+        ("CLIP vision (references)", lists.clip_vision),
+    ):
+        if names or title in ("checkpoints", "ControlNets"):
+            print(f"{title} {where}:")
+            print("\n".join(f"  {name}" for name in names) if names else "  (none)")
+    return 0
 
 
 def _weighted(text: str, default: float = 1.0) -> tuple[str, float]:
@@ -293,7 +322,7 @@ def generate_command(args: argparse.Namespace) -> int:
     from sketchdiffuse.generation.backend import Backend, describe
     from sketchdiffuse.generation.comfy.backend import ComfyBackend
     from sketchdiffuse.generation.errors import UnrecognisedModelError
-    from sketchdiffuse.generation.family import Family, family_from_name
+    from sketchdiffuse.generation.family import Family
     from sketchdiffuse.generation.metadata import png_text
     from sketchdiffuse.io.images import export_image
     from sketchdiffuse.session.region import region_of
@@ -328,10 +357,8 @@ def generate_command(args: argparse.Namespace) -> int:
             elif stage == "load" and done == 0:
                 print(f"\nloading {ref.name} ...", file=sys.stderr)
 
-        if isinstance(backend, Engine):
-            family: Family = backend.ensure_model(ref, on_load).family
-        else:  # the server loads its model itself; the name tells the family's defaults
-            family = family_from_name(args.model)
+        family: Family = backend.prepare(ref, on_load)  # loaded here, or found on the server
+        if remote:
             print(f"generating on {describe(backend)} with {args.model}", file=sys.stderr)
         mask = _load_mask(args.mask, sketch, args.mask_blur) if args.mask else None
         request = GenerationRequest(
@@ -401,6 +428,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "generate":
         return generate_command(build_parser().parse_args(args))
+    if args and args[0] == "models":
+        return models_command(build_parser().parse_args(args))
     parser = argparse.ArgumentParser(prog="sketchdiffuse", description="Paint a sketch, turn it into an image.")
     parser.add_argument("file", nargs="?", help="an .ora project or an image to open")
     options = parser.parse_args(args)

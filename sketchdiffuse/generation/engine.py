@@ -18,7 +18,9 @@ from sketchdiffuse.generation.auxiliary import AuxiliaryModels, load_controlnet
 from sketchdiffuse.generation.caches import OneEntryCache
 from sketchdiffuse.generation.controls import Control
 from sketchdiffuse.generation.errors import GenerationError, InvalidRequestError, OutOfMemoryError
+from sketchdiffuse.generation.family import Family
 from sketchdiffuse.generation.limits import resolve_seed
+from sketchdiffuse.generation.model_lists import ModelLists
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadedModel, LoadProgress, free_memory, load_model
 from sketchdiffuse.generation.preview import latents_to_rgb
@@ -135,6 +137,16 @@ class Engine:
         self.unload()
         self.model = load_model(ref, on_load)
         return self.model
+
+    def prepare(self, ref: ModelRef, on_load: LoadProgress | None = None) -> Family:
+        """Backend.prepare: the model downloaded if need be and loaded now; its family."""
+        return self.ensure_model(ref, on_load).family
+
+    def available_models(self) -> ModelLists:
+        """Backend.available_models: the models downloaded from the Hub (hub.downloaded_models)."""
+        from sketchdiffuse.generation.hub import downloaded_models
+
+        return downloaded_models()
 
     def ensure_refiner(self, base: LoadedModel, ref: ModelRef, on_load: LoadProgress | None = None) -> LoadedModel:
         """The refiner for ``base``: an SDXL model, as the base is (the same latent space)."""

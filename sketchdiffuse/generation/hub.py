@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sketchdiffuse.generation.errors import DownloadError, ModelNotCachedError, ModelNotFoundError
+from sketchdiffuse.generation.model_lists import ModelLists
 
 # (stage, done, total): stage "download" counts bytes, "load" counts components.
 LoadProgress = Callable[[str, int, int], None]
@@ -96,6 +97,35 @@ def cached_pipeline(repo_id: str) -> Path | None:
         return None
     complete = all((folder / name).is_dir() and any((folder / name).iterdir()) for name in pipeline_components(index))
     return folder if complete else None
+
+
+def _cached_class(repo_id: str) -> str:
+    """The ``_class_name`` of a cached repository's config.json ("" when there is none)."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        config = json.loads(Path(hf_hub_download(repo_id, "config.json", local_files_only=True)).read_text())
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return ""
+    return str(config.get("_class_name", "")) if isinstance(config, dict) else ""
+
+
+def downloaded_models() -> ModelLists:
+    """The local engine's available models: the complete Stable Diffusion pipelines and the ControlNets in
+    the Hub cache, by Hub id. (Local model folders, single files and LoRAs are wherever the artist keeps
+    them: chosen as files, not listed.)"""
+    from huggingface_hub import constants
+
+    cache = Path(constants.HF_HUB_CACHE)
+    checkpoints, controlnets = [], []
+    for folder in sorted(cache.glob("models--*")) if cache.is_dir() else []:
+        repo_id = folder.name.removeprefix("models--").replace("--", "/")  # Hub ids never hold "--"
+        if cached_pipeline(repo_id) is not None:
+            checkpoints.append(repo_id)
+        elif _cached_class(repo_id) == "ControlNetModel":
+            controlnets.append(repo_id)
+    return ModelLists(checkpoints, [], controlnets)
 
 
 def fetch_hub_model(repo_id: str, on_progress: LoadProgress | None = None, half: bool = False) -> Path:

@@ -20,7 +20,7 @@ from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
 from sketchdiffuse.generation.controls import Lora, Reference
 from sketchdiffuse.generation.engine import CancelToken, Progress
 from sketchdiffuse.generation.request import Cancelled
-from tests.comfy.conftest import CHECKPOINT, LORA, Server
+from tests.comfy.conftest import CHECKPOINT, CLIP_VISION, LORA, STYLE_MODEL, Server
 
 pytestmark = pytest.mark.comfy
 
@@ -229,3 +229,30 @@ def test_the_command_line_generates_on_the_server(comfy_server: Server, tmp_path
         assert image.size == (64, 48)
         _, _, settings = parse_parameters(image.text["parameters"])
     assert settings["Server"] == comfy_server.url and settings["Model"] == CHECKPOINT
+
+
+def test_the_backend_interface_prepares_and_lists_the_servers_models(comfy_server: Server, tmp_path: Path):
+    from PIL import Image
+
+    backend = ComfyBackend(comfy_server.url)
+    assert backend.prepare(ModelRef.on_server(CHECKPOINT)).kind == "sd"
+    with pytest.raises(ServerError, match=rf"'sd_xl_base_1\.0\.safetensors' is not on .* \(it has: {CHECKPOINT}\)"):
+        backend.prepare(ModelRef.on_server("sd_xl_base_1.0.safetensors"))
+    lists = backend.available_models()
+    assert lists.checkpoints == [CHECKPOINT] and lists.loras == [LORA] and lists.controlnets == []
+    assert lists.style_models == [STYLE_MODEL] and lists.clip_vision == [CLIP_VISION]
+    done = subprocess.run(
+        [sys.executable, "-m", "sketchdiffuse", "models", "--server", comfy_server.url],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"checkpoints on {comfy_server.url}:\n  {CHECKPOINT}\n" in done.stdout
+    assert f"LoRAs on {comfy_server.url}:\n  {LORA}\n" in done.stdout and "ControlNets on" in done.stdout
+    Image.fromarray(DRAWING).save(tmp_path / "sketch.png")
+    failed = subprocess.run(
+        [sys.executable, "-m", "sketchdiffuse", "generate", str(tmp_path / "sketch.png"), "--prompt", "a",
+         "--server", comfy_server.url, "--model", "missing.safetensors", "-o", str(tmp_path / "never.png")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert failed.returncode != 0 and "'missing.safetensors' is not on ComfyUI at" in failed.stderr
+    assert not (tmp_path / "never.png").exists()

@@ -8,10 +8,11 @@ import pytest
 
 from sketchdiffuse.generation import GenerationRequest, ModelRef
 from sketchdiffuse.generation.comfy.backend import style_models
-from sketchdiffuse.generation.comfy.client import ServerError, ServerModels
+from sketchdiffuse.generation.comfy.client import ServerError
 from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE, StyleModels, Uploads, build_workflow, sampler_for
 from sketchdiffuse.generation.controls import Control, ControlKind, Lora, Reference
 from sketchdiffuse.generation.errors import InvalidRequestError
+from sketchdiffuse.generation.model_lists import ModelLists
 
 DRAWING = np.zeros((64, 64, 3), np.uint8)
 
@@ -101,10 +102,10 @@ def test_reference_pictures_are_read_by_the_style_models_and_steer_the_positive_
 
 
 def test_the_servers_style_models_are_chosen_by_name_and_missing_ones_named():
-    models = ServerModels(
+    models = ModelLists(
         ["m.safetensors"], [], [], ["flux1-redux-dev.safetensors", "t2iadapter_style_sd14v1.pth"],
         ["clip_g.safetensors", "CLIP-ViT-L-14.safetensors"],
     )  # fmt: skip
     assert style_models(models, "x") == StyleModels("CLIP-ViT-L-14.safetensors", "t2iadapter_style_sd14v1.pth")
     with pytest.raises(ServerError, match="need a T2I style adapter in its models/style_models folder"):
-        style_models(ServerModels(["m"], [], [], ["flux1-redux-dev.safetensors"], ["clip_l.safetensors"]), "x")
+        style_models(ModelLists(["m"], [], [], ["flux1-redux-dev.safetensors"], ["clip_l.safetensors"]), "x")

@@ -341,3 +341,30 @@ def test_the_artists_word_overrides_detection_when_loading(tiny_sd: Path, tmp_pa
     with pytest.raises(UnrecognisedModelError, match="Model settings"):
         _checkpoint_family(odd, None)
     assert _checkpoint_family(odd, FamilyOverride(base="sdxl")).config == "sdxl"
+
+
+def test_the_local_engine_lists_the_hub_models_it_has_and_prepares_one(
+    tiny_sd: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from huggingface_hub import constants
+
+    from sketchdiffuse.cli import main
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    _fake_hub_cache(tmp_path, "artist/tiny-sd", tiny_sd)
+    controlnet = tmp_path / "controlnet"
+    controlnet.mkdir()
+    (controlnet / "config.json").write_text(json.dumps({"_class_name": "ControlNetModel"}))
+    _fake_hub_cache(tmp_path, "artist/scribble-net", controlnet)
+    broken = tmp_path / "broken"
+    (broken / "unet").mkdir(parents=True)
+    (broken / "model_index.json").write_text(json.dumps({"unet": ["diffusers", "UNet2DConditionModel"]}))
+    _fake_hub_cache(tmp_path, "artist/half-downloaded", broken)  # a component folder left empty
+    engine = Engine()
+    lists = engine.available_models()
+    assert (lists.checkpoints, lists.loras, lists.controlnets) == (["artist/tiny-sd"], [], ["artist/scribble-net"])
+    assert engine.prepare(ModelRef.parse("artist/tiny-sd")) == engine.model.family  # loaded now
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "checkpoints downloaded from the Hub to this computer:\n  artist/tiny-sd\n" in out
+    assert "ControlNets downloaded from the Hub to this computer:\n  artist/scribble-net\n" in out

@@ -13,11 +13,13 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError, ServerModels
+from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
 from sketchdiffuse.generation.comfy.workflow import StyleModels, Uploads, build_workflow
 from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, Progress, ProgressCallback, request_sizes
-from sketchdiffuse.generation.family import family_from_name
+from sketchdiffuse.generation.family import Family, family_from_name
 from sketchdiffuse.generation.limits import resolve_seed
+from sketchdiffuse.generation.model_lists import ModelLists
+from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.generation.models import LoadProgress
 from sketchdiffuse.generation.request import Cancelled, GenerationRequest, GenerationResult, ModelIdentity
 
@@ -47,7 +49,7 @@ def name_on_server(wanted: str, listed: list[str], what: str, folder: str, where
     )
 
 
-def style_models(models: ServerModels, where: str) -> StyleModels:
+def style_models(models: ModelLists, where: str) -> StyleModels:
     """The server's models for reference pictures: a T2I style adapter (not Flux's Redux) and a CLIP vision
     encoder, ViT-L preferred (the one the SD 1.x style adapter was trained with)."""
     adapters = [n for n in models.style_models if not any(w in n.lower() for w in ("redux", "flux"))]
@@ -74,7 +76,21 @@ class ComfyBackend:
     def unload(self) -> None:
         """Nothing is loaded here; the server keeps its models as it sees fit."""
 
-    def _named_on_server(self, request: GenerationRequest, models: ServerModels) -> GenerationRequest:
+    def available_models(self) -> ModelLists:
+        return self.client.models()
+
+    def prepare(self, ref: ModelRef, on_load: LoadProgress | None = None) -> Family:
+        """The checkpoint is on the server (it loads it itself, at the first job); its family, from its name."""
+        checkpoints = self.client.models().checkpoints
+        if ref.source not in checkpoints:
+            listed = ", ".join(checkpoints[:8]) + (", ..." if len(checkpoints) > 8 else "") or "none"
+            raise ServerError(
+                f"The checkpoint '{ref.source}' is not on {self.where} (it has: {listed}); put it in its "
+                "models/checkpoints folder or choose one it has."
+            )
+        return family_from_name(ref.source)
+
+    def _named_on_server(self, request: GenerationRequest, models: ModelLists) -> GenerationRequest:
         """LoRAs and ControlNets by the names the server lists them under."""
         loras = tuple(
             replace(lora, path=name_on_server(lora.path, models.loras, "LoRA", "loras", self.where))

@@ -14,11 +14,12 @@ import struct
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sketchdiffuse.generation.comfy.workflow import OUTPUT_NODE
 from sketchdiffuse.generation.errors import GenerationError
+from sketchdiffuse.generation.model_lists import ModelLists
 
 REQUIRED_NODES = (
     "CheckpointLoaderSimple",
@@ -46,15 +47,6 @@ STOP_CHECK = 1.0  # seconds between asking where a cancelled job is
 
 class ServerError(GenerationError):
     """The server cannot be reached, is not ComfyUI, lacks something, or reported a failed job."""
-
-
-@dataclass
-class ServerModels:
-    checkpoints: list[str]
-    loras: list[str]
-    controlnets: list[str]
-    style_models: list[str] = field(default_factory=list)  # T2I style adapters (reference pictures)
-    clip_vision: list[str] = field(default_factory=list)  # image encoders for them
 
 
 @dataclass
@@ -130,7 +122,7 @@ class ComfyClient:
         except ValueError as exc:
             raise ServerError(f"{self.url} sent system information that is not JSON.") from exc
 
-    def models(self, info: dict[str, Any] | None = None) -> ServerModels:
+    def models(self, info: dict[str, Any] | None = None) -> ModelLists:
         """The model lists, from ``info`` (all of /object_info) or from the loaders' own entries: a server
         with many custom nodes sends megabytes for the whole list, a job needs five nodes of it."""
         if info is None:
@@ -149,7 +141,7 @@ class ComfyClient:
                 return []
             return [str(v) for v in values] if isinstance(values, list) else []
 
-        return ServerModels(
+        return ModelLists(
             choices("CheckpointLoaderSimple", "ckpt_name"),
             choices("LoraLoader", "lora_name"),
             choices("ControlNetLoader", "control_net_name"),
@@ -157,7 +149,7 @@ class ComfyClient:
             choices("CLIPVisionLoader", "clip_name"),
         )
 
-    def check(self) -> tuple[ServerModels, list[str]]:
+    def check(self) -> tuple[ModelLists, list[str]]:
         """The Test connection report: the models, and the problems (missing nodes, no checkpoints); a server
         that cannot be reached or is not ComfyUI raises ServerError with its sentence."""
         info = self.object_info()

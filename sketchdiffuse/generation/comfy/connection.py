@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError, ServerModels
+from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
+from sketchdiffuse.generation.model_lists import ModelLists
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class ConnectionReport:
     url: str
     ok: bool  # jobs can be sent: reachable, ComfyUI, every node there, at least one checkpoint
     text: str
-    models: ServerModels | None = None  # None when the server's lists could not be read
+    models: ModelLists | None = None  # None when the server's lists could not be read
 
 
 def _machine(stats: Any) -> str:

@@ -9,8 +9,8 @@ import threading
 
 from PySide6.QtCore import QObject, Signal
 
-from sketchdiffuse.generation.comfy.client import ServerModels
 from sketchdiffuse.generation.comfy.connection import ConnectionReport, check_connection
+from sketchdiffuse.generation.model_lists import ModelLists
 
 
 class ServerProbe(QObject):
@@ -18,7 +18,7 @@ class ServerProbe(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.models: dict[str, ServerModels] = {}  # the last lists each server sent, by address
+        self.models: dict[str, ModelLists] = {}  # the last lists each server sent, by address
         self.reported.connect(self._remember)
         self._threads: list[threading.Thread] = []
 
