@@ -107,6 +107,8 @@ def plan_steps(steps: int, strength: float) -> tuple[int, int]:
     A strength x steps that rounds to zero would run nothing; the schedule is lengthened
     until exactly one step runs, which keeps that step's noise level near ``strength``.
     """
+    if not strength > 0:
+        raise InvalidRequestError("Strength 0 changes nothing: there are no steps to run.")
     total = steps
     while min(int(total * strength), total) < 1:
         total += 1

@@ -95,6 +95,8 @@ def cached_pipeline(repo_id: str) -> Path | None:
         index = json.loads((folder / "model_index.json").read_text())
     except (LocalEntryNotFoundError, OSError, ValueError):
         return None
+    if not isinstance(index, dict):
+        return None
     complete = all((folder / name).is_dir() and any((folder / name).iterdir()) for name in pipeline_components(index))
     return folder if complete else None
 
@@ -111,6 +113,14 @@ def _cached_class(repo_id: str) -> str:
     return str(config.get("_class_name", "")) if isinstance(config, dict) else ""
 
 
+def _pipeline_class(folder: Path) -> str:
+    try:
+        index = json.loads((folder / "model_index.json").read_text())
+    except (OSError, ValueError):
+        return ""
+    return str(index.get("_class_name", "")) if isinstance(index, dict) else ""
+
+
 def downloaded_models() -> ModelLists:
     """The local engine's available models: the complete Stable Diffusion pipelines and the ControlNets in
     the Hub cache, by Hub id. (Local model folders, single files and LoRAs are wherever the artist keeps
@@ -121,9 +131,10 @@ def downloaded_models() -> ModelLists:
     checkpoints, controlnets = [], []
     for folder in sorted(cache.glob("models--*")) if cache.is_dir() else []:
         repo_id = folder.name.removeprefix("models--").replace("--", "/")  # Hub ids never hold "--"
-        if cached_pipeline(repo_id) is not None:
-            checkpoints.append(repo_id)
-        elif _cached_class(repo_id) == "ControlNetModel":
+        folder_found = cached_pipeline(repo_id)
+        if folder_found is not None and _pipeline_class(folder_found).startswith("StableDiffusion"):
+            checkpoints.append(repo_id)  # what the engine loads; other pipelines (Flux, SD3...) are not listed
+        elif folder_found is None and _cached_class(repo_id) == "ControlNetModel":
             controlnets.append(repo_id)
     return ModelLists(checkpoints, [], controlnets)
 

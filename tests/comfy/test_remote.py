@@ -4,6 +4,7 @@ cancel mid-run, the server killed mid-job and restarted, a wrong address, the mo
 from __future__ import annotations
 
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -75,6 +76,17 @@ def test_a_masked_region_and_a_lora_change_the_picture(comfy_server: Server):
     mask[8:40, 16:48] = 255
     masked = generated(backend, request(mask=mask, region=(0, 0, 64, 48), strength=1.0))
     assert masked.image.shape == DRAWING.shape
+    # An inpainting checkpoint (told by its name) gets InpaintModelConditioning: the server accepts and runs
+    # that graph (the random 4-channel model ignores the mask beside its latent, so only the run is checked).
+    alias = comfy_server.base / "models" / "checkpoints" / "sd15-random-inpainting.safetensors"
+    os.link(alias.with_name(CHECKPOINT), alias)  # the same file under another name
+    try:
+        inpainting = request(mask=mask, region=(0, 0, 64, 48), strength=0.9,
+                             model=ModelRef.on_server(alias.name))  # fmt: skip
+        painted = generated(backend, inpainting).image
+        assert painted.shape == DRAWING.shape and painted.std() > 5
+    finally:
+        alias.unlink()
     plain = generated(backend, request())
     styled = generated(backend, request(loras=(Lora(LORA, 1.0),)))
     assert np.abs(styled.image.astype(int) - plain.image.astype(int)).max() > 10

@@ -33,7 +33,7 @@ def test_text_to_image_starts_from_an_empty_latent_and_saves_to_the_socket():
     assert graph["checkpoint"]["inputs"] == {"ckpt_name": "sd15.safetensors"}
     assert graph["latent"]["inputs"] == {"width": 512, "height": 384, "batch_size": 1}
     sampler = graph["sampler"]["inputs"]
-    assert (sampler["seed"], sampler["steps"], sampler["denoise"]) == (7, 12, 1.0)
+    assert (sampler["noise_seed"], sampler["steps"], sampler["start_at_step"], sampler["end_at_step"]) == (7, 12, 0, 12)
     assert linked(graph, "sampler", "latent_image") == "latent"
     assert graph["negative"]["inputs"]["text"] == "blur"
     assert graph[OUTPUT_NODE]["class_type"] == "SaveImageWebsocket" and linked(graph, OUTPUT_NODE, "images") == "decode"
@@ -43,8 +43,11 @@ def test_img2img_encodes_the_uploaded_drawing_and_denoises_by_the_strength():
     graph = build_workflow(request(init_image=DRAWING, strength=0.45), "m.safetensors", 1, 512, 512, Uploads("d.png"))
     assert graph["drawing"]["inputs"] == {"image": "d.png"}
     assert linked(graph, "encode", "pixels") == "scaled" and linked(graph, "sampler", "latent_image") == "encode"
-    assert graph["sampler"]["inputs"]["denoise"] == 0.45
-    assert graph["sampler"]["inputs"]["steps"] == 5  # 12 x 0.45 run, as the local engine counts them
+    sampler = graph["sampler"]["inputs"]  # the local engine's schedule: 12 steps, the last 12 x 0.45 = 5 run
+    assert (sampler["steps"], sampler["start_at_step"], sampler["end_at_step"]) == (12, 7, 12)
+    assert sampler["add_noise"] == "enable" and sampler["return_with_leftover_noise"] == "disable"
+    few = build_workflow(request(init_image=DRAWING, strength=0.45, steps=4), "m", 1, 512, 512, Uploads("d.png"))
+    assert (few["sampler"]["inputs"]["steps"], few["sampler"]["inputs"]["start_at_step"]) == (4, 3)  # 25 % noise
 
 
 @pytest.mark.parametrize("inpainting", [False, True])
@@ -52,10 +55,13 @@ def test_a_mask_keeps_the_rest_with_a_noise_mask_or_the_inpainting_encoder(inpai
     mask = np.full((64, 64), 255, np.uint8)
     req = request(init_image=DRAWING, mask=mask, strength=0.8)
     graph = build_workflow(req, "m", 1, 512, 512, Uploads("d.png", "m.png"), inpainting_checkpoint=inpainting)
+    assert (graph["sampler"]["inputs"]["steps"], graph["sampler"]["inputs"]["start_at_step"]) == (12, 3)  # 0.8
     if inpainting:
-        assert graph["encode"]["class_type"] == "VAEEncodeForInpaint" and graph["sampler"]["inputs"]["denoise"] == 1.0
+        assert graph["inpaint"]["class_type"] == "InpaintModelConditioning"
+        assert graph["sampler"]["inputs"]["latent_image"] == ["inpaint", 2]
+        assert graph["sampler"]["inputs"]["positive"] == ["inpaint", 0]
     else:
-        assert graph["masked"]["class_type"] == "SetLatentNoiseMask" and graph["sampler"]["inputs"]["denoise"] == 0.8
+        assert graph["masked"]["class_type"] == "SetLatentNoiseMask"
         assert linked(graph, "sampler", "latent_image") == "masked"
 
 

@@ -360,6 +360,13 @@ def test_the_local_engine_lists_the_hub_models_it_has_and_prepares_one(
     (broken / "unet").mkdir(parents=True)
     (broken / "model_index.json").write_text(json.dumps({"unet": ["diffusers", "UNet2DConditionModel"]}))
     _fake_hub_cache(tmp_path, "artist/half-downloaded", broken)  # a component folder left empty
+    other = tmp_path / "other"
+    (other / "transformer").mkdir(parents=True)
+    (other / "transformer" / "config.json").write_text("{}")
+    (other / "model_index.json").write_text(
+        json.dumps({"_class_name": "FluxPipeline", "transformer": ["diffusers", "FluxTransformer2DModel"]})
+    )
+    _fake_hub_cache(tmp_path, "artist/not-stable-diffusion", other)  # complete, but not a model the engine runs
     engine = Engine()
     lists = engine.available_models()
     assert (lists.checkpoints, lists.loras, lists.controlnets) == (["artist/tiny-sd"], [], ["artist/scribble-net"])

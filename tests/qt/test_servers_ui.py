@@ -136,6 +136,9 @@ def test_a_test_left_unanswered_does_not_lock_the_button_and_duplicates_are_refu
         dialog.address.setText("a:8188")  # row 1's address
         dialog.address.editingFinished.emit()
         assert dialog.address.text() == quiet and "is saved already" in dialog.report.text()
+        dialog.address.setText("a:8188")
+        dialog.test_button.click()  # the refusal stays; nothing is asked
+        assert "is saved already" in dialog.report.text() and dialog.test_button.isEnabled()
         assert dialog.chosen().find("http://a:8188") == Server("http://a:8188", "ta", "a.safetensors")
         assert len(dialog.chosen().servers) == 2
     finally:

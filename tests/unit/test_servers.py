@@ -13,12 +13,13 @@ import pytest
 from sketchdiffuse.document.document import Document
 from sketchdiffuse.generation.backend import Router
 from sketchdiffuse.generation.comfy.backend import ComfyBackend, name_on_server
-from sketchdiffuse.generation.comfy.client import REQUIRED_NODES, ServerError
+from sketchdiffuse.generation.comfy.client import REQUIRED_NODES, ComfyClient, ServerError
 from sketchdiffuse.generation.comfy.connection import check_connection
 from sketchdiffuse.generation.controls import Lora
+from sketchdiffuse.generation.engine import plan_steps
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.model_ref import ModelRef, SourceKind
-from sketchdiffuse.generation.request import GenerationRequest
+from sketchdiffuse.generation.request import GenerationRequest, GenerationResult
 from sketchdiffuse.session.requests import document_request, native_size
 from sketchdiffuse.session.servers import LOCAL, Server, ServerList, normalised_url, read_servers, write_servers
 from sketchdiffuse.session.settings import MemoryStorage, PanelValues, RunSettings
@@ -183,3 +184,46 @@ def test_a_new_token_closes_the_old_servers_connections():
     new = router.backend_for(ModelRef.on_server("m", A))
     assert isinstance(old, ComfyBackend) and isinstance(new, ComfyBackend)
     assert old.client.http.is_closed and not new.client.http.is_closed
+
+
+def test_strength_zero_on_a_server_gives_the_drawing_back_without_asking_it():
+    drawing = np.random.default_rng(1).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens: any request would fail
+    request = GenerationRequest(prompt="x", model=ModelRef.on_server("m.safetensors", url), init_image=drawing,
+                                strength=0.0, steps=4)  # fmt: skip
+    result = ComfyBackend(url).generate(request)
+    assert isinstance(result, GenerationResult) and np.array_equal(result.image, drawing) and result.steps_run == 0
+    with pytest.raises(InvalidRequestError, match="Strength 0 changes nothing"):
+        plan_steps(4, 0.0)
+
+
+class _ScriptedSocket:
+    """Frames as a server sends them, then a dropped connection."""
+
+    def __init__(self, frames: list[object]) -> None:
+        self.frames = frames
+
+    def recv(self, timeout: float | None = None) -> object:
+        if not self.frames:
+            raise ConnectionError("dropped")
+        return self.frames.pop(0)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_picture_received_before_the_connection_dropped_is_kept():
+    png = b"\x89PNG-the-result"
+    frames: list[object] = [
+        json.dumps({"type": "executing", "data": {"node": "save", "prompt_id": "p1"}}),
+        (1).to_bytes(4, "big") + (2).to_bytes(4, "big") + png,  # a PREVIEW_IMAGE frame while the output node runs
+    ]
+    client = ComfyClient(f"http://127.0.0.1:{free_port()}")
+    outcome = client._follow(_ScriptedSocket(frames), "p1", None, None, lambda: False, 30.0)
+    assert outcome.image == png
+
+
+def test_a_lora_name_with_a_dot_is_found_on_the_server():
+    assert name_on_server("detail_v1.5", ["sd15/detail_v1.5.safetensors"], "LoRA", "loras", "x") == (
+        "sd15/detail_v1.5.safetensors"
+    )

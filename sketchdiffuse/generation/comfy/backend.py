@@ -30,8 +30,12 @@ def _png(rgb: np.ndarray) -> bytes:
     return out.getvalue()
 
 
+MODEL_SUFFIX = re.compile(r"\.(safetensors|ckpt|pt|pth|bin)$", re.IGNORECASE)
+
+
 def _stem(name: str) -> str:
-    return re.split(r"[\\/]", name.strip())[-1].rsplit(".", 1)[0].lower()
+    """A file's name without folders and model extension ("detail_v1.5" keeps its dot)."""
+    return MODEL_SUFFIX.sub("", re.split(r"[\\/]", name.strip())[-1]).lower()
 
 
 def name_on_server(wanted: str, listed: list[str], what: str, folder: str, where: str) -> str:
@@ -117,6 +121,13 @@ class ComfyBackend:
         family = family_from_name(checkpoint)
         init = request.init_image
         canvas_w, canvas_h, width, height = request_sizes(request, family.native_size)
+        if init is not None and request.strength == 0.0:  # nothing to change, as on this computer: nothing sent
+            h, w = init.shape[:2]
+            timings = {"total": time.perf_counter() - started}
+            return GenerationResult(
+                np.array(init), request, seed, 0, 0, timings, ModelIdentity(checkpoint, "", ""), w, h,
+                server=self.client.url,
+            )  # fmt: skip
         looks = any(r.weight > 0 for r in request.references)
         if looks and family.kind == "sdxl":
             raise ServerError(

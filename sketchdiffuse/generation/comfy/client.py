@@ -27,14 +27,14 @@ REQUIRED_NODES = (
     "EmptyLatentImage",
     "VAEEncode",
     "VAEDecode",
-    "KSampler",
+    "KSamplerAdvanced",
     "LoadImage",
     "ImageScale",
     "SetLatentNoiseMask",
     "SaveImageWebsocket",
     "ImageToMask",
     "MaskToImage",
-    "VAEEncodeForInpaint",
+    "InpaintModelConditioning",
     "LoraLoader",
     "ControlNetLoader",
     "ControlNetApplyAdvanced",
@@ -42,7 +42,8 @@ REQUIRED_NODES = (
 MODEL_LOADERS = ("CheckpointLoaderSimple", "LoraLoader", "ControlNetLoader", "StyleModelLoader", "CLIPVisionLoader")
 PREVIEW_IMAGE = 1  # websocket binary event type (ComfyUI's BinaryEventTypes.PREVIEW_IMAGE)
 RECONNECTS = 10  # tries to get the socket back while a job runs (about 30 s)
-STOP_CHECK = 1.0  # seconds between asking where a cancelled job is
+STOP_CHECK = 1.0  # seconds between asking where a cancelled job is (and asking again to stop it)
+STATE_TIMEOUT = 5.0  # seconds for that question
 
 
 class ServerError(GenerationError):
@@ -173,16 +174,26 @@ class ComfyClient:
     def cancel(self, prompt_id: str) -> None:
         """Stop this job only: take it off the queue if it waits, interrupt it if it runs. The delete goes
         first, so a job that starts between the two requests is still interrupted."""
-        self._request("POST", "/queue", json={"delete": [prompt_id]})
-        self._request("POST", "/interrupt", json={"prompt_id": prompt_id})
+        problems = []
+        for path, body in (("/queue", {"delete": [prompt_id]}), ("/interrupt", {"prompt_id": prompt_id})):
+            try:  # each on its own: a failed delete must not keep the interrupt from going
+                self._request("POST", path, json=body)
+            except ServerError as exc:
+                problems.append(exc)
+        if problems:
+            raise problems[0]
 
     def job_state(self, prompt_id: str) -> str:
-        """ "running", "waiting", "done" (in the history) or "gone" (deleted before it ran, or unknown)."""
-        queue = self._request("GET", "/queue").json()
-        for state, key in (("running", "queue_running"), ("waiting", "queue_pending")):
-            if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
-                return state
-        history = self._request("GET", f"/history/{prompt_id}").json()
+        """The job's place: "running", "waiting", "done" (in the history) or "gone" (deleted before it ran, or
+        unknown). Asked with a short timeout: it runs between a job's messages."""
+        try:
+            queue = self._request("GET", "/queue", timeout=STATE_TIMEOUT).json()
+            for state, key in (("running", "queue_running"), ("waiting", "queue_pending")):
+                if any(len(item) > 1 and item[1] == prompt_id for item in queue.get(key, [])):
+                    return state
+            history = self._request("GET", f"/history/{prompt_id}", timeout=STATE_TIMEOUT).json()
+        except (ValueError, AttributeError, TypeError) as exc:  # a proxy's page instead of the server's JSON
+            raise ServerError(f"{self.url} answered a question about the job with something else ({exc}).") from exc
         return "done" if isinstance(history, dict) and prompt_id in history else "gone"
 
     # -- a job ------------------------------------------------------------------------------
@@ -215,9 +226,10 @@ class ComfyClient:
                 "extra_data": {"preview_method": "latent2rgb"},
             }
             self._post_prompt(body)
-            return self._follow(socket, prompt_id, on_progress, on_preview, cancelled, timeout)
-        finally:
+        except BaseException:
             socket.close()
+            raise
+        return self._follow(socket, prompt_id, on_progress, on_preview, cancelled, timeout)
 
     def _post_prompt(self, body: dict[str, Any]) -> Any:
         import httpx
@@ -246,15 +258,24 @@ class ComfyClient:
             raise ServerError(f"The server answered the job with {response.status_code}: {response.text[:300]}")
         return response
 
-    def _follow(
+    def _follow(self, socket: Any, prompt_id: str, *args: Any) -> JobOutcome:
+        """The job's messages until its end; the socket in use (a reconnect makes a new one) closed after."""
+        sockets = [socket]
+        try:
+            return self._follow_open(sockets, prompt_id, *args)
+        finally:
+            sockets[-1].close()
+
+    def _follow_open(
         self,
-        socket: Any,
+        sockets: list[Any],
         prompt_id: str,
         on_progress: ProgressFn | None,
         on_preview: PreviewFn | None,
         cancelled: Callable[[], bool],
         timeout: float,
     ) -> JobOutcome:
+        socket = sockets[-1]
         deadline = time.monotonic() + timeout
         node: str | None = None  # the node of our job that runs now
         image: bytes | None = None
@@ -267,21 +288,27 @@ class ComfyClient:
                 with contextlib.suppress(ServerError):  # a server that is gone has stopped the job too
                     self.cancel(prompt_id)
             if stop_asked is not None and time.monotonic() - stop_asked > STOP_CHECK:
-                # A job deleted while it waited sends nothing more: ask where it is.
+                # A job deleted while it waited sends nothing more: ask where it is; one still there is
+                # asked again to stop (a cancel can fail for a moment, or land as the job starts).
                 stop_asked = time.monotonic()
                 with contextlib.suppress(ServerError):
                     if self.job_state(prompt_id) in ("gone", "done"):
                         return JobOutcome(None, steps)
+                    self.cancel(prompt_id)
             try:
                 message = socket.recv(timeout=0.25)
             except TimeoutError:
                 continue
             except Exception as exc:  # the connection dropped: get it back while the job runs
-                if stop_asked is not None:
+                if image is not None:  # the output node's picture is the last thing a job sends
+                    return JobOutcome(image, steps)
+                if stop_asked is not None or cancelled():
                     return JobOutcome(None, steps)  # cancelled anyway: nothing to wait for
                 socket, reconnects = self._back_after_drop(socket, prompt_id, reconnects, exc), reconnects + 1
+                sockets.append(socket)  # closed by _follow when the job ends
                 resync = True
                 continue
+            reconnects = 0  # a message came: the connection is back for good
             if isinstance(message, bytes):
                 if len(message) > 8 and struct.unpack(">I", message[:4])[0] == PREVIEW_IMAGE:
                     picture = message[8:]
@@ -340,11 +367,15 @@ class ComfyClient:
                 "nothing on the canvas changed. Generate again when the server is back."
             ) from exc
         time.sleep(min(5.0, 0.5 * (tries + 1)))  # about 30 s in all: a Wi-Fi blip, a proxy restarting
-        socket = self._reconnect(socket)
+        fresh = self._reconnect(socket)
+        if fresh is socket:
+            return socket  # not back yet: the next receive fails and tries again
         try:
             state = self.job_state(prompt_id)
         except ServerError:
-            return socket  # not back yet: the next receive fails and tries again
+            return fresh
+        if state in ("done", "gone"):
+            fresh.close()
         if state == "done":
             raise self._no_picture()
         if state == "gone":
@@ -352,7 +383,7 @@ class ComfyClient:
                 f"The job disappeared from {self.url} while the connection was down (the server restarted?); "
                 "nothing on the canvas changed. Generate again."
             )
-        return socket
+        return fresh
 
     def _reconnect(self, old: Any) -> Any:
         with contextlib.suppress(Exception):

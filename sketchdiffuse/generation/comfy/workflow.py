@@ -2,8 +2,9 @@
 nodes only, so any ComfyUI server runs it without custom nodes beyond its own SaveImageWebsocket.
 
 Text-to-image starts from EmptyLatentImage; img2img encodes the uploaded drawing with VAEEncode and samples
-with ``denoise`` = strength; a masked request keeps the unmasked latents with SetLatentNoiseMask (an
-inpainting checkpoint, which wants the mask in its input, gets VAEEncodeForInpaint instead); LoRAs are a
+(KSamplerAdvanced) the last steps x strength steps of the schedule, as the local engine does; a masked
+request keeps the unmasked latents with SetLatentNoiseMask (an inpainting checkpoint, which wants the mask in
+its input, gets InpaintModelConditioning instead); LoRAs are a
 chain of LoraLoader nodes; controls are ControlNetLoader + ControlNetApplyAdvanced per control; reference
 pictures are CLIPVisionEncode + StyleModelApply (a T2I style adapter: ComfyUI's own nodes have no
 IP-Adapter), their weight the style's strength. The picture comes back through SaveImageWebsocket (no file
@@ -115,10 +116,11 @@ def build_workflow(
             vae=vae,
         )  # fmt: skip
         negative = [f"control{i}", 1]
-    denoise = 1.0
+    strength = 1.0
     if uploads.drawing is None:
         latent = w.add("latent", "EmptyLatentImage", width=width, height=height, batch_size=1)
     else:
+        strength = request.strength
         drawing = w.add("drawing", "LoadImage", image=uploads.drawing)
         drawing = w.add("scaled", "ImageScale", image=drawing, upscale_method="lanczos", width=width,
                         height=height, crop="disabled")  # fmt: skip
@@ -128,22 +130,23 @@ def build_workflow(
             mask = w.add("mask_scaled", "ImageScale", image=w.add("mask_rgb", "MaskToImage", mask=mask),
                          upscale_method="bilinear", width=width, height=height, crop="disabled")  # fmt: skip
             mask = w.add("mask_final", "ImageToMask", image=mask, channel="red")
-            if inpainting_checkpoint:
-                latent = w.add("encode", "VAEEncodeForInpaint", pixels=drawing, vae=vae, mask=mask, grow_mask_by=6)
+            if inpainting_checkpoint:  # the model sees the masked drawing and the mask beside the latent
+                w.add("inpaint", "InpaintModelConditioning", positive=positive, negative=negative, vae=vae,
+                      pixels=drawing, mask=mask, noise_mask=True)  # fmt: skip
+                positive, negative, latent = ["inpaint", 0], ["inpaint", 1], ["inpaint", 2]
             else:
                 encoded = w.add("encode", "VAEEncode", pixels=drawing, vae=vae)
                 latent = w.add("masked", "SetLatentNoiseMask", samples=encoded, mask=mask)
-                denoise = request.strength
         else:
             latent = w.add("encode", "VAEEncode", pixels=drawing, vae=vae)
-            denoise = request.strength
-    # KSampler runs all its steps on a schedule lengthened to steps / denoise; the local engine runs
-    # steps x strength of a schedule of steps (engine.plan_steps): the same count and noise levels here.
-    steps = request.steps if denoise >= 1.0 else plan_steps(request.steps, denoise)[1]
+    # The local engine's schedule (engine.plan_steps): ``total`` steps, the last ``run`` of them run, from the
+    # noise level the strength asks. KSampler's denoise would shorten the schedule instead.
+    total, run = plan_steps(request.steps, strength)
     sampled = w.add(
-        "sampler", "KSampler", model=model, seed=seed, steps=steps, cfg=request.guidance_scale,
-        sampler_name=sampler, scheduler=scheduler, positive=positive, negative=negative, latent_image=latent,
-        denoise=denoise,
+        "sampler", "KSamplerAdvanced", model=model, add_noise="enable", noise_seed=seed, steps=total,
+        cfg=request.guidance_scale, sampler_name=sampler, scheduler=scheduler, positive=positive,
+        negative=negative, latent_image=latent, start_at_step=total - run, end_at_step=total,
+        return_with_leftover_noise="disable",
     )  # fmt: skip
     image = w.add("decode", "VAEDecode", samples=sampled, vae=vae)
     w.add(OUTPUT_NODE, "SaveImageWebsocket", images=image)

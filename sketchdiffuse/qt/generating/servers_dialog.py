@@ -126,19 +126,24 @@ class ServersDialog(QDialog):
         self.checkpoint.setCurrentText(chosen or (names[0] if names else ""))
         self.checkpoint.blockSignals(False)
 
-    def _store_row(self) -> None:
-        """The fields back into the shown server; an address typed as host:port gets its http://."""
+    def _store_row(self) -> bool:
+        """The fields back into the shown server; an address typed as host:port gets its http://. False when
+        the address typed was refused (saved already in another row)."""
         index = self._shown
         if not 0 <= index < len(self.entries):
-            return
+            return True
         url = normalised_url(self.address.text()) or self.entries[index].url
-        if any(s.url == url for i, s in enumerate(self.entries) if i != index):
+        refused = any(s.url == url for i, s in enumerate(self.entries) if i != index)
+        if refused:
             self.address.setText(self.entries[index].url)  # two rows for one server would merge on OK
             self.report.setStyleSheet(PROBLEM_STYLE)
             self.report.setText(f"{url} is saved already; select its row to change it.")
             url = self.entries[index].url
+        if url != self.entries[index].url:
+            self.test_button.setEnabled(True)  # a test of the old address reports here no more
         self.entries[index] = Server(url, self.token.text().strip(), self.checkpoint.currentText().strip())
         self.rows.item(index + 1).setText(url)
+        return not refused
 
     def add_server(self) -> None:
         self._store_row()
@@ -162,7 +167,8 @@ class ServersDialog(QDialog):
 
     # -- Test connection ----------------------------------------------------------------
     def test_connection(self) -> None:
-        self._store_row()
+        if not self._store_row():
+            return  # the refusal stays in the report
         index = self._index()
         if not 0 <= index < len(self.entries):
             return
