@@ -7,6 +7,8 @@ session, in CPU mode, with a writable base folder holding:
   written first, then the server itself turns it into a single-file checkpoint (DiffusersLoader into
   CheckpointSave), which is moved to models/checkpoints;
 - a small random LoRA for it in kohya's key layout, in models/loras;
+- a ControlNet for it in diffusers' layout (the UNet's copy with random zero convolutions), in
+  models/controlnet;
 - a random T2I style adapter and CLIP ViT-L image encoder for reference pictures (style_models.py), in
   models/style_models and models/clip_vision;
 - SaveImageWebsocket (custom_nodes/websocket_image_save.py, shipped with ComfyUI).
@@ -35,6 +37,7 @@ CHECKPOINT = "sd15-random.safetensors"
 LORA = "random-style.safetensors"
 STYLE_MODEL = "t2iadapter_style_random.safetensors"
 CLIP_VISION = "clip-vit-large-random.safetensors"
+CONTROLNET = "control_sd15_random.safetensors"
 
 
 @dataclass
@@ -134,6 +137,21 @@ def write_random_lora(unet_folder: Path, file: Path, rank: int = 4) -> None:
     save_file(weights, str(file))
 
 
+def write_random_controlnet(unet_folder: Path, file: Path) -> None:
+    """A ControlNet started from the UNet as its training starts, with the zero convolutions (which would
+    make it act on nothing) drawn at random; fp16 to keep the file small."""
+    import torch
+    from diffusers import ControlNetModel, UNet2DConditionModel
+    from safetensors.torch import save_file
+
+    net = ControlNetModel.from_unet(UNet2DConditionModel.from_pretrained(unet_folder))
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for block in [*net.controlnet_down_blocks, net.controlnet_mid_block]:
+            block.weight.normal_(0.0, 0.05)
+    save_file({k: v.half().contiguous() for k, v in net.state_dict().items()}, str(file))
+
+
 def convert_on_server(url: str, base: Path) -> None:
     """DiffusersLoader -> CheckpointSave on the server: the single-file checkpoint in the original layout."""
     import httpx
@@ -176,7 +194,7 @@ def start_test_server(base: Path, extras: bool = True) -> Server:
     """The test peer in ``base`` (an empty folder) with its random checkpoint (and with ``extras`` the LoRA and
     the reference models), answering; the caller stops it. Shared by the fixture and the benchmark."""
     models = base / "models"
-    for folder in ("checkpoints", "loras", "diffusers", "style_models", "clip_vision"):
+    for folder in ("checkpoints", "loras", "diffusers", "style_models", "clip_vision", "controlnet"):
         (models / folder).mkdir(parents=True)
     for folder in ("custom_nodes", "output", "input"):
         (base / folder).mkdir()
@@ -184,6 +202,7 @@ def start_test_server(base: Path, extras: bool = True) -> Server:
     write_random_sd15(models / "diffusers" / "sd15")
     if extras:
         write_random_lora(models / "diffusers" / "sd15" / "unet", models / "loras" / LORA)
+        write_random_controlnet(models / "diffusers" / "sd15" / "unet", models / "controlnet" / CONTROLNET)
         script = Path(__file__).with_name("style_models.py")
         subprocess.run(
             [str(COMFY_PYTHON), str(script), str(models / "style_models" / STYLE_MODEL),

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,10 @@ import pytest
 from sketchdiffuse.generation import GenerationRequest, GenerationResult, ModelRef, SizePolicy
 from sketchdiffuse.generation.comfy.backend import ComfyBackend
 from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
-from sketchdiffuse.generation.controls import Lora, Reference
+from sketchdiffuse.generation.controls import Control, ControlKind, Lora, Reference
 from sketchdiffuse.generation.engine import CancelToken, Progress
 from sketchdiffuse.generation.request import Cancelled
-from tests.comfy.conftest import CHECKPOINT, CLIP_VISION, LORA, STYLE_MODEL, Server
+from tests.comfy.conftest import CHECKPOINT, CLIP_VISION, CONTROLNET, LORA, STYLE_MODEL, Server
 
 pytestmark = pytest.mark.comfy
 
@@ -105,6 +106,20 @@ def test_reference_pictures_steer_through_the_servers_style_models(comfy_server:
     with pytest.raises(ServerError, match=r"work with SD 1\.x checkpoints"):
         backend.generate(request(model=ModelRef.on_server("sd_xl_base_1.0.safetensors"), references=(
             Reference(stripes, 1.0),)))  # fmt: skip
+
+
+def test_a_control_layers_lines_steer_through_the_servers_controlnet(comfy_server: Server):
+    backend = ComfyBackend(comfy_server.url)
+    lines = np.zeros((48, 64, 3), np.uint8)
+    lines[10:38, 20:44] = 255
+    plain = generated(backend, request())
+    # The artist's local file name (or Hub id) is found on the server by its file name.
+    control = Control(ControlKind.SCRIBBLE, "/home/artist/controlnets/control_sd15_random.safetensors", lines, 1.0)
+    steered = generated(backend, request(controls=(control,)))
+    assert np.abs(steered.image.astype(int) - plain.image.astype(int)).max() > 10
+    assert steered.request.controls[0].model == control.model  # the result keeps the artist's name
+    off = generated(backend, request(controls=(replace(control, strength=0.0),)))
+    assert np.array_equal(off.image, plain.image)  # strength 0: as if there were no control
 
 
 def test_a_lora_or_controlnet_the_server_lacks_is_named_before_anything_is_sent(comfy_server: Server):
@@ -251,7 +266,7 @@ def test_the_backend_interface_prepares_and_lists_the_servers_models(comfy_serve
     with pytest.raises(ServerError, match=rf"'sd_xl_base_1\.0\.safetensors' is not on .* \(it has: {CHECKPOINT}\)"):
         backend.prepare(ModelRef.on_server("sd_xl_base_1.0.safetensors"))
     lists = backend.available_models()
-    assert lists.checkpoints == [CHECKPOINT] and lists.loras == [LORA] and lists.controlnets == []
+    assert lists.checkpoints == [CHECKPOINT] and lists.loras == [LORA] and lists.controlnets == [CONTROLNET]
     assert lists.style_models == [STYLE_MODEL] and lists.clip_vision == [CLIP_VISION]
     done = subprocess.run(
         [sys.executable, "-m", "sketchdiffuse", "models", "--server", comfy_server.url],

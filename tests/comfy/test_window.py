@@ -33,7 +33,7 @@ def test_test_connection_lists_the_servers_checkpoints(qtbot, window: MainWindow
     dialog.test_button.click()
     qtbot.waitUntil(lambda: dialog.report.text().startswith("Connected"), timeout=60_000)
     assert dialog.report.styleSheet() == OK_STYLE
-    assert "with 1 checkpoint, 1 LoRA, 0 ControlNets." in dialog.report.text()
+    assert "with 1 checkpoint, 1 LoRA, 1 ControlNet." in dialog.report.text()
     assert [dialog.checkpoint.itemText(i) for i in range(dialog.checkpoint.count())] == [CHECKPOINT]
     assert dialog.chosen() == ServerList((Server(comfy_server.url, "", CHECKPOINT),), comfy_server.url)
 
