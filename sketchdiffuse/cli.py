@@ -319,7 +319,7 @@ def generate_command(args: argparse.Namespace) -> int:
 
     from sketchdiffuse.document.errors import DocumentError
     from sketchdiffuse.generation import Engine, GenerationError, GenerationRequest, ModelRef, Progress, SizePolicy
-    from sketchdiffuse.generation.backend import Backend, describe
+    from sketchdiffuse.generation.backend import Backend
     from sketchdiffuse.generation.comfy.backend import ComfyBackend
     from sketchdiffuse.generation.errors import UnrecognisedModelError
     from sketchdiffuse.generation.family import Family
@@ -358,8 +358,8 @@ def generate_command(args: argparse.Namespace) -> int:
                 print(f"\nloading {ref.name} ...", file=sys.stderr)
 
         family: Family = backend.prepare(ref, on_load)  # loaded here, or found on the server
-        if remote:
-            print(f"generating on {describe(backend)} with {args.model}", file=sys.stderr)
+        if isinstance(backend, ComfyBackend):
+            print(f"generating on {backend.where} with {args.model}", file=sys.stderr)
         mask = _load_mask(args.mask, sketch, args.mask_blur) if args.mask else None
         request = GenerationRequest(
             prompt=args.prompt,

@@ -39,12 +39,6 @@ class Backend(Protocol):
     def unload(self) -> None: ...
 
 
-def describe(backend: object) -> str:
-    """Where this backend makes pictures, for the status bar and the results' records."""
-    where = getattr(backend, "where", None)
-    return str(where) if where else "this computer"
-
-
 class Router:
     """The local engine and one client per server used, each request to its own."""
 

@@ -101,6 +101,17 @@ def request_sizes(request: GenerationRequest, native: int) -> tuple[int, int, in
     return (canvas_w, canvas_h, *work_size(canvas_w, canvas_h, request.size_policy, native, request.work_side))
 
 
+def unchanged(
+    request: GenerationRequest, seed: int, identity: ModelIdentity, started: float, server: str | None = None
+) -> GenerationResult:
+    """Strength 0 on a drawing: nothing to change, so the drawing comes back as it is, on every backend,
+    without a model or a server being asked."""
+    assert request.init_image is not None
+    h, w = request.init_image.shape[:2]
+    timings = {"total": time.perf_counter() - started}
+    return GenerationResult(np.array(request.init_image), request, seed, 0, 0, timings, identity, w, h, server=server)
+
+
 def plan_steps(steps: int, strength: float) -> tuple[int, int]:
     """(schedule length, steps run) for img2img, as diffusers counts them.
 
@@ -218,12 +229,8 @@ class Engine:
         timings: dict[str, float] = {}
         init = request.init_image
         if init is not None and request.strength == 0.0:
-            # Nothing to change: the drawing comes back as it is and no model is needed.
             identity = self.model.identity if self.model and self.model.ref == request.model else None
-            identity = identity or ModelIdentity(request.model.name, "", "")
-            timings["total"] = time.perf_counter() - started
-            h, w = init.shape[:2]
-            return GenerationResult(np.array(init), request, seed, 0, 0, timings, identity, w, h)
+            return unchanged(request, seed, identity or ModelIdentity(request.model.name, "", ""), started)
         if cancel.cancelled:
             return Cancelled(request, 0)
         t = time.perf_counter()

@@ -84,41 +84,30 @@ def is_half_weights(name: str) -> bool:
     return bool(HALF.search(name))
 
 
+def _cached_json(repo_id: str, file: str) -> tuple[Path, dict[str, Any]] | None:
+    """A cached repository's snapshot folder and its ``file`` (model_index.json, config.json) read as an
+    object; None when it is not cached or not such a file."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
+    try:
+        path = Path(hf_hub_download(repo_id, file, local_files_only=True))
+        data = json.loads(path.read_text())
+    except (LocalEntryNotFoundError, OSError, ValueError):
+        return None
+    return (path.parent, data) if isinstance(data, dict) else None
+
+
+def _complete(folder: Path, index: dict[str, Any]) -> bool:
+    """Every component the index names has files (a download took only those, so the Hub's own check of
+    the whole repository would call it incomplete)."""
+    return all((folder / name).is_dir() and any((folder / name).iterdir()) for name in pipeline_components(index))
+
+
 def cached_pipeline(repo_id: str) -> Path | None:
-    """The local snapshot of a pipeline repository when every component it names is there (a download
-    took only those, so the Hub's own check of the whole repository would call it incomplete)."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    try:
-        folder = Path(hf_hub_download(repo_id, "model_index.json", local_files_only=True)).parent
-        index = json.loads((folder / "model_index.json").read_text())
-    except (LocalEntryNotFoundError, OSError, ValueError):
-        return None
-    if not isinstance(index, dict):
-        return None
-    complete = all((folder / name).is_dir() and any((folder / name).iterdir()) for name in pipeline_components(index))
-    return folder if complete else None
-
-
-def _cached_class(repo_id: str) -> str:
-    """The ``_class_name`` of a cached repository's config.json ("" when there is none)."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
-
-    try:
-        config = json.loads(Path(hf_hub_download(repo_id, "config.json", local_files_only=True)).read_text())
-    except (LocalEntryNotFoundError, OSError, ValueError):
-        return ""
-    return str(config.get("_class_name", "")) if isinstance(config, dict) else ""
-
-
-def _pipeline_class(folder: Path) -> str:
-    try:
-        index = json.loads((folder / "model_index.json").read_text())
-    except (OSError, ValueError):
-        return ""
-    return str(index.get("_class_name", "")) if isinstance(index, dict) else ""
+    """The local snapshot of a pipeline repository when every component it names is there."""
+    found = _cached_json(repo_id, "model_index.json")
+    return found[0] if found is not None and _complete(*found) else None
 
 
 def downloaded_models() -> ModelLists:
@@ -131,10 +120,13 @@ def downloaded_models() -> ModelLists:
     checkpoints, controlnets = [], []
     for folder in sorted(cache.glob("models--*")) if cache.is_dir() else []:
         repo_id = folder.name.removeprefix("models--").replace("--", "/")  # Hub ids never hold "--"
-        folder_found = cached_pipeline(repo_id)
-        if folder_found is not None and _pipeline_class(folder_found).startswith("StableDiffusion"):
-            checkpoints.append(repo_id)  # what the engine loads; other pipelines (Flux, SD3...) are not listed
-        elif folder_found is None and _cached_class(repo_id) == "ControlNetModel":
+        pipeline = _cached_json(repo_id, "model_index.json")
+        if pipeline is not None:  # what the engine loads, complete (Flux, SD3... pipelines are not listed)
+            if str(pipeline[1].get("_class_name", "")).startswith("StableDiffusion") and _complete(*pipeline):
+                checkpoints.append(repo_id)
+            continue
+        config = _cached_json(repo_id, "config.json")
+        if config is not None and config[1].get("_class_name") == "ControlNetModel":
             controlnets.append(repo_id)
     return ModelLists(checkpoints, [], controlnets)
 

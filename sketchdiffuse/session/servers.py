@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, replace
 
+from sketchdiffuse.generation.comfy.client import server_label
 from sketchdiffuse.generation.errors import InvalidRequestError
 from sketchdiffuse.generation.model_ref import ModelRef
 from sketchdiffuse.session.settings import Storage
@@ -27,7 +28,7 @@ class Server:
 
     @property
     def label(self) -> str:
-        return f"ComfyUI at {self.url}"
+        return server_label(self.url)
 
     def model_ref(self) -> ModelRef:
         if not self.model:
@@ -79,6 +80,10 @@ class ServerList:
         """Make pictures on the saved server at ``url``; LOCAL (or an address not saved) is this computer."""
         url = normalised_url(url)
         return replace(self, active=url if self.find(url) is not None else LOCAL)
+
+    def tokens(self) -> dict[str, str]:
+        """Each saved server's access token, by address (what the worker sends with each job)."""
+        return {s.url: s.token for s in self.servers}
 
     def with_model(self, model: str) -> ServerList:
         """The current server's checkpoint changed; nothing to do on this computer."""

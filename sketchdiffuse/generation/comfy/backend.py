@@ -13,9 +13,16 @@ from dataclasses import replace
 import numpy as np
 from PIL import Image
 
-from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError
+from sketchdiffuse.generation.comfy.client import ComfyClient, ServerError, server_label
 from sketchdiffuse.generation.comfy.workflow import StyleModels, Uploads, build_workflow
-from sketchdiffuse.generation.engine import CancelToken, PreviewCallback, Progress, ProgressCallback, request_sizes
+from sketchdiffuse.generation.engine import (
+    CancelToken,
+    PreviewCallback,
+    Progress,
+    ProgressCallback,
+    request_sizes,
+    unchanged,
+)
 from sketchdiffuse.generation.family import Family, family_from_name
 from sketchdiffuse.generation.limits import resolve_seed
 from sketchdiffuse.generation.model_lists import ModelLists
@@ -75,7 +82,7 @@ def _rgb(data: bytes) -> np.ndarray:
 class ComfyBackend:
     def __init__(self, url: str, token: str | None = None) -> None:
         self.client = ComfyClient(url, token)
-        self.where = f"ComfyUI at {self.client.url}"
+        self.where = server_label(self.client.url)
 
     def unload(self) -> None:
         """Nothing is loaded here; the server keeps its models as it sees fit."""
@@ -121,13 +128,9 @@ class ComfyBackend:
         family = family_from_name(checkpoint)
         init = request.init_image
         canvas_w, canvas_h, width, height = request_sizes(request, family.native_size)
-        if init is not None and request.strength == 0.0:  # nothing to change, as on this computer: nothing sent
-            h, w = init.shape[:2]
-            timings = {"total": time.perf_counter() - started}
-            return GenerationResult(
-                np.array(init), request, seed, 0, 0, timings, ModelIdentity(checkpoint, "", ""), w, h,
-                server=self.client.url,
-            )  # fmt: skip
+        identity = ModelIdentity(checkpoint, "", "")
+        if init is not None and request.strength == 0.0:
+            return unchanged(request, seed, identity, started, self.client.url)
         looks = any(r.weight > 0 for r in request.references)
         if looks and family.kind == "sdxl":
             raise ServerError(
@@ -147,7 +150,7 @@ class ComfyBackend:
             uploads.mask = self.client.upload(_png(mask))
         uploads.controls = [self.client.upload(_png(c.image)) for c in request.controls]
         uploads.references = [self.client.upload(_png(r.image)) if r.weight > 0 else "" for r in request.references]
-        inpainting = "inpaint" in checkpoint.lower()  # wants the mask in its input: VAEEncodeForInpaint
+        inpainting = "inpaint" in checkpoint.lower()  # wants the mask in its input: InpaintModelConditioning
         workflow = build_workflow(named, checkpoint, seed, width, height, uploads, inpainting, style)
         if cancel.cancelled:
             return Cancelled(request, 0)
@@ -168,7 +171,6 @@ class ComfyBackend:
         if image.shape[:2] != (canvas_h, canvas_w):
             image = np.asarray(Image.fromarray(image).resize((canvas_w, canvas_h), Image.Resampling.LANCZOS))
         timings = {"total": time.perf_counter() - started}
-        identity = ModelIdentity(checkpoint, "", "")
         return GenerationResult(
             image,
             request,

@@ -46,6 +46,11 @@ STOP_CHECK = 1.0  # seconds between asking where a cancelled job is (and asking 
 STATE_TIMEOUT = 5.0  # seconds for that question
 
 
+def server_label(url: str) -> str:
+    """How a server is named to the artist (status bar, results, messages)."""
+    return f"ComfyUI at {url}"
+
+
 class ServerError(GenerationError):
     """The server cannot be reached, is not ComfyUI, lacks something, or reported a failed job."""
 
@@ -58,6 +63,29 @@ class JobOutcome:
 
 ProgressFn = Callable[[int, int], None]
 PreviewFn = Callable[[bytes], None]
+
+
+@dataclass
+class _Job:
+    """What following one job knows so far."""
+
+    socket: Any
+    prompt_id: str
+    node: str | None = None  # the node of the job that runs now
+    image: bytes | None = None  # the result, once the output node sent it
+    steps: int = 0  # sampler steps reported
+    reconnects: int = 0  # tries since the socket dropped
+    resync: bool = False  # after a reconnect: the server names the running node without a prompt id
+    stop_asked: float | None = None  # when the cancel was (last) sent
+
+    def picture(self, message: bytes, on_preview: PreviewFn | None) -> None:
+        """A binary frame: while the output node runs it is the result, before that a progress preview."""
+        if len(message) <= 8 or struct.unpack(">I", message[:4])[0] != PREVIEW_IMAGE:
+            return
+        if self.node == OUTPUT_NODE:
+            self.image = message[8:]
+        elif self.node is not None and on_preview is not None:
+            on_preview(message[8:])
 
 
 class ComfyClient:
@@ -87,14 +115,18 @@ class ComfyClient:
                 http.close()
 
     # -- HTTP -------------------------------------------------------------------------------
-    def _request(self, method: str, path: str, not_found: str = "", **kwargs: Any) -> Any:
-        """``not_found``: the sentence for a 404 (a web server that is something else)."""
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        """The server's response, whatever its status; a server that does not answer is a ServerError."""
         import httpx
 
         try:
-            response = self.http.request(method, path, **kwargs)
+            return self.http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
+
+    def _request(self, method: str, path: str, not_found: str = "", **kwargs: Any) -> Any:
+        """``not_found``: the sentence for a 404 (a web server that is something else)."""
+        response = self._send(method, path, **kwargs)
         if response.status_code == 401 or response.status_code == 403:
             raise ServerError(f"The server at {self.url} refused the access token ({response.status_code}).")
         if response.status_code == 404 and not_found:
@@ -232,13 +264,8 @@ class ComfyClient:
         return self._follow(socket, prompt_id, on_progress, on_preview, cancelled, timeout)
 
     def _post_prompt(self, body: dict[str, Any]) -> Any:
-        import httpx
-
-        try:
-            response = self.http.post("/prompt", json=body)
-        except httpx.HTTPError as exc:
-            raise ServerError(f"The ComfyUI server at {self.url} cannot be reached ({exc}).") from exc
-        if response.status_code == 400:
+        response = self._send("POST", "/prompt", json=body)
+        if response.status_code == 400:  # the server names what it refuses in the graph
             try:
                 detail = response.json()
             except ValueError:
@@ -258,99 +285,108 @@ class ComfyClient:
             raise ServerError(f"The server answered the job with {response.status_code}: {response.text[:300]}")
         return response
 
-    def _follow(self, socket: Any, prompt_id: str, *args: Any) -> JobOutcome:
-        """The job's messages until its end; the socket in use (a reconnect makes a new one) closed after."""
-        sockets = [socket]
-        try:
-            return self._follow_open(sockets, prompt_id, *args)
-        finally:
-            sockets[-1].close()
-
-    def _follow_open(
+    def _follow(
         self,
-        sockets: list[Any],
+        socket: Any,
         prompt_id: str,
         on_progress: ProgressFn | None,
         on_preview: PreviewFn | None,
         cancelled: Callable[[], bool],
         timeout: float,
     ) -> JobOutcome:
-        socket = sockets[-1]
+        """The job's messages until its end; the socket in use (a reconnect makes a new one) is closed after."""
+        job = _Job(socket, prompt_id)
+        try:
+            return self._until_done(job, on_progress, on_preview, cancelled, timeout)
+        finally:
+            job.socket.close()
+
+    def _until_done(
+        self,
+        job: _Job,
+        on_progress: ProgressFn | None,
+        on_preview: PreviewFn | None,
+        cancelled: Callable[[], bool],
+        timeout: float,
+    ) -> JobOutcome:
         deadline = time.monotonic() + timeout
-        node: str | None = None  # the node of our job that runs now
-        image: bytes | None = None
-        steps, reconnects = 0, 0
-        stop_asked: float | None = None  # when the cancel was sent
-        resync = False  # after a reconnect: the server names the running node without a prompt id
         while time.monotonic() < deadline:
-            if cancelled() and stop_asked is None:
-                stop_asked = time.monotonic()
-                with contextlib.suppress(ServerError):  # a server that is gone has stopped the job too
-                    self.cancel(prompt_id)
-            if stop_asked is not None and time.monotonic() - stop_asked > STOP_CHECK:
-                # A job deleted while it waited sends nothing more: ask where it is; one still there is
-                # asked again to stop (a cancel can fail for a moment, or land as the job starts).
-                stop_asked = time.monotonic()
-                with contextlib.suppress(ServerError):
-                    if self.job_state(prompt_id) in ("gone", "done"):
-                        return JobOutcome(None, steps)
-                    self.cancel(prompt_id)
+            stopped = self._stop_if_asked(job, cancelled)
+            if stopped is not None:
+                return stopped
             try:
-                message = socket.recv(timeout=0.25)
+                message = job.socket.recv(timeout=0.25)
             except TimeoutError:
                 continue
             except Exception as exc:  # the connection dropped: get it back while the job runs
-                if image is not None:  # the output node's picture is the last thing a job sends
-                    return JobOutcome(image, steps)
-                if stop_asked is not None or cancelled():
-                    return JobOutcome(None, steps)  # cancelled anyway: nothing to wait for
-                socket, reconnects = self._back_after_drop(socket, prompt_id, reconnects, exc), reconnects + 1
-                sockets.append(socket)  # closed by _follow when the job ends
-                resync = True
+                if job.image is not None:  # the output node's picture is the last thing a job sends
+                    return JobOutcome(job.image, job.steps)
+                if job.stop_asked is not None or cancelled():
+                    return JobOutcome(None, job.steps)  # cancelled anyway: nothing to wait for
+                job.socket = self._back_after_drop(job.socket, job.prompt_id, job.reconnects, exc)
+                job.reconnects += 1
+                job.resync = True
                 continue
-            reconnects = 0  # a message came: the connection is back for good
+            job.reconnects = 0  # a message came: the connection is back for good
             if isinstance(message, bytes):
-                if len(message) > 8 and struct.unpack(">I", message[:4])[0] == PREVIEW_IMAGE:
-                    picture = message[8:]
-                    if node == OUTPUT_NODE:
-                        image = picture
-                    elif node is not None and on_preview is not None:
-                        on_preview(picture)
+                job.picture(message, on_preview)
                 continue
-            event = json.loads(message)
-            kind, data = event.get("type"), event.get("data") or {}
-            ours = data.get("prompt_id") == prompt_id
-            if data.get("prompt_id") not in (None, prompt_id):
-                continue  # another client's job on a shared server
-            if kind == "executing" and resync and "prompt_id" not in data and data.get("node") is not None:
-                node, resync = data.get("node"), False  # our job still runs (job_state said so)
-            elif kind == "executing" and ours:
-                node = data.get("node")
-                if node is None:  # the job is over
-                    if image is None and stop_asked is None:
-                        raise self._no_picture()
-                    return JobOutcome(image, steps)
-            elif kind == "progress" and ours and node != OUTPUT_NODE:
-                steps = int(data.get("value", 0))
-                if on_progress is not None:
-                    on_progress(steps, int(data.get("max", 0)))
-            elif kind == "execution_interrupted" and ours:
-                if stop_asked is None:  # not by us: someone on the server stopped it
-                    raise ServerError(
-                        f"The job was interrupted on {self.url} (by someone using the server); nothing on the "
-                        "canvas changed. Generate again."
-                    )
-                return JobOutcome(None, steps)
-            elif kind == "execution_error" and ours:
-                raise ServerError(
-                    f"The job failed on the server in {data.get('node_type', 'a node')}: "
-                    f"{data.get('exception_message', '').strip() or 'no reason given'}"
-                )
-            elif kind == "execution_success" and ours and image is not None:
-                return JobOutcome(image, steps)
+            outcome = self._event(job, json.loads(message), on_progress)
+            if outcome is not None:
+                return outcome
         with contextlib.suppress(ServerError):
-            self.cancel(prompt_id)
+            self.cancel(job.prompt_id)
         raise ServerError(f"The job on {self.url} took longer than {timeout:.0f} s and was cancelled.")
+
+    def _stop_if_asked(self, job: _Job, cancelled: Callable[[], bool]) -> JobOutcome | None:
+        """Send the cancel once asked; then each second ask where the job is (a job deleted while it waited
+        sends nothing more) and ask again to stop one still there (a cancel can fail for a moment, or land
+        as the job starts). The outcome when the job is known to be over."""
+        if cancelled() and job.stop_asked is None:
+            job.stop_asked = time.monotonic()
+            with contextlib.suppress(ServerError):  # a server that is gone has stopped the job too
+                self.cancel(job.prompt_id)
+        if job.stop_asked is not None and time.monotonic() - job.stop_asked > STOP_CHECK:
+            job.stop_asked = time.monotonic()
+            with contextlib.suppress(ServerError):
+                if self.job_state(job.prompt_id) in ("gone", "done"):
+                    return JobOutcome(None, job.steps)
+                self.cancel(job.prompt_id)
+        return None
+
+    def _event(self, job: _Job, event: dict[str, Any], on_progress: ProgressFn | None) -> JobOutcome | None:
+        """One text message of the socket; the outcome when it ends the job."""
+        kind, data = event.get("type"), event.get("data") or {}
+        if data.get("prompt_id") not in (None, job.prompt_id):
+            return None  # another client's job on a shared server
+        ours = data.get("prompt_id") == job.prompt_id
+        if kind == "executing" and job.resync and "prompt_id" not in data and data.get("node") is not None:
+            job.node, job.resync = data.get("node"), False  # our job still runs (job_state said so)
+        elif kind == "executing" and ours:
+            job.node = data.get("node")
+            if job.node is None:  # the job is over
+                if job.image is None and job.stop_asked is None:
+                    raise self._no_picture()
+                return JobOutcome(job.image, job.steps)
+        elif kind == "progress" and ours and job.node != OUTPUT_NODE:
+            job.steps = int(data.get("value", 0))
+            if on_progress is not None:
+                on_progress(job.steps, int(data.get("max", 0)))
+        elif kind == "execution_interrupted" and ours:
+            if job.stop_asked is None:  # not by us: someone on the server stopped it
+                raise ServerError(
+                    f"The job was interrupted on {self.url} (by someone using the server); nothing on the "
+                    "canvas changed. Generate again."
+                )
+            return JobOutcome(None, job.steps)
+        elif kind == "execution_error" and ours:
+            raise ServerError(
+                f"The job failed on the server in {data.get('node_type', 'a node')}: "
+                f"{data.get('exception_message', '').strip() or 'no reason given'}"
+            )
+        elif kind == "execution_success" and ours and job.image is not None:
+            return JobOutcome(job.image, job.steps)
+        return None
 
     def _no_picture(self) -> ServerError:
         return ServerError(

@@ -42,9 +42,12 @@ def check_connection(url: str, token: str = "", timeout: float = 10.0) -> Connec
     what = machine or "ComfyUI"
     if problems:
         return ConnectionReport(url, False, f"{url} runs {what}, but " + "; ".join(problems) + ".", models)
-    counts = (
-        f"{len(models.checkpoints)} checkpoint{'s' if len(models.checkpoints) != 1 else ''}, "
-        f"{len(models.loras)} LoRA{'s' if len(models.loras) != 1 else ''}, "
-        f"{len(models.controlnets)} ControlNet{'s' if len(models.controlnets) != 1 else ''}"
+    counts = ", ".join(
+        f"{len(names)} {word}{'s' if len(names) != 1 else ''}"
+        for names, word in (
+            (models.checkpoints, "checkpoint"),
+            (models.loras, "LoRA"),
+            (models.controlnets, "ControlNet"),
+        )
     )
     return ConnectionReport(url, True, f"Connected: {what}, with {counts}.", models)

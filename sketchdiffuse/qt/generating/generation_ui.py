@@ -178,7 +178,7 @@ class GenerationUi(QObject):
         if self.controller is None:
             c = self.controller = GenerationController(parent=self)
             c.worker.results_dir = self.results_folder()
-            c.worker.use_tokens({s.url: s.token for s in self.servers.servers})
+            c.worker.use_tokens(self.servers.tokens())
             c.busyChanged.connect(self.panel.set_busy)
             c.busyChanged.connect(self._busy_changed)
             c.progress.connect(self._on_progress)
@@ -532,7 +532,7 @@ class GenerationUi(QObject):
         self.servers = servers
         write_servers(self.storage, servers)
         if self.controller is not None:
-            self.controller.worker.use_tokens({s.url: s.token for s in servers.servers})
+            self.controller.worker.use_tokens(servers.tokens())
         self._show_where()
         if servers.where() != before:  # another model now: its steps, guidance and sampler
             server = servers.current

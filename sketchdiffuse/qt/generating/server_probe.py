@@ -20,23 +20,15 @@ class ServerProbe(QObject):
         super().__init__(parent)
         self.models: dict[str, ModelLists] = {}  # the last lists each server sent, by address
         self.reported.connect(self._remember)
-        self._threads: list[threading.Thread] = []
 
     def ask(self, url: str, token: str = "") -> None:
         """Check ``url`` in the background; the report comes as ``reported``."""
-        thread = threading.Thread(target=self._check, args=(url, token), daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        threading.Thread(target=self._check, args=(url, token), daemon=True).start()
 
     def _check(self, url: str, token: str) -> None:
         report = check_connection(url, token)
         with contextlib.suppress(RuntimeError):  # the window closed while the server was being asked
             self.reported.emit(report)
-
-    def wait(self, timeout: float = 30.0) -> None:
-        """For tests and shutdown: the checks asked so far have ended."""
-        for thread in self._threads:
-            thread.join(timeout)
 
     def _remember(self, report: ConnectionReport) -> None:
         if report.models is not None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from sketchdiffuse.generation.comfy.connection import ConnectionReport
+from sketchdiffuse.generation.model_lists import ModelLists
 from sketchdiffuse.qt.dialogs import ok_cancel
 from sketchdiffuse.qt.generating.server_probe import ServerProbe
 from sketchdiffuse.session.servers import LOCAL, Server, ServerList, normalised_url
@@ -118,8 +119,8 @@ class ServersDialog(QDialog):
             self._fill_checkpoints(self.probe.models.get(server.url), server.model)
         self._shown = index
 
-    def _fill_checkpoints(self, models: object, chosen: str) -> None:
-        names = list(getattr(models, "checkpoints", []))
+    def _fill_checkpoints(self, models: ModelLists | None, chosen: str) -> None:
+        names = models.checkpoints if models is not None else []
         self.checkpoint.blockSignals(True)
         self.checkpoint.clear()
         self.checkpoint.addItems(names if chosen in names or not chosen else [chosen, *names])
