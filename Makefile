@@ -18,8 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # The ComfyUI test peer's environment for tests/comfy (a real server; see tests/comfy/conftest.py).
+# Its source is found by tools/comfy_source.sh (only when these targets run).
+COMFY_SOURCE = $(shell bash tools/comfy_source.sh)
 $(COMFY_STAMP): tools/comfy_env.sh
-	PYTHON=$(PYTHON) bash tools/comfy_env.sh $(COMFY_VENV) ../shared/comfyui
+	@test -n "$(COMFY_SOURCE)"
+	PYTHON=$(PYTHON) bash tools/comfy_env.sh $(COMFY_VENV) "$(COMFY_SOURCE)"
 
 comfy-env: $(COMFY_STAMP)
 
@@ -27,7 +30,8 @@ run: $(STAMP)
 	$(PY) -m sketchdiffuse
 
 test: $(STAMP) $(COMFY_STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	@test -n "$(COMFY_SOURCE)"
+	SKETCHDIFFUSE_COMFY_SOURCE="$(COMFY_SOURCE)" QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 # Everything but the tests against a real ComfyUI server (no peer environment needed).
 test-quick: $(STAMP)

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-COMFY = ROOT.parent / "shared" / "comfyui"
+COMFY = Path(os.environ.get("SKETCHDIFFUSE_COMFY_SOURCE") or ROOT.parent / "shared" / "comfyui")  # make test sets it
 COMFY_PYTHON = Path(os.environ.get("SKETCHDIFFUSE_COMFY_PYTHON", ROOT / ".comfy-venv" / "bin" / "python"))
 CHECKPOINT = "sd15-random.safetensors"
 LORA = "random-style.safetensors"
